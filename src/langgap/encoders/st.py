@@ -1,0 +1,179 @@
+"""sentence-transformers adapter: the one module that imports sentence_transformers.
+
+Loads any sentence-transformers or plain Hugging Face model by id or local path (a plain HF
+model gets mean pooling from sentence-transformers) and encodes with an explicit prompt.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from langgap.errors import InputError
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MODEL = "intfloat/multilingual-e5-small"
+
+
+def offline_models_dir() -> Path:
+    """Where ``scripts/setup.sh`` puts offline model copies (``$LANGGAP_MODELS_DIR``)."""
+    env = os.environ.get("LANGGAP_MODELS_DIR")
+    if env:
+        return Path(env)
+    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "langgap" / "models"
+
+
+def resolve_model(name_or_path: str) -> tuple[str, str | None]:
+    """Map a model id to what to load: ``(load_from, offline_copy_note)``.
+
+    A local path loads as is. An HF id (``org/name``) whose ``name`` exists as a folder in
+    :func:`offline_models_dir` loads from there (the set-up puts offline copies there when the
+    Hub cannot be reached), and the note says so.
+    """
+    if Path(name_or_path).exists():
+        return name_or_path, None
+    looks_like_path = name_or_path.startswith((".", "/", "~")) or name_or_path.count("/") > 1
+    if looks_like_path:
+        raise InputError(f"model path {name_or_path}: no such file or directory")
+    local = offline_models_dir() / name_or_path.split("/")[-1]
+    if (local / "config.json").is_file():
+        return str(local), f"offline copy of {name_or_path} at {local}"
+    return name_or_path, None
+
+
+def _fingerprint(path: Path) -> str:
+    """Cheap identity of a local model folder: names, sizes and mtimes of its files."""
+    h = hashlib.sha256()
+    for p in sorted(path.rglob("*")):
+        if p.is_file():
+            st = p.stat()
+            h.update(f"{p.relative_to(path)}:{st.st_size}:{st.st_mtime_ns};".encode())
+    return h.hexdigest()[:16]
+
+
+class SentenceTransformerEncoder:
+    """A sentence-transformers model behind the :class:`~langgap.types.Encoder` protocol.
+
+    Args:
+        model: HF id or local path of a sentence-transformers or HF model.
+        prompt: literal prefix added to every text (e.g. ``"query: "``).
+        prompt_name: one of the model's configured prompts (``config_sentence_transformers.json``).
+        batch_size: texts per forward pass.
+        max_length: truncate inputs to this many tokens (default: the model's).
+        device: ``cuda``, ``mps``, ``cpu``; default chosen by sentence-transformers.
+    """
+
+    def __init__(
+        self,
+        model: str,
+        *,
+        prompt: str | None = None,
+        prompt_name: str | None = None,
+        batch_size: int = 64,
+        max_length: int | None = None,
+        device: str | None = None,
+    ) -> None:
+        from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()  # the weight-loading bar; langgap draws its own
+
+        if prompt is not None and prompt_name is not None:
+            raise InputError("give --prompt or --prompt-name, not both")
+        if batch_size < 1:
+            raise InputError(f"batch size must be >= 1, got {batch_size}")
+        self.name = model
+        load_from, self.offline_note = resolve_model(model)
+        self.path = load_from
+        try:
+            self.model = SentenceTransformer(load_from, device=device)
+        except (OSError, ValueError) as e:
+            raise InputError(f"cannot load model {model!r}: {str(e).splitlines()[0]}") from None
+        prompts: dict[str, str] = dict(getattr(self.model, "prompts", {}) or {})
+        if prompt_name is not None:
+            if prompt_name not in prompts:
+                raise InputError(
+                    f"model {model!r} has no prompt named {prompt_name!r}; configured: {sorted(prompts) or 'none'}"
+                )
+            prompt = prompts[prompt_name]
+        self.prompt = prompt or ""
+        self.prompt_name = prompt_name
+        if max_length is not None:
+            if max_length < 1:
+                raise InputError(f"max length must be >= 1, got {max_length}")
+            self.model.max_seq_length = max_length
+        self.batch_size = batch_size
+
+    def use_default_prompt(self, name: str = "query") -> bool:
+        """Adopt the model's configured prompt ``name`` when no prompt was given.
+
+        E5-style models want ``"query: "`` for symmetric tasks (bitext mining, STS); a model
+        without configured prompts is left as is. Returns whether a prompt was adopted.
+        """
+        prompts = dict(getattr(self.model, "prompts", {}) or {})
+        if self.prompt or self.prompt_name is not None or name not in prompts:
+            return False
+        self.prompt, self.prompt_name = prompts[name], name
+        return True
+
+    @property
+    def pooling(self) -> str:
+        for module in self.model:
+            mode = getattr(module, "pooling_mode", None) or getattr(module, "get_pooling_mode_str", None)
+            if callable(mode):
+                return str(mode())
+            if isinstance(mode, str):
+                return mode
+        return "unknown"
+
+    @property
+    def normalized(self) -> bool:
+        return any(type(m).__name__ == "Normalize" for m in self.model)
+
+    @property
+    def dimension(self) -> int:
+        dim = (getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension)()
+        return int(dim) if dim is not None else -1
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        """Encode ``texts`` with the prompt; returns float32 (N, D) in input order."""
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        emb = self.model.encode(
+            list(texts),
+            prompt=self.prompt or None,
+            batch_size=self.batch_size,
+            show_progress_bar=False,
+            convert_to_numpy=True,
+        )
+        return np.asarray(emb, dtype=np.float32)
+
+    def describe(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "kind": "sentence-transformers",
+            "name": self.name,
+            "path": self.path,
+            "prompt": self.prompt,
+            "prompt_name": self.prompt_name,
+            "pooling": self.pooling,
+            "normalize": self.normalized,
+            "dimension": self.dimension,
+            "max_length": int(self.model.max_seq_length),
+            "device": str(self.model.device),
+        }
+        if self.offline_note:
+            out["offline_copy"] = self.offline_note
+        return out
+
+    def cache_key(self) -> str:
+        """Model identity + prompt + max length: embeddings are reused only when all match."""
+        path = Path(self.path)
+        ident = f"local:{path.resolve()}:{_fingerprint(path)}" if path.exists() else f"hub:{self.name}"
+        return f"st|{ident}|prompt={self.prompt!r}|max_len={self.model.max_seq_length}|pool={self.pooling}"

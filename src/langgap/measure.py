@@ -1,0 +1,180 @@
+"""``measure(encoder, tasks) -> Results``: load, embed each distinct text once, score.
+
+No printing and no files: the CLI prints and :meth:`Results.save` writes.
+"""
+
+from __future__ import annotations
+
+import logging
+import platform
+import time
+from collections.abc import Sequence
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+
+from langgap.data.corpora import Bitext, MultiWay, Sample, STSSet
+from langgap.encoders.cache import CachedEncoder
+from langgap.metrics.projection import project_2d
+from langgap.results import Results, TaskResult
+from langgap.scoring import score_bitext, score_multiway, score_sample, score_sts
+from langgap.tasks import Corpus, Task, unique_names
+from langgap.types import Encoder, ProgressFn, describe_encoder
+
+log = logging.getLogger(__name__)
+
+
+def corpus_texts(corpus: Corpus) -> list[str]:
+    """Every text a corpus will ask embeddings for."""
+    if isinstance(corpus, Bitext):
+        return corpus.src + corpus.tgt
+    if isinstance(corpus, STSSet):
+        return corpus.s1 + corpus.s2
+    if isinstance(corpus, MultiWay):
+        return [t for texts in corpus.texts.values() for t in texts]
+    return [t for lang in corpus.languages for t in corpus.anchors[lang] + corpus.positives[lang]]
+
+
+def corpus_columns(corpus: Corpus) -> dict[str, list[list[str]]]:
+    """``{file stem: columns}``: how a corpus maps onto ``--embeddings`` ``.npy`` files."""
+    if isinstance(corpus, Bitext):
+        return {Path(corpus.file.path).stem: [corpus.src, corpus.tgt]}
+    if isinstance(corpus, STSSet):
+        return {Path(corpus.file.path).stem: [corpus.s1, corpus.s2]}
+    if isinstance(corpus, MultiWay):
+        return {lang: [texts] for lang, texts in corpus.texts.items()}
+    return {lang: [corpus.anchors[lang], corpus.positives[lang]] for lang in corpus.languages}
+
+
+def load_tasks(tasks: Sequence[Task]) -> list[tuple[Task, Corpus]]:
+    """Read and validate every task's data before any encoding starts (fail fast)."""
+    return [(t, t.load()) for t in unique_names(list(tasks))]
+
+
+def package_versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for pkg in ("langgap", "numpy", "scipy", "scikit-learn", "torch", "transformers", "sentence-transformers"):
+        try:
+            out[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            pass
+    return out
+
+
+def summarize(tasks: list[TaskResult]) -> dict[str, float]:
+    """Headline numbers across tasks: bitext accuracy, xSIM, STS mono vs cross (the STS gap)."""
+    out: dict[str, float] = {}
+
+    def mean(kind: str, key: str, where=lambda t: True) -> float | None:
+        vals = [t.metrics[key] for t in tasks if t.kind == kind and key in t.metrics and where(t)]
+        return float(np.mean(vals)) if vals else None
+
+    pairs = {
+        "bitext_accuracy": [mean("bitext", "accuracy_src2tgt"), mean("bitext", "accuracy_tgt2src")],
+        "bitext_margin_accuracy": [mean("bitext", "margin_accuracy_src2tgt"), mean("bitext", "margin_accuracy_tgt2src")],
+    }
+    for key, vals in pairs.items():
+        if vals[0] is not None and vals[1] is not None:
+            out[key] = (vals[0] + vals[1]) / 2
+    for key, value in {
+        "bitext_pair_cosine": mean("bitext", "pair_cosine"),
+        "bitext_random_cosine": mean("bitext", "random_cosine"),
+        "multiway_xsim_error": mean("multiway", "xsim_error"),
+        "sts_spearman_mono": mean("sts", "spearman", lambda t: t.metrics["cross_lingual"] == 0),
+        "sts_spearman_cross": mean("sts", "spearman", lambda t: t.metrics["cross_lingual"] == 1),
+    }.items():
+        if value is not None:
+            out[key] = value
+    if "sts_spearman_mono" in out and "sts_spearman_cross" in out:
+        out["sts_gap"] = out["sts_spearman_mono"] - out["sts_spearman_cross"]
+    return out
+
+
+def add_projection(res: TaskResult, corpus: Corpus, emb, points: int, seed: int) -> None:
+    """Store a 2-D projection of the first ``points`` sentences of every language in ``res.items``
+    (``projection_xy`` (P, 2), ``projection_lang`` (P,) language index, ``projection_row`` (P,))."""
+    if isinstance(corpus, Bitext):
+        texts = {corpus.src_lang: corpus.src, corpus.tgt_lang: corpus.tgt}
+        if corpus.src_lang == corpus.tgt_lang:
+            return
+    else:
+        texts = corpus.texts if isinstance(corpus, MultiWay) else corpus.anchors
+    n = min(points, len(next(iter(texts.values()))))
+    x = np.concatenate([emb(t[:n]) for t in texts.values()])
+    xy, method = project_2d(x, seed=seed)
+    res.items["projection_xy"] = xy.astype(np.float32)
+    res.items["projection_lang"] = np.repeat(np.arange(len(texts)), n)
+    res.items["projection_row"] = np.tile(np.arange(n), len(texts))
+    res.notes["projection"] = f"{method.upper()} of {n} sentences per language"
+
+
+def measure(
+    encoder: Encoder,
+    tasks: Sequence[Task] | Sequence[tuple[Task, Corpus]],
+    *,
+    k: int = 4,
+    seed: int = 0,
+    cache_path: str | Path | None = None,
+    progress: ProgressFn | None = None,
+    config: dict | None = None,
+    projection_points: int = 100,
+) -> Results:
+    """Measure the language gap of ``encoder`` on ``tasks``.
+
+    Args:
+        encoder: any :class:`~langgap.types.Encoder`.
+        tasks: task declarations, or ``(task, corpus)`` pairs already loaded with :func:`load_tasks`.
+        k: neighbourhood size for margin scoring and xSIM (Artetxe & Schwenk use 4).
+        seed: seed of the language-ID probe's train/test split.
+        cache_path: SQLite embedding cache (``None``: no disk cache; texts still embedded once).
+        progress: ``progress(done, total)`` while encoding, in texts.
+        config: extra settings to record in the results (the CLI passes its options).
+        projection_points: sentences per language kept as 2-D coordinates for the report's
+            language plot (0: none).
+    Returns:
+        :class:`Results` with one :class:`TaskResult` per task.
+    """
+    t0 = time.perf_counter()
+    loaded = [t if isinstance(t, tuple) else None for t in tasks]
+    pairs = [p for p in loaded if p is not None] if all(loaded) else load_tasks(tasks)  # type: ignore[arg-type]
+    t_load = time.perf_counter()
+
+    cached = encoder if isinstance(encoder, CachedEncoder) else CachedEncoder(encoder, cache_path=cache_path, progress=progress)
+    all_texts = list(dict.fromkeys(t for _, corpus in pairs for t in corpus_texts(corpus)))
+    vectors = cached.encode(all_texts)
+    row = {t: i for i, t in enumerate(all_texts)}
+    t_enc = time.perf_counter()
+
+    def emb(texts: list[str]) -> np.ndarray:
+        return vectors[[row[t] for t in texts]]
+
+    results: list[TaskResult] = []
+    for task, corpus in pairs:
+        log.info("scoring %s", task.name)
+        if isinstance(corpus, Bitext):
+            results.append(score_bitext(task.name, corpus, emb, k, seed))
+        elif isinstance(corpus, STSSet):
+            results.append(score_sts(task.name, corpus, emb))
+        elif isinstance(corpus, MultiWay):
+            results.append(score_multiway(task.name, corpus, emb, k, seed))
+        elif isinstance(corpus, Sample):
+            results.append(score_sample(task.name, corpus, emb, k, seed))
+    for res, (_, corpus) in zip(results, pairs, strict=True):
+        if projection_points and isinstance(corpus, MultiWay | Sample | Bitext):
+            add_projection(res, corpus, emb, projection_points, seed)
+    t_score = time.perf_counter()
+    model = describe_encoder(cached)
+    if model.get("dimension") in (None, -1) and len(vectors):
+        model["dimension"] = int(vectors.shape[1])
+    return Results(
+        model=model,
+        tasks=results,
+        summary=summarize(results),
+        config={"k": k, "seed": seed, **(config or {})},
+        versions=package_versions(),
+        timing={"load": t_load - t0, "encode": t_enc - t_load, "score": t_score - t_enc, "total": t_score - t0},
+        encoding=dict(cached.stats),
+        created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    )

@@ -1,0 +1,51 @@
+"""Cosine similarity: ``*_matrix`` (all pairs) vs ``pairwise_*`` (row i with row i)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from langgap.types import FloatArray
+
+
+def normalize(x: FloatArray) -> np.ndarray:
+    """L2-normalise rows (float32); all-zero rows stay zero."""
+    x = np.asarray(x, dtype=np.float32)
+    if x.ndim != 2:
+        raise ValueError(f"expected a 2-D array (N, D), got shape {x.shape}")
+    norms = np.linalg.norm(x, axis=1, keepdims=True)
+    return x / np.maximum(norms, 1e-12)
+
+
+def cos_sim_matrix(a: FloatArray, b: FloatArray) -> np.ndarray:
+    """``out[i, j] = cos(a[i], b[j])``; shapes (N, D), (M, D) -> (N, M)."""
+    return normalize(a) @ normalize(b).T  # (N, M)
+
+
+def pairwise_cos_sim(a: FloatArray, b: FloatArray) -> np.ndarray:
+    """``out[i] = cos(a[i], b[i])``; shapes (N, D), (N, D) -> (N,)."""
+    if len(a) != len(b):
+        raise ValueError(f"pairwise_cos_sim needs equal row counts, got {len(a)} and {len(b)}")
+    return np.einsum("nd,nd->n", normalize(a), normalize(b))  # (N,)
+
+
+def topk_cosine(queries: FloatArray, corpus: FloatArray, k: int, *, block: int = 2048) -> tuple[np.ndarray, np.ndarray]:
+    """The ``k`` most similar corpus rows for each query, by cosine, in row blocks.
+
+    Args:
+        queries: (N, D); corpus: (M, D); k: clipped to M.
+        block: queries per block (bounds memory to ``block * M`` floats).
+    Returns:
+        ``(values, indices)``, each (N, k), sorted by decreasing cosine; ties keep the lower index
+        first.
+    """
+    qn, cn = normalize(queries), normalize(corpus)
+    k = min(k, len(cn))
+    values = np.empty((len(qn), k), dtype=np.float32)
+    indices = np.empty((len(qn), k), dtype=np.int64)
+    for start in range(0, len(qn), block):
+        sims = qn[start : start + block] @ cn.T  # (B, M)
+        # stable sort on -sims: equal scores keep index order, so argmax ties go to the lowest j
+        idx = np.argsort(-sims, axis=1, kind="stable")[:, :k]  # (B, k)
+        indices[start : start + block] = idx
+        values[start : start + block] = np.take_along_axis(sims, idx, axis=1)
+    return values, indices

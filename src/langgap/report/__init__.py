@@ -1,0 +1,1 @@
+"""Reports: rich tables for the terminal, matplotlib figures, report.md."""

@@ -1,0 +1,153 @@
+"""Results: typed values, written as ``results.json`` plus per-item arrays in ``items.npz``.
+
+``results.json`` holds the schema version, the model (name, path, prompt, pooling,
+dimension), package versions, every data file (path, sha256, rows) and per task its kind,
+languages and metrics (fractions in [0, 1]). ``items.npz`` keeps the per-item outcomes
+(``<task>/<key>`` arrays: which rows were retrieved correctly, per-pair cosines, ...) so that
+later comparisons can resample.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from langgap.errors import InputError
+
+SCHEMA_VERSION = 1
+
+
+def _round(x: Any, digits: int = 6) -> Any:
+    if isinstance(x, float | np.floating):
+        x = float(x)
+        return round(x, digits) if math.isfinite(x) else None
+    if isinstance(x, dict):
+        return {k: _round(v, digits) for k, v in x.items()}
+    if isinstance(x, list | tuple):
+        return [_round(v, digits) for v in x]
+    if isinstance(x, np.integer):
+        return int(x)
+    return x
+
+
+@dataclass
+class TaskResult:
+    """One task's outcome.
+
+    Attributes:
+        name, kind, languages: what was measured.
+        files: data files (``path``, ``sha256``, ``rows``).
+        metrics: aggregate scores (fractions in [0, 1] unless the key says otherwise).
+        main_score: the key in ``metrics`` that sums the task up; ``greater_is_better`` its sense.
+        per_pair: ``{"a-b": {metric: value}}`` for multi-language tasks.
+        per_language: ``{lang: {metric: value}}``.
+        notes: free-text facts for reports (e.g. which projection was used).
+        items: per-item arrays, written to ``items.npz`` (not to JSON).
+    """
+
+    name: str
+    kind: str
+    languages: list[str]
+    files: list[dict[str, Any]]
+    metrics: dict[str, float]
+    main_score: str
+    greater_is_better: bool = True
+    per_pair: dict[str, dict[str, float]] = field(default_factory=dict)
+    per_language: dict[str, dict[str, float]] = field(default_factory=dict)
+    notes: dict[str, str] = field(default_factory=dict)
+    items: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+
+    def to_json(self) -> dict[str, Any]:
+        d = asdict(self)
+        d.pop("items")
+        return _round(d)
+
+
+@dataclass
+class Results:
+    """Everything one ``measure`` run produced."""
+
+    model: dict[str, Any]
+    tasks: list[TaskResult]
+    summary: dict[str, float]
+    config: dict[str, Any]
+    versions: dict[str, str]
+    timing: dict[str, float]
+    encoding: dict[str, int]
+    created: str
+    schema_version: int = SCHEMA_VERSION
+
+    @property
+    def data(self) -> list[dict[str, Any]]:
+        seen: dict[str, dict[str, Any]] = {}
+        for t in self.tasks:
+            for f in t.files:
+                seen.setdefault(f["path"], f)
+        return list(seen.values())
+
+    def task(self, name: str) -> TaskResult:
+        for t in self.tasks:
+            if t.name == name:
+                return t
+        raise KeyError(name)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "schema_version": self.schema_version,
+            "created": self.created,
+            "model": _round(self.model),
+            "versions": self.versions,
+            "config": _round(self.config),
+            "data": self.data,
+            "summary": _round(self.summary),
+            "timing_s": _round(self.timing, 3),
+            "encoding": self.encoding,
+            "tasks": [t.to_json() for t in self.tasks],
+        }
+
+    def save(self, out_dir: str | Path) -> Path:
+        """Write ``results.json`` and ``items.npz`` into ``out_dir`` (atomically, file by file)."""
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        items = {f"{t.name}/{k}": v for t in self.tasks for k, v in t.items.items()}
+        tmp = out / "items.npz.tmp.npz"
+        np.savez_compressed(tmp, **items)
+        tmp.replace(out / "items.npz")
+        tmp_json = out / "results.json.tmp"
+        tmp_json.write_text(json.dumps(self.to_json(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        tmp_json.replace(out / "results.json")
+        return out / "results.json"
+
+
+def load_results(path: str | Path) -> Results:
+    """Read a run directory (or its ``results.json``) back, with its per-item arrays."""
+    p = Path(path)
+    if p.is_dir():
+        p = p / "results.json"
+    if not p.is_file():
+        raise InputError(f"{p}: no results.json (is this a langgap run directory?)")
+    try:
+        d = json.loads(p.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as e:
+        raise InputError(f"{p}:{e.lineno}: not valid JSON ({e.msg})") from None
+    if d.get("schema_version") != SCHEMA_VERSION:
+        raise InputError(f"{p}: schema version {d.get('schema_version')!r}, this langgap reads {SCHEMA_VERSION}")
+    items: dict[str, np.ndarray] = {}
+    if (p.parent / "items.npz").is_file():
+        with np.load(p.parent / "items.npz", allow_pickle=False) as z:
+            items = {k: z[k] for k in z.files}
+    tasks = []
+    for t in d["tasks"]:
+        prefix = t["name"] + "/"
+        t_items = {k[len(prefix) :]: v for k, v in items.items() if k.startswith(prefix)}
+        tasks.append(TaskResult(**t, items=t_items))
+    return Results(
+        model=d["model"], tasks=tasks, summary=d["summary"], config=d["config"], versions=d["versions"],
+        timing=d.get("timing_s", {}), encoding=d.get("encoding", {}), created=d["created"],
+        schema_version=d["schema_version"],
+    )

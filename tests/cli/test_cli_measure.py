@@ -1,0 +1,95 @@
+"""`langgap measure` through the real entry point: happy paths and each kind of bad input."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from conftest import write_bitext, write_multiway
+
+
+def test_default_sample_run(cli, tiny_model_dir, tmp_path):
+    code, out, err = cli(["measure", "--model", tiny_model_dir, "--out", tmp_path / "run"])
+    assert code == 0, err
+    d = json.loads((tmp_path / "run" / "results.json").read_text())
+    assert [t["kind"] for t in d["tasks"]] == ["sample"]
+    assert d["model"]["prompt"] == "query: "  # the model's configured query prompt, said on stderr
+    assert "configured 'query' prompt" in err
+    assert "sample" in out and "Summary" in out
+    report = (tmp_path / "run" / "report.md").read_text()
+    assert "projection_0.png" in report and (tmp_path / "run" / "projection_0.png").stat().st_size > 10_000
+
+
+def test_files_and_second_run_uses_cache(cli, tiny_model_dir, tmp_path):
+    bt = write_bitext(tmp_path / "deu-eng.tsv", "deu", "eng", 30)
+    mw = write_multiway(tmp_path / "mw", ["eng_Latn", "deu_Latn", "fra_Latn"], 20)
+    args = ["measure", "--model", tiny_model_dir, "--prompt", "", "--bitext", bt, "--multiway", mw,
+            "--langs", "eng_Latn,deu_Latn", "--out", tmp_path / "run"]
+    code, _, err = cli(args)
+    assert code == 0, err
+    code, _, err = cli(args)
+    assert code == 0 and "encoded 0 texts" in err
+    d = json.loads((tmp_path / "run" / "results.json").read_text())
+    assert d["encoding"]["encoded"] == 0 and d["model"]["prompt"] == ""
+    assert d["tasks"][1]["languages"] == ["eng_Latn", "deu_Latn"]
+
+
+@pytest.mark.parametrize(
+    "setup, message",
+    [
+        (lambda p: (p / "deu-eng.tsv").write_text("a\tb\nc\n"), r"deu-eng.tsv:2: expected 2 tab-separated fields"),
+        (lambda p: (p / "deu-eng.tsv").write_text("a\tb\n\tc\n"), r"deu-eng.tsv:2: field 1 is empty"),
+        (lambda p: (p / "deu-eng.tsv").write_bytes(b"a\tb\n\xc3\x28\tc\n"), r"deu-eng.tsv:2: invalid UTF-8"),
+    ],
+)
+def test_bad_bitext_exit_2(cli, tmp_path, setup, message):
+    setup(tmp_path)
+    code, _, err = cli(["measure", "--bitext", tmp_path / "deu-eng.tsv", "--out", tmp_path / "run"])
+    assert code == 2
+    assert err.startswith("error: ") and "Traceback" not in err
+    import re
+
+    assert re.search(message, err)
+
+
+def test_bad_multiway_and_langs_exit_2(cli, tmp_path):
+    mw = write_multiway(tmp_path / "mw", ["eng_Latn", "deu_Latn"], 5)
+    code, _, err = cli(["measure", "--multiway", mw, "--langs", "eng_Latn,swh_Latn"])
+    assert code == 2 and "no file for language 'swh_Latn'" in err
+    (mw / "deu_Latn.txt").write_text("x\n")
+    code, _, err = cli(["measure", "--multiway", mw])
+    assert code == 2 and "unequal line counts" in err
+    code, _, err = cli(["measure", "--langs", "eng_Latn,deu_Latn"])
+    assert code == 2 and "give --multiway too" in err
+
+
+def test_unreadable_model_path_exit_2(cli, tmp_path):
+    code, _, err = cli(["measure", "--model", tmp_path / "missing-model", "--out", tmp_path / "run"])
+    assert code == 2 and "no such file or directory" in err and "Traceback" not in err
+
+
+def test_precomputed_embeddings(cli, tmp_path):
+    import numpy as np
+
+    bt = write_bitext(tmp_path / "deu-eng.tsv", "deu", "eng", 12)
+    rng = np.random.default_rng(0)
+    base = rng.standard_normal((12, 1, 8))
+    np.save(tmp_path / "deu-eng.npy", np.concatenate([base, base + 0.01 * rng.standard_normal((12, 1, 8))], axis=1))
+    code, _, err = cli(["measure", "--embeddings", tmp_path, "--bitext", bt, "--out", tmp_path / "run"])
+    assert code == 0, err
+    d = json.loads((tmp_path / "run" / "results.json").read_text())
+    assert d["model"]["kind"] == "precomputed" and d["tasks"][0]["metrics"]["accuracy_src2tgt"] == 1.0
+    np.save(tmp_path / "deu-eng.npy", base)
+    code, _, err = cli(["measure", "--embeddings", tmp_path, "--bitext", bt, "--out", tmp_path / "run"])
+    assert code == 2 and "deu-eng.npy: shape (12, 1, 8) does not match" in err
+
+
+def test_version_and_python_m(cli):
+    code, out, _ = cli(["--version"])
+    assert code == 0 and out.startswith("langgap ")
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-m", "langgap", "measure", "--help"], capture_output=True, text=True)
+    assert proc.returncode == 0 and "--prompt-name" in proc.stdout

@@ -1,0 +1,135 @@
+"""Shared fixtures: isolation of caches and the Hub, tiny models built in code, synthetic data."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+DATA = SHARED / "data"
+
+
+def real_models_dir() -> Path:
+    """Where scripts/setup.sh put the offline model copies."""
+    env = os.environ.get("LANGGAP_REAL_MODELS_DIR") or os.environ.get("LANGGAP_MODELS_DIR")
+    return Path(env) if env else Path.home() / ".cache" / "langgap" / "models"
+
+
+@pytest.fixture(autouse=True)
+def _isolate(tmp_path_factory, monkeypatch):
+    """Every test: a private embedding cache, no Hub access, no stray offline-model lookup."""
+    if "LANGGAP_REAL_MODELS_DIR" not in os.environ:
+        monkeypatch.setenv("LANGGAP_REAL_MODELS_DIR", str(real_models_dir()))
+    monkeypatch.setenv("LANGGAP_CACHE", str(tmp_path_factory.mktemp("cache") / "emb.sqlite"))
+    monkeypatch.setenv("LANGGAP_MODELS_DIR", str(tmp_path_factory.mktemp("models")))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("TRANSFORMERS_OFFLINE", "1")
+
+
+class ToyEncoder:
+    """Deterministic numpy encoder: a text's vector is a hash-seeded direction.
+
+    Texts of the form ``"<lang>:<id>"`` share a meaning vector per ``id`` plus a language
+    offset of size ``gap`` per ``lang``: ``gap=0`` is a model with no language gap.
+    """
+
+    def __init__(self, dim: int = 32, gap: float = 0.0, noise: float = 0.3) -> None:
+        self.dim, self.gap, self.noise = dim, gap, noise
+        self.calls: list[int] = []
+
+    def _vec(self, key: str) -> np.ndarray:
+        seed = int.from_bytes(hashlib.sha256(key.encode("utf-8")).digest()[:8], "little")
+        return np.random.default_rng(seed).standard_normal(self.dim)
+
+    def encode(self, texts):
+        self.calls.append(len(texts))
+        out = []
+        for t in texts:
+            lang, _, ident = t.partition(":")
+            v = self._vec("m" + ident) + self.gap * self._vec("L" + lang) + self.noise * self._vec("n" + t)
+            out.append(v)
+        return np.asarray(out, dtype=np.float32).reshape(len(texts), self.dim)
+
+    def cache_key(self) -> str:
+        return f"toy|{self.dim}|{self.gap}|{self.noise}"
+
+
+@pytest.fixture
+def toy():
+    return ToyEncoder
+
+
+def write_multiway(folder: Path, langs: list[str], n: int) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for lang in langs:
+        (folder / f"{lang}.txt").write_text("".join(f"{lang}:{i}\n" for i in range(n)), encoding="utf-8")
+    return folder
+
+
+def write_bitext(path: Path, src: str, tgt: str, n: int) -> Path:
+    path.write_text("".join(f"{src}:{i}\t{tgt}:{i}\n" for i in range(n)), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory) -> Path:
+    """A tiny BERT sentence-transformers folder built in code (word-level tokenizer, 2 layers)."""
+    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors
+    from transformers import BertConfig, BertModel, PreTrainedTokenizerFast
+
+    words = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "query", ":"]
+    words += [f"w{i}" for i in range(200)] + [f"{lang}" for lang in ("eng", "deu", "fra", "xx", "yy")]
+    words += [str(i) for i in range(300)]
+    vocab = {w: i for i, w in enumerate(words)}
+    tok = Tokenizer(models.WordLevel(vocab, unk_token="[UNK]"))
+    tok.normalizer = normalizers.Lowercase()
+    tok.pre_tokenizer = pre_tokenizers.Sequence([pre_tokenizers.WhitespaceSplit(), pre_tokenizers.Punctuation()])
+    tok.post_processor = processors.TemplateProcessing(
+        single="[CLS] $A [SEP]", special_tokens=[("[CLS]", 2), ("[SEP]", 3)]
+    )
+    fast = PreTrainedTokenizerFast(tokenizer_object=tok, unk_token="[UNK]", pad_token="[PAD]",
+                                   cls_token="[CLS]", sep_token="[SEP]", mask_token="[MASK]", model_max_length=64)
+    import torch
+
+    torch.manual_seed(0)
+    cfg = BertConfig(vocab_size=len(vocab), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+                     intermediate_size=64, max_position_embeddings=64)
+    hf_dir = tmp_path_factory.mktemp("tiny_hf")
+    BertModel(cfg).save_pretrained(hf_dir)
+    fast.save_pretrained(hf_dir)
+    from sentence_transformers import SentenceTransformer
+    from sentence_transformers import models as st_models
+
+    st_dir = tmp_path_factory.mktemp("tiny_st")
+    word = st_models.Transformer(str(hf_dir), max_seq_length=64)
+    pool = st_models.Pooling(cfg.hidden_size, "mean")
+    st = SentenceTransformer(modules=[word, pool], prompts={"query": "query: ", "passage": "passage: "})
+    st.save(str(st_dir))
+    return st_dir
+
+
+def run_cli(args: list[str], capsys) -> tuple[int, str, str]:
+    """Run the real console entry point ``langgap.cli.main`` with ``args``."""
+    from langgap.cli import main
+
+    old = sys.argv
+    sys.argv = ["langgap", *args]
+    code = 0
+    try:
+        main()
+    except SystemExit as e:
+        code = int(e.code or 0) if not isinstance(e.code, str) else 1
+    finally:
+        sys.argv = old
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture
+def cli(capsys):
+    return lambda args: run_cli([str(a) for a in args], capsys)

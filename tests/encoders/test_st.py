@@ -1,0 +1,55 @@
+"""The sentence-transformers adapter, on a tiny model built in code."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from langgap.encoders import load_encoder
+from langgap.encoders.st import SentenceTransformerEncoder, resolve_model
+from langgap.errors import InputError
+
+TEXTS = ["w1 w2 w3", "w4 w5", "w1 w2 w3", "w7"]
+
+
+def test_prompt_is_a_literal_prefix(tiny_model_dir):
+    plain = SentenceTransformerEncoder(str(tiny_model_dir))
+    prompted = SentenceTransformerEncoder(str(tiny_model_dir), prompt="query: ")
+    assert np.allclose(prompted.encode(TEXTS), plain.encode(["query: " + t for t in TEXTS]), atol=1e-5)
+    assert not np.allclose(prompted.encode(TEXTS), plain.encode(TEXTS), atol=1e-3)
+
+
+def test_prompt_name_uses_configured_prompt(tiny_model_dir):
+    named = SentenceTransformerEncoder(str(tiny_model_dir), prompt_name="passage")
+    assert named.prompt == "passage: "
+    with pytest.raises(InputError, match=r"no prompt named 'quary'; configured: \[.*'passage', 'query'\]"):
+        SentenceTransformerEncoder(str(tiny_model_dir), prompt_name="quary")
+    with pytest.raises(InputError, match="not both"):
+        SentenceTransformerEncoder(str(tiny_model_dir), prompt="x", prompt_name="query")
+
+
+def test_default_prompt_and_describe(tiny_model_dir):
+    enc = load_encoder(str(tiny_model_dir), batch_size=2, max_length=16)
+    assert enc.use_default_prompt() and enc.prompt == "query: "
+    d = enc.describe()
+    assert d["pooling"] == "mean" and d["dimension"] == 32 and d["prompt"] == "query: " and d["max_length"] == 16
+    assert enc.encode(TEXTS).shape == (4, 32)
+    key = enc.cache_key()
+    assert "prompt='query: '" in key and "max_len=16" in key
+
+
+def test_unreadable_model_path(tmp_path):
+    with pytest.raises(InputError, match="no such file or directory"):
+        SentenceTransformerEncoder(str(tmp_path / "nope" / "model"))
+    (tmp_path / "broken").mkdir()
+    with pytest.raises(InputError, match="cannot load model"):
+        SentenceTransformerEncoder(str(tmp_path / "broken"))
+
+
+def test_offline_copy_resolution(tmp_path, monkeypatch):
+    monkeypatch.setenv("LANGGAP_MODELS_DIR", str(tmp_path))
+    assert resolve_model("intfloat/multilingual-e5-small") == ("intfloat/multilingual-e5-small", None)
+    (tmp_path / "multilingual-e5-small").mkdir()
+    (tmp_path / "multilingual-e5-small" / "config.json").write_text("{}")
+    path, note = resolve_model("intfloat/multilingual-e5-small")
+    assert path == str(tmp_path / "multilingual-e5-small") and "offline copy" in note

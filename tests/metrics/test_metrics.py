@@ -1,0 +1,157 @@
+"""Every vectorised metric against a naive loop, scipy, or a worked example."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.stats import spearmanr
+
+from langgap.metrics.alignment import pair_cosines, random_cosines, rank_spearman
+from langgap.metrics.bitext import retrieval_correct, xsim_errors
+from langgap.metrics.language import language_id_probe, neighbour_purity, purity_chance
+from langgap.metrics.similarity import cos_sim_matrix, pairwise_cos_sim, topk_cosine
+from langgap.metrics.sts import sts_spearman
+
+
+def _cos(u, v):
+    return float(np.dot(u, v) / (np.linalg.norm(u) * np.linalg.norm(v)))
+
+
+@pytest.fixture
+def pair():
+    rng = np.random.default_rng(1)
+    src = rng.standard_normal((40, 12))
+    tgt = src + 0.9 * rng.standard_normal((40, 12))
+    return src, tgt
+
+
+def test_cos_sim_matrix_and_pairwise_match_loop(pair):
+    a, b = pair
+    m = cos_sim_matrix(a, b)
+    for i in range(len(a)):
+        for j in range(0, len(b), 7):
+            assert m[i, j] == pytest.approx(_cos(a[i], b[j]), abs=1e-5)
+        assert pairwise_cos_sim(a, b)[i] == pytest.approx(_cos(a[i], b[i]), abs=1e-5)
+    assert np.allclose(pair_cosines(a, b), pairwise_cos_sim(a, b))
+
+
+def test_topk_blocks_equal_full_sort(pair):
+    a, b = pair
+    v1, i1 = topk_cosine(a, b, 5, block=7)
+    v2, i2 = topk_cosine(a, b, 5, block=1000)
+    assert np.array_equal(i1, i2) and np.allclose(v1, v2)
+    full = cos_sim_matrix(a, b)
+    assert np.array_equal(i2[:, 0], full.argmax(axis=1))
+
+
+def test_random_cosines_match_naive_loop(pair):
+    a, b = pair
+    got = random_cosines(a, b)
+    naive = [np.mean([_cos(a[i], b[j]) for j in range(len(b)) if j != i]) for i in range(len(a))]
+    assert np.allclose(got, naive, atol=1e-5)
+
+
+def test_rank_spearman_matches_scipy_loop(pair):
+    a, b = pair
+    got = rank_spearman(a, b)
+    n = len(a)
+    for i in range(n):
+        others = [j for j in range(n) if j != i]
+        ra = [_cos(a[i], a[j]) for j in others]
+        rb = [_cos(b[i], b[j]) for j in others]
+        assert got[i] == pytest.approx(spearmanr(ra, rb).statistic, abs=1e-6)
+
+
+def test_rank_spearman_is_one_for_identical_geometry(pair):
+    a, _ = pair
+    rot = np.linalg.qr(np.random.default_rng(3).standard_normal((12, 12)))[0]
+    assert np.allclose(rank_spearman(a, a @ rot), 1.0)
+
+
+def _laser_naive(x, y, k, margin):
+    """LASER xsim.py's candidate rescoring, transcribed as plain loops."""
+    def cos(u, v):
+        return _cos(u, v)
+    n, m = len(x), len(y)
+    sims = np.array([[cos(x[i], y[j]) for j in range(m)] for i in range(n)])
+    knn_xy = [sorted(range(m), key=lambda j: -sims[i, j])[:k] for i in range(n)]
+    avg_x = [np.mean([sims[i, j] for j in knn_xy[i]]) for i in range(n)]
+    avg_y = [np.mean(sorted(sims[:, j], reverse=True)[:k]) for j in range(m)]
+    best = []
+    for i in range(n):
+        scores = []
+        for j in knn_xy[i]:
+            b = (avg_x[i] + avg_y[j]) / 2
+            scores.append(sims[i, j] / b if margin == "ratio" else sims[i, j] - b)
+        best.append(knn_xy[i][int(np.argmax(scores))])
+    return np.array(best) == np.arange(n)
+
+
+@pytest.mark.parametrize("margin", ["ratio", "distance"])
+def test_margin_retrieval_matches_naive_laser(pair, margin):
+    a, b = pair
+    assert np.array_equal(retrieval_correct(a, b, margin, 4), _laser_naive(a, b, 4, margin))
+    assert np.array_equal(retrieval_correct(b, a, margin, 4), _laser_naive(b, a, 4, margin))
+
+
+def test_cosine_retrieval_matches_naive_argmax(pair):
+    a, b = pair
+    naive = [int(np.argmax([_cos(a[i], b[j]) for j in range(len(b))])) == i for i in range(len(a))]
+    assert retrieval_correct(a, b, "cosine").tolist() == naive
+
+
+def test_margin_fixes_a_hub_worked_example():
+    # target 3 is a "hub", close to every source: it steals source 0 under plain cosine
+    # (0.55 > 0.5), but its neighbourhood mean is high, so the margin (k=2) prefers target 0:
+    # ratio(x0, y0) = 0.5 / ((0.525 + 0.25) / 2) = 1.29 > ratio(x0, hub) = 0.55 / ((0.525 + 0.77) / 2) = 0.85
+    x = np.eye(4)[:3]
+    y0 = np.array([0.5, 0, 0, np.sqrt(0.75)])
+    hub = np.array([0.55, 0.54, 0.53, -np.sqrt(1 - 0.875)])
+    y = np.stack([y0, np.eye(4)[1], np.eye(4)[2], hub])
+    assert retrieval_correct(x, y, "cosine").tolist() == [False, True, True]
+    assert retrieval_correct(x, y, "ratio", k=2).tolist() == [True, True, True]
+    assert retrieval_correct(x, y, "distance", k=2).tolist() == [True, True, True]
+    assert xsim_errors(x, y, k=2).tolist() == [0.0, 0.0, 0.0]
+
+
+def test_sts_spearman_matches_scipy():
+    rng = np.random.default_rng(2)
+    a, b = rng.standard_normal((30, 8)), rng.standard_normal((30, 8))
+    gold = rng.uniform(0, 5, 30)
+    rho, cos = sts_spearman(a, b, gold)
+    assert rho == pytest.approx(spearmanr([_cos(u, v) for u, v in zip(a, b, strict=True)], gold).statistic, abs=1e-9)
+    assert np.allclose(cos, pairwise_cos_sim(a, b))
+
+
+def _langs(n_lang, n, gap, seed=0):
+    rng = np.random.default_rng(seed)
+    meaning = rng.standard_normal((n, 24))
+    return [meaning + gap * rng.standard_normal(24) + 0.3 * rng.standard_normal((n, 24)) for _ in range(n_lang)]
+
+
+def test_language_signal_near_chance_without_gap_and_high_with_gap():
+    no_gap, gap = _langs(4, 80, 0.0), _langs(4, 80, 3.0)
+    assert language_id_probe(no_gap).mean() < 0.45  # chance 0.25
+    assert language_id_probe(gap).mean() > 0.95
+    chance = purity_chance(4, 80)
+    assert abs(neighbour_purity(no_gap).mean() - chance) < 0.1
+    assert neighbour_purity(gap).mean() > 0.9
+
+
+def test_neighbour_purity_matches_naive_loop():
+    per_lang = _langs(3, 15, 1.0)
+    k = 4
+    x = np.concatenate(per_lang)
+    labels = np.repeat(np.arange(3), 15)
+    naive = []
+    for i in range(len(x)):
+        sims = [(_cos(x[i], x[j]), j) for j in range(len(x)) if j != i]
+        nn = [j for _, j in sorted(sims, key=lambda t: (-t[0], t[1]))[:k]]
+        naive.append(np.mean(labels[nn] == labels[i]))
+    naive = np.array(naive).reshape(3, 15).mean(axis=0)
+    assert np.allclose(neighbour_purity(per_lang, k=k), naive)
+
+
+def test_probe_rejects_too_little_data():
+    with pytest.raises(ValueError, match="needs >= 2 languages"):
+        language_id_probe([np.zeros((10, 3))])
