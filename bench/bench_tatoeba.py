@@ -53,7 +53,9 @@ METHODS = ("langgap", "sentence-transformers", "mteb")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("--model", default=DEFAULT_MODEL, help="sentence-transformers model folder or id")
     p.add_argument("--prompt", default="query: ", help="literal prefix for every text (E5: 'query: ')")
     p.add_argument("--files", nargs="+", default=DEFAULT_FILES, help="Tatoeba TSVs (src<TAB>tgt)")
@@ -144,8 +146,11 @@ def run_st(model: Any, pairs: list[tuple[Task, Bitext]], prompt: str, batch_size
     for task, corpus in pairs:
         t0 = time.perf_counter()
         emb = model.encode(
-            corpus.src + corpus.tgt, prompt=prompt or None, batch_size=batch_size,
-            convert_to_numpy=True, show_progress_bar=False,
+            corpus.src + corpus.tgt,
+            prompt=prompt or None,
+            batch_size=batch_size,
+            convert_to_numpy=True,
+            show_progress_bar=False,
         )
         t1 = time.perf_counter()
         n = len(corpus.src)
@@ -154,8 +159,13 @@ def run_st(model: Any, pairs: list[tuple[Task, Bitext]], prompt: str, batch_size
         enc, score, texts = enc + t1 - t0, score + t2 - t1, texts + 2 * n
         per_file[task.name] = {"src2tgt": a, "tgt2src": b}
     return {
-        "encode_s": enc, "score_s": score, "total_s": enc + score, "wall_s": enc + score,
-        "texts_encoded": texts, "texts_per_s": texts / enc if enc > 0 else float("nan"), "accuracy": per_file,
+        "encode_s": enc,
+        "score_s": score,
+        "total_s": enc + score,
+        "wall_s": enc + score,
+        "texts_encoded": texts,
+        "texts_per_s": texts / enc if enc > 0 else float("nan"),
+        "accuracy": per_file,
     }
 
 
@@ -214,7 +224,9 @@ def run_mteb(wrapper: Any, pairs: list[tuple[Task, Bitext]], batch_size: int) ->
         with warnings.catch_warnings():
             # mteb's neighbour search copies the similarity tensor with torch.tensor(tensor)
             warnings.filterwarnings("ignore", "To copy construct from a tensor", UserWarning)
-            neighbours = evaluator(wrapper, encode_kwargs={"batch_size": batch_size, "show_progress_bar": False})
+            neighbours = evaluator(
+                wrapper, encode_kwargs={"batch_size": batch_size, "show_progress_bar": False}
+            )
         t1 = time.perf_counter()
         n = len(corpus.src)
         gold = list(zip(range(n), range(n), strict=True))
@@ -230,8 +242,13 @@ def run_mteb(wrapper: Any, pairs: list[tuple[Task, Bitext]], batch_size: int) ->
         texts += 2 * n
         per_file[t.name] = acc
     return {
-        "encode_s": enc, "score_s": score, "total_s": wall, "wall_s": wall,
-        "texts_encoded": texts, "texts_per_s": texts / enc if enc > 0 else float("nan"), "accuracy": per_file,
+        "encode_s": enc,
+        "score_s": score,
+        "total_s": wall,
+        "wall_s": wall,
+        "texts_encoded": texts,
+        "texts_per_s": texts / enc if enc > 0 else float("nan"),
+        "accuracy": per_file,
     }
 
 
@@ -258,7 +275,9 @@ def main(argv: list[str] | None = None) -> int:
 
     pairs = load_corpora(args.files, args.limit)
     t0 = time.perf_counter()
-    encoder = SentenceTransformerEncoder(args.model, prompt=args.prompt, batch_size=args.batch_size, device=args.device)
+    encoder = SentenceTransformerEncoder(
+        args.model, prompt=args.prompt, batch_size=args.batch_size, device=args.device
+    )
     model = encoder.model  # one model object for all three methods
     wrapper = mteb_wrapper(model, args.prompt)
     load_s = time.perf_counter() - t0
@@ -267,11 +286,15 @@ def main(argv: list[str] | None = None) -> int:
 
     env = environment(model)
     rows = sum(len(c) for _, c in pairs)
-    print(f"torch.get_num_threads()={torch.get_num_threads()}  os.cpu_count()={env['cpu_count']}  "
-          f"affinity={env['cpu_affinity']}  device={env['device']}")
+    print(
+        f"torch.get_num_threads()={torch.get_num_threads()}  os.cpu_count()={env['cpu_count']}  "
+        f"affinity={env['cpu_affinity']}  device={env['device']}"
+    )
     print("versions: " + ", ".join(f"{k} {v}" for k, v in env["versions"].items()))
-    print(f"model {args.model} (loaded in {load_s:.1f}s, not timed), prompt {args.prompt!r}, "
-          f"batch size {args.batch_size}, {len(pairs)} file(s), {rows} pairs, repeat {args.repeat}")
+    print(
+        f"model {args.model} (loaded in {load_s:.1f}s, not timed), prompt {args.prompt!r}, "
+        f"batch size {args.batch_size}, {len(pairs)} file(s), {rows} pairs, repeat {args.repeat}"
+    )
 
     runs: dict[str, list[dict[str, Any]]] = {m: [] for m in METHODS}
     for _ in range(args.repeat):  # interleaved, so drift in machine load hits all methods alike
@@ -284,8 +307,10 @@ def main(argv: list[str] | None = None) -> int:
     print("| method | texts | encode s | score s | total s | texts/s | acc src->tgt | acc tgt->src |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for m, s in summary.items():
-        print(f"| {m} | {s['texts_encoded']} | {s['encode_s']:.3f} | {s['score_s']:.3f} | {s['total_s']:.3f} "
-              f"| {s['texts_per_s']:.1f} | {s['accuracy_src2tgt']:.4f} | {s['accuracy_tgt2src']:.4f} |")
+        print(
+            f"| {m} | {s['texts_encoded']} | {s['encode_s']:.3f} | {s['score_s']:.3f} | {s['total_s']:.3f} "
+            f"| {s['texts_per_s']:.1f} | {s['accuracy_src2tgt']:.4f} | {s['accuracy_tgt2src']:.4f} |"
+        )
     accs = {m: s["accuracy"] for m, s in summary.items()}
     agree = all(accs[m] == accs["langgap"] for m in METHODS)
     print(f"\naccuracies identical across methods (per file, both directions): {agree}")

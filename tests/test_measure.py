@@ -16,7 +16,9 @@ from langgap.tasks import Task, bitext_task, get_task, multiway_task, sts_task
 
 def _sts(path, n=30):
     rng = np.random.default_rng(0)
-    path.write_text("".join(f"{rng.uniform(0, 5):.2f}\teng:{i}\tdeu:{i}\n" for i in range(n)), encoding="utf-8")
+    path.write_text(
+        "".join(f"{rng.uniform(0, 5):.2f}\teng:{i}\tdeu:{i}\n" for i in range(n)), encoding="utf-8"
+    )
     return path
 
 
@@ -41,8 +43,16 @@ def test_gap_shows_in_every_metric(tasks, toy):
     assert set(m.per_language["eng"]) == {"xsim_error", "xsim_error_as_source", "xsim_error_as_target"}
     for r in (no_gap, gap):
         for t in r.tasks:
-            for key in ("accuracy_src2tgt", "pair_cosine", "xsim_error", "spearman", "language_id_accuracy",
-                        "neighbour_purity", "margin_accuracy_tgt2src", "rank_spearman"):
+            for key in (
+                "accuracy_src2tgt",
+                "pair_cosine",
+                "xsim_error",
+                "spearman",
+                "language_id_accuracy",
+                "neighbour_purity",
+                "margin_accuracy_tgt2src",
+                "rank_spearman",
+            ):
                 if key in t.metrics:
                     assert 0.0 <= t.metrics[key] <= 1.0 or key in ("spearman", "rank_spearman")
 
@@ -52,7 +62,9 @@ def test_each_text_embedded_once(tasks, toy):
     r = measure(enc, tasks)
     # eng:i / deu:i appear in the bitext, the multi-way folder and the STS file: encoded once
     assert r.encoding["encoded"] == r.encoding["distinct"] == sum(enc.calls)
-    assert sum(enc.calls) == len({f"{lang}:{i}" for lang in ("eng", "deu", "fra") for i in range(50 if lang != "fra" else 40)})
+    assert sum(enc.calls) == len(
+        {f"{lang}:{i}" for lang in ("eng", "deu", "fra") for i in range(50 if lang != "fra" else 40)}
+    )
 
 
 def test_results_json_schema_and_items_roundtrip(tasks, toy, tmp_path):
@@ -71,7 +83,10 @@ def test_results_json_schema_and_items_roundtrip(tasks, toy, tmp_path):
     assert bt.items["accuracy_src2tgt"].shape == (50,)
     assert bt.items["accuracy_src2tgt"].mean() == pytest.approx(bt.metrics["accuracy_src2tgt"])
     sts = back.task("sts:en-de")
-    assert np.allclose(sts.items["gold"], [float(x.split("\t")[0]) for x in (tmp_path / "en-de.tsv").read_text().splitlines()])
+    assert np.allclose(
+        sts.items["gold"],
+        [float(x.split("\t")[0]) for x in (tmp_path / "en-de.tsv").read_text().splitlines()],
+    )
 
 
 def test_load_results_errors(tmp_path):
@@ -92,7 +107,9 @@ def test_sample_task_scores_positive_tables(tmp_path, toy):
     folder = tmp_path / "s"
     folder.mkdir()
     for lang in ("eng", "deu", "jpn"):
-        (folder / f"{lang}.tsv").write_text("".join(f"{lang}:{i}\t{lang}:{i}p\n" for i in range(20)), encoding="utf-8")
+        (folder / f"{lang}.tsv").write_text(
+            "".join(f"{lang}:{i}\t{lang}:{i}p\n" for i in range(20)), encoding="utf-8"
+        )
     r = measure(toy(gap=1.0), [Task("sample", "sample", str(folder))])
     t = r.task("sample")
     assert t.languages == ["eng", "deu", "jpn"]

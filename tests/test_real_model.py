@@ -27,12 +27,26 @@ def test_measure_cli_on_tatoeba_and_sts17_agrees_with_direct_encode(cli, me5, tm
     monkeypatch.setenv("LANGGAP_MODELS_DIR", str(me5.parent))
     lines = (DATA / "tatoeba" / "deu-eng.tsv").read_text(encoding="utf-8").splitlines()[:200]
     (tmp_path / "deu-eng.tsv").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    code, _, err = cli(["measure", "--model", "intfloat/multilingual-e5-small", "--bitext", tmp_path / "deu-eng.tsv",
-                        "--sts", DATA / "sts17" / "en-de.tsv", "--out", tmp_path / "run", "-q"])
+    code, _, err = cli(
+        [
+            "measure",
+            "--model",
+            "intfloat/multilingual-e5-small",
+            "--bitext",
+            tmp_path / "deu-eng.tsv",
+            "--sts",
+            DATA / "sts17" / "en-de.tsv",
+            "--out",
+            tmp_path / "run",
+            "-q",
+        ]
+    )
     assert code == 0, err
     assert "offline copy" in err
     d = json.loads((tmp_path / "run" / "results.json").read_text())
-    assert d["model"]["prompt"] == "query: " and d["model"]["dimension"] == 384 and "offline_copy" in d["model"]
+    assert (
+        d["model"]["prompt"] == "query: " and d["model"]["dimension"] == 384 and "offline_copy" in d["model"]
+    )
     bt, sts = d["tasks"]
 
     # independent computation: sentence-transformers directly, numpy argmax and scipy
@@ -43,10 +57,17 @@ def test_measure_cli_on_tatoeba_and_sts17_agrees_with_direct_encode(cli, me5, tm
     src = model.encode([x.split("\t")[0] for x in lines], prompt="query: ", normalize_embeddings=True)
     tgt = model.encode([x.split("\t")[1] for x in lines], prompt="query: ", normalize_embeddings=True)
     sims = src @ tgt.T
-    assert bt["metrics"]["accuracy_src2tgt"] == pytest.approx(np.mean(sims.argmax(1) == np.arange(200)), abs=1e-9)
-    assert bt["metrics"]["accuracy_tgt2src"] == pytest.approx(np.mean(sims.argmax(0) == np.arange(200)), abs=1e-9)
+    assert bt["metrics"]["accuracy_src2tgt"] == pytest.approx(
+        np.mean(sims.argmax(1) == np.arange(200)), abs=1e-9
+    )
+    assert bt["metrics"]["accuracy_tgt2src"] == pytest.approx(
+        np.mean(sims.argmax(0) == np.arange(200)), abs=1e-9
+    )
     assert bt["metrics"]["pair_cosine"] == pytest.approx(np.diag(sims).mean(), abs=1e-4)
-    assert bt["metrics"]["accuracy_src2tgt"] > 0.9 and bt["metrics"]["pair_cosine"] > bt["metrics"]["random_cosine"] + 0.05
+    assert (
+        bt["metrics"]["accuracy_src2tgt"] > 0.9
+        and bt["metrics"]["pair_cosine"] > bt["metrics"]["random_cosine"] + 0.05
+    )
 
     rows = [x.split("\t") for x in (DATA / "sts17" / "en-de.tsv").read_text(encoding="utf-8").splitlines()]
     e1 = model.encode([r[1] for r in rows], prompt="query: ", normalize_embeddings=True)
@@ -64,10 +85,14 @@ def test_english_only_model_shows_a_gap_multilingual_does_not(me5, tmp_path):
     task = multiway_task(DATA / "flores200_sib" / "dev", "eng_Latn,deu_Latn,zho_Hans")
     lines = {}
     for lang in ("eng_Latn", "deu_Latn", "zho_Hans"):
-        lines[lang] = (DATA / "flores200_sib" / "dev" / f"{lang}.txt").read_text(encoding="utf-8").splitlines()[:80]
+        lines[lang] = (
+            (DATA / "flores200_sib" / "dev" / f"{lang}.txt").read_text(encoding="utf-8").splitlines()[:80]
+        )
         (tmp_path / f"{lang}.txt").write_text("\n".join(lines[lang]) + "\n", encoding="utf-8")
     task = multiway_task(tmp_path, "eng_Latn,deu_Latn,zho_Hans")
     multi = measure(SentenceTransformerEncoder(str(me5), prompt="query: "), [task]).tasks[0].metrics
-    english = measure(SentenceTransformerEncoder(str(me5.parent / "all-MiniLM-L6-v2")), [task]).tasks[0].metrics
+    english = (
+        measure(SentenceTransformerEncoder(str(me5.parent / "all-MiniLM-L6-v2")), [task]).tasks[0].metrics
+    )
     assert multi["xsim_error"] < 0.1 < english["xsim_error"]
     assert multi["neighbour_purity"] < english["neighbour_purity"]

@@ -55,7 +55,15 @@ def load_tasks(tasks: Sequence[Task]) -> list[tuple[Task, Corpus]]:
 
 def package_versions() -> dict[str, str]:
     out = {"python": platform.python_version()}
-    for pkg in ("langgap", "numpy", "scipy", "scikit-learn", "torch", "transformers", "sentence-transformers"):
+    for pkg in (
+        "langgap",
+        "numpy",
+        "scipy",
+        "scikit-learn",
+        "torch",
+        "transformers",
+        "sentence-transformers",
+    ):
         try:
             out[pkg] = metadata.version(pkg)
         except metadata.PackageNotFoundError:
@@ -73,7 +81,10 @@ def summarize(tasks: list[TaskResult]) -> dict[str, float]:
 
     pairs = {
         "bitext_accuracy": [mean("bitext", "accuracy_src2tgt"), mean("bitext", "accuracy_tgt2src")],
-        "bitext_margin_accuracy": [mean("bitext", "margin_accuracy_src2tgt"), mean("bitext", "margin_accuracy_tgt2src")],
+        "bitext_margin_accuracy": [
+            mean("bitext", "margin_accuracy_src2tgt"),
+            mean("bitext", "margin_accuracy_tgt2src"),
+        ],
     }
     for key, vals in pairs.items():
         if vals[0] is not None and vals[1] is not None:
@@ -141,7 +152,11 @@ def measure(
     pairs = [p for p in loaded if p is not None] if all(loaded) else load_tasks(tasks)  # type: ignore[arg-type]
     t_load = time.perf_counter()
 
-    cached = encoder if isinstance(encoder, CachedEncoder) else CachedEncoder(encoder, cache_path=cache_path, progress=progress)
+    cached = (
+        encoder
+        if isinstance(encoder, CachedEncoder)
+        else CachedEncoder(encoder, cache_path=cache_path, progress=progress)
+    )
     all_texts = list(dict.fromkeys(t for _, corpus in pairs for t in corpus_texts(corpus)))
     vectors = cached.encode(all_texts)
     row = {t: i for i, t in enumerate(all_texts)}
@@ -174,7 +189,12 @@ def measure(
         summary=summarize(results),
         config={"k": k, "seed": seed, **(config or {})},
         versions=package_versions(),
-        timing={"load": t_load - t0, "encode": t_enc - t_load, "score": t_score - t_enc, "total": t_score - t0},
+        timing={
+            "load": t_load - t0,
+            "encode": t_enc - t_load,
+            "score": t_score - t_enc,
+            "total": t_score - t0,
+        },
         encoding=dict(cached.stats),
         created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
     )

@@ -136,7 +136,9 @@ def load_results(path: str | Path) -> Results:
     except json.JSONDecodeError as e:
         raise InputError(f"{p}:{e.lineno}: not valid JSON ({e.msg})") from None
     if d.get("schema_version") != SCHEMA_VERSION:
-        raise InputError(f"{p}: schema version {d.get('schema_version')!r}, this langgap reads {SCHEMA_VERSION}")
+        raise InputError(
+            f"{p}: schema version {d.get('schema_version')!r}, this langgap reads {SCHEMA_VERSION}"
+        )
     items: dict[str, np.ndarray] = {}
     if (p.parent / "items.npz").is_file():
         with np.load(p.parent / "items.npz", allow_pickle=False) as z:
@@ -147,7 +149,13 @@ def load_results(path: str | Path) -> Results:
         t_items = {k[len(prefix) :]: v for k, v in items.items() if k.startswith(prefix)}
         tasks.append(TaskResult(**t, items=t_items))
     return Results(
-        model=d["model"], tasks=tasks, summary=d["summary"], config=d["config"], versions=d["versions"],
-        timing=d.get("timing_s", {}), encoding=d.get("encoding", {}), created=d["created"],
+        model=d["model"],
+        tasks=tasks,
+        summary=d["summary"],
+        config=d["config"],
+        versions=d["versions"],
+        timing=d.get("timing_s", {}),
+        encoding=d.get("encoding", {}),
+        created=d["created"],
         schema_version=d["schema_version"],
     )

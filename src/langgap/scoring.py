@@ -67,21 +67,37 @@ def score_bitext(name: str, corpus: Bitext, emb: Embed, k: int = 4, seed: int = 
     metrics.update(lang_m)
     items.update(lang_i)
     return TaskResult(
-        name, "bitext", [corpus.src_lang, corpus.tgt_lang], _files(corpus.file), metrics,
-        main_score="accuracy_src2tgt", items=items,
+        name,
+        "bitext",
+        [corpus.src_lang, corpus.tgt_lang],
+        _files(corpus.file),
+        metrics,
+        main_score="accuracy_src2tgt",
+        items=items,
     )
 
 
 def score_sts(name: str, corpus: STSSet, emb: Embed) -> TaskResult:
     rho, cos = sts_spearman(emb(corpus.s1), emb(corpus.s2), corpus.scores)
-    metrics = {"spearman": rho, "pair_cosine": float(cos.mean()), "cross_lingual": float(corpus.cross_lingual)}
+    metrics = {
+        "spearman": rho,
+        "pair_cosine": float(cos.mean()),
+        "cross_lingual": float(corpus.cross_lingual),
+    }
     return TaskResult(
-        name, "sts", [corpus.lang1, corpus.lang2], _files(corpus.file), metrics,
-        main_score="spearman", items={"cosine": cos, "gold": corpus.scores},
+        name,
+        "sts",
+        [corpus.lang1, corpus.lang2],
+        _files(corpus.file),
+        metrics,
+        main_score="spearman",
+        items={"cosine": cos, "gold": corpus.scores},
     )
 
 
-def _multi(texts: dict[str, list[str]], emb: Embed, k: int, seed: int) -> tuple[dict[str, float], dict, dict, Items]:
+def _multi(
+    texts: dict[str, list[str]], emb: Embed, k: int, seed: int
+) -> tuple[dict[str, float], dict, dict, Items]:
     """Shared by multi-way and sample: every language pair, xSIM per direction, language signal."""
     langs = list(texts)
     vecs = {lang: emb(t) for lang, t in texts.items()}
@@ -120,8 +136,16 @@ def _multi(texts: dict[str, list[str]], emb: Embed, k: int, seed: int) -> tuple[
 def score_multiway(name: str, corpus: MultiWay, emb: Embed, k: int = 4, seed: int = 0) -> TaskResult:
     metrics, per_pair, per_language, items = _multi(corpus.texts, emb, k, seed)
     return TaskResult(
-        name, "multiway", corpus.languages, _files(*corpus.files.values()), metrics,
-        main_score="xsim_error", greater_is_better=False, per_pair=per_pair, per_language=per_language, items=items,
+        name,
+        "multiway",
+        corpus.languages,
+        _files(*corpus.files.values()),
+        metrics,
+        main_score="xsim_error",
+        greater_is_better=False,
+        per_pair=per_pair,
+        per_language=per_language,
+        items=items,
     )
 
 
@@ -149,6 +173,13 @@ def score_sample(name: str, corpus: Sample, emb: Embed, k: int = 4, seed: int = 
     metrics["positive_cosine_cross"] = float(np.mean(cross))
     metrics["positive_gap"] = metrics["positive_cosine_mono"] - metrics["positive_cosine_cross"]
     return TaskResult(
-        name, "sample", langs, _files(*corpus.files.values()), metrics,
-        main_score="pair_cosine", per_pair=per_pair, per_language=per_language, items=items,
+        name,
+        "sample",
+        langs,
+        _files(*corpus.files.values()),
+        metrics,
+        main_score="pair_cosine",
+        per_pair=per_pair,
+        per_language=per_language,
+        items=items,
     )

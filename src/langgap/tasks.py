@@ -91,7 +91,9 @@ def get_task(name: str) -> Task:
     try:
         return _REGISTRY[name]
     except KeyError:
-        raise InputError(f"unknown task {name!r}{did_you_mean(name, _REGISTRY)}; known: {sorted(_REGISTRY)}") from None
+        raise InputError(
+            f"unknown task {name!r}{did_you_mean(name, _REGISTRY)}; known: {sorted(_REGISTRY)}"
+        ) from None
 
 
 def list_tasks() -> list[Task]:
@@ -110,4 +112,12 @@ def unique_names(tasks: list[Task]) -> list[Task]:
     return out
 
 
-register(Task("sample", "sample", None, None, "built-in anchor/positive pairs in 10 languages, written by the langgap team"))
+register(
+    Task(
+        "sample",
+        "sample",
+        None,
+        None,
+        "built-in anchor/positive pairs in 10 languages, written by the langgap team",
+    )
+)

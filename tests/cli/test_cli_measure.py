@@ -24,8 +24,21 @@ def test_default_sample_run(cli, tiny_model_dir, tmp_path):
 def test_files_and_second_run_uses_cache(cli, tiny_model_dir, tmp_path):
     bt = write_bitext(tmp_path / "deu-eng.tsv", "deu", "eng", 30)
     mw = write_multiway(tmp_path / "mw", ["eng_Latn", "deu_Latn", "fra_Latn"], 20)
-    args = ["measure", "--model", tiny_model_dir, "--prompt", "", "--bitext", bt, "--multiway", mw,
-            "--langs", "eng_Latn,deu_Latn", "--out", tmp_path / "run"]
+    args = [
+        "measure",
+        "--model",
+        tiny_model_dir,
+        "--prompt",
+        "",
+        "--bitext",
+        bt,
+        "--multiway",
+        mw,
+        "--langs",
+        "eng_Latn,deu_Latn",
+        "--out",
+        tmp_path / "run",
+    ]
     code, _, err = cli(args)
     assert code == 0, err
     code, _, err = cli(args)
@@ -38,7 +51,10 @@ def test_files_and_second_run_uses_cache(cli, tiny_model_dir, tmp_path):
 @pytest.mark.parametrize(
     "setup, message",
     [
-        (lambda p: (p / "deu-eng.tsv").write_text("a\tb\nc\n"), r"deu-eng.tsv:2: expected 2 tab-separated fields"),
+        (
+            lambda p: (p / "deu-eng.tsv").write_text("a\tb\nc\n"),
+            r"deu-eng.tsv:2: expected 2 tab-separated fields",
+        ),
         (lambda p: (p / "deu-eng.tsv").write_text("a\tb\n\tc\n"), r"deu-eng.tsv:2: field 1 is empty"),
         (lambda p: (p / "deu-eng.tsv").write_bytes(b"a\tb\n\xc3\x28\tc\n"), r"deu-eng.tsv:2: invalid UTF-8"),
     ],
@@ -75,7 +91,10 @@ def test_precomputed_embeddings(cli, tmp_path):
     bt = write_bitext(tmp_path / "deu-eng.tsv", "deu", "eng", 12)
     rng = np.random.default_rng(0)
     base = rng.standard_normal((12, 1, 8))
-    np.save(tmp_path / "deu-eng.npy", np.concatenate([base, base + 0.01 * rng.standard_normal((12, 1, 8))], axis=1))
+    np.save(
+        tmp_path / "deu-eng.npy",
+        np.concatenate([base, base + 0.01 * rng.standard_normal((12, 1, 8))], axis=1),
+    )
     code, _, err = cli(["measure", "--embeddings", tmp_path, "--bitext", bt, "--out", tmp_path / "run"])
     assert code == 0, err
     d = json.loads((tmp_path / "run" / "results.json").read_text())
@@ -91,5 +110,7 @@ def test_version_and_python_m(cli):
     import subprocess
     import sys
 
-    proc = subprocess.run([sys.executable, "-m", "langgap", "measure", "--help"], capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "langgap", "measure", "--help"], capture_output=True, text=True
+    )
     assert proc.returncode == 0 and "--prompt-name" in proc.stdout

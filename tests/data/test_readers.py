@@ -21,8 +21,12 @@ def test_bitext_languages_from_name_and_hash(tmp_path):
 
 @pytest.mark.parametrize(
     "name, langs",
-    [("deu-eng.tsv", ("deu", "eng")), ("en-es-wmt.tsv", ("en", "es")), ("zho_Hans-eng_Latn.tsv", ("zho_Hans", "eng_Latn")),
-     ("notes.tsv", None)],
+    [
+        ("deu-eng.tsv", ("deu", "eng")),
+        ("en-es-wmt.tsv", ("en", "es")),
+        ("zho_Hans-eng_Latn.tsv", ("zho_Hans", "eng_Latn")),
+        ("notes.tsv", None),
+    ],
 )
 def test_languages_from_name(name, langs):
     assert languages_from_name(name) == langs
@@ -110,4 +114,6 @@ def test_builtin_sample_is_complete_and_aligned():
     # translations really differ from English (not copies)
     for lang in s.languages[1:]:
         assert sum(a == e for a, e in zip(s.anchors[lang], s.anchors["eng"], strict=True)) == 0
-    assert sum(a != b for a, b in zip(s.anchors["zho_Hans"], s.anchors["zho_Hant"], strict=True)) > len(s) // 2
+    assert (
+        sum(a != b for a, b in zip(s.anchors["zho_Hans"], s.anchors["zho_Hant"], strict=True)) > len(s) // 2
+    )

@@ -60,7 +60,9 @@ def test_crash_keeps_finished_chunks(toy, tmp_path):
 
 def test_progress_reports_texts(toy):
     seen = []
-    CachedEncoder(toy(), chunk_size=2, progress=lambda d, t: seen.append((d, t))).encode(["a:1", "a:2", "a:3"])
+    CachedEncoder(toy(), chunk_size=2, progress=lambda d, t: seen.append((d, t))).encode(
+        ["a:1", "a:2", "a:3"]
+    )
     assert seen == [(0, 3), (2, 3), (3, 3)]
 
 

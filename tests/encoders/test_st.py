@@ -32,7 +32,9 @@ def test_default_prompt_and_describe(tiny_model_dir):
     enc = load_encoder(str(tiny_model_dir), batch_size=2, max_length=16)
     assert enc.use_default_prompt() and enc.prompt == "query: "
     d = enc.describe()
-    assert d["pooling"] == "mean" and d["dimension"] == 32 and d["prompt"] == "query: " and d["max_length"] == 16
+    assert (
+        d["pooling"] == "mean" and d["dimension"] == 32 and d["prompt"] == "query: " and d["max_length"] == 16
+    )
     assert enc.encode(TEXTS).shape == (4, 32)
     key = enc.cache_key()
     assert "prompt='query: '" in key and "max_len=16" in key

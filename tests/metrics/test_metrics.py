@@ -70,8 +70,10 @@ def test_rank_spearman_is_one_for_identical_geometry(pair):
 
 def _laser_naive(x, y, k, margin):
     """LASER xsim.py's candidate rescoring, transcribed as plain loops."""
+
     def cos(u, v):
         return _cos(u, v)
+
     n, m = len(x), len(y)
     sims = np.array([[cos(x[i], y[j]) for j in range(m)] for i in range(n)])
     knn_xy = [sorted(range(m), key=lambda j: -sims[i, j])[:k] for i in range(n)]
@@ -119,14 +121,18 @@ def test_sts_spearman_matches_scipy():
     a, b = rng.standard_normal((30, 8)), rng.standard_normal((30, 8))
     gold = rng.uniform(0, 5, 30)
     rho, cos = sts_spearman(a, b, gold)
-    assert rho == pytest.approx(spearmanr([_cos(u, v) for u, v in zip(a, b, strict=True)], gold).statistic, abs=1e-9)
+    assert rho == pytest.approx(
+        spearmanr([_cos(u, v) for u, v in zip(a, b, strict=True)], gold).statistic, abs=1e-9
+    )
     assert np.allclose(cos, pairwise_cos_sim(a, b))
 
 
 def _langs(n_lang, n, gap, seed=0):
     rng = np.random.default_rng(seed)
     meaning = rng.standard_normal((n, 24))
-    return [meaning + gap * rng.standard_normal(24) + 0.3 * rng.standard_normal((n, 24)) for _ in range(n_lang)]
+    return [
+        meaning + gap * rng.standard_normal(24) + 0.3 * rng.standard_normal((n, 24)) for _ in range(n_lang)
+    ]
 
 
 def test_language_signal_near_chance_without_gap_and_high_with_gap():

@@ -140,7 +140,9 @@ def mteb_sts(s1: list[str], s2: list[str], gold: np.ndarray, model: PrecomputedM
     return dict(task._calculate_scores(scores, normalized))
 
 
-def assert_bitext_parity(src_texts: list[str], tgt_texts: list[str], src: np.ndarray, tgt: np.ndarray) -> None:
+def assert_bitext_parity(
+    src_texts: list[str], tgt_texts: list[str], src: np.ndarray, tgt: np.ndarray
+) -> None:
     """langgap accuracy == mteb accuracy in both directions, and the same predicted rows."""
     model = PrecomputedMtebModel(table_of(src_texts + tgt_texts, np.concatenate([src, tgt])))
     assert isinstance(model, EncoderProtocol)

@@ -47,20 +47,55 @@ def _split_spec(spec: str) -> tuple[str | None, str]:
 
 @app.command()
 def measure(
-    model: Annotated[str, typer.Option(help="HF id, local path, or openai:http://HOST:PORT/v1#MODEL.")] = "intfloat/multilingual-e5-small",
+    model: Annotated[
+        str, typer.Option(help="HF id, local path, or openai:http://HOST:PORT/v1#MODEL.")
+    ] = "intfloat/multilingual-e5-small",
     prompt: Annotated[str | None, typer.Option(help='Literal prefix for every text, e.g. "query: ".')] = None,
-    prompt_name: Annotated[str | None, typer.Option(help="One of the model's configured prompts (default: 'query' if the model has it).")] = None,
-    bitext: Annotated[list[str] | None, typer.Option(help="Bitext TSV src<TAB>tgt, languages from its name xxx-yyy.tsv or as 'deu,eng=PATH'. Repeatable.")] = None,
-    multiway: Annotated[list[str] | None, typer.Option(help="Folder with one <lang>.txt per language (FLORES style). Repeatable.")] = None,
-    langs: Annotated[str | None, typer.Option(help="Comma-separated languages to read from --multiway folders.")] = None,
-    sts: Annotated[list[str] | None, typer.Option(help="STS TSV score<TAB>s1<TAB>s2, languages from its name xx-yy.tsv or 'en,de=PATH'. Repeatable.")] = None,
-    sample: Annotated[bool | None, typer.Option("--sample/--no-sample", help="Include the built-in sample (default: only when no other data is given).")] = None,
-    embeddings: Annotated[Path | None, typer.Option(help="Folder of precomputed .npy embeddings, one per input file (instead of --model).")] = None,
-    out: Annotated[Path, typer.Option(help="Run directory for results.json, items.npz, report.md.")] = Path("runs/measure"),
+    prompt_name: Annotated[
+        str | None,
+        typer.Option(help="One of the model's configured prompts (default: 'query' if the model has it)."),
+    ] = None,
+    bitext: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Bitext TSV src<TAB>tgt, languages from its name xxx-yyy.tsv or as 'deu,eng=PATH'. Repeatable."
+        ),
+    ] = None,
+    multiway: Annotated[
+        list[str] | None,
+        typer.Option(help="Folder with one <lang>.txt per language (FLORES style). Repeatable."),
+    ] = None,
+    langs: Annotated[
+        str | None, typer.Option(help="Comma-separated languages to read from --multiway folders.")
+    ] = None,
+    sts: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="STS TSV score<TAB>s1<TAB>s2, languages from its name xx-yy.tsv or 'en,de=PATH'. Repeatable."
+        ),
+    ] = None,
+    sample: Annotated[
+        bool | None,
+        typer.Option(
+            "--sample/--no-sample",
+            help="Include the built-in sample (default: only when no other data is given).",
+        ),
+    ] = None,
+    embeddings: Annotated[
+        Path | None,
+        typer.Option(help="Folder of precomputed .npy embeddings, one per input file (instead of --model)."),
+    ] = None,
+    out: Annotated[Path, typer.Option(help="Run directory for results.json, items.npz, report.md.")] = Path(
+        "runs/measure"
+    ),
     batch_size: Annotated[int, typer.Option(help="Texts per forward pass.")] = 64,
-    max_length: Annotated[int | None, typer.Option(help="Truncate inputs to this many tokens (default: the model's).")] = None,
+    max_length: Annotated[
+        int | None, typer.Option(help="Truncate inputs to this many tokens (default: the model's).")
+    ] = None,
     device: Annotated[str | None, typer.Option(help="cuda, mps or cpu (default: automatic).")] = None,
-    cache: Annotated[bool, typer.Option("--cache/--no-cache", help="Reuse embeddings from the on-disk cache.")] = True,
+    cache: Annotated[
+        bool, typer.Option("--cache/--no-cache", help="Reuse embeddings from the on-disk cache.")
+    ] = True,
     k: Annotated[int, typer.Option(help="Neighbourhood size for margin scoring and xSIM.")] = 4,
     seed: Annotated[int, typer.Option(help="Seed for the language-ID probe split.")] = 0,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or tables.")] = False,
@@ -92,32 +127,61 @@ def measure(
         for _, corpus in loaded:
             for stem, cols in corpus_columns(corpus).items():
                 if stem in files and files[stem] != cols:
-                    raise InputError(f"two input files share the stem {stem!r}; --embeddings cannot tell their .npy apart")
+                    raise InputError(
+                        f"two input files share the stem {stem!r}; --embeddings cannot tell their .npy apart"
+                    )
                 files[stem] = cols
         encoder = PrecomputedEncoder(embeddings, files)
     else:
         if not quiet:
             console.print(f"[bold]model[/bold] {model}")
-        encoder = load_encoder(model, prompt=prompt, prompt_name=prompt_name, batch_size=batch_size,
-                               max_length=max_length, device=device)
+        encoder = load_encoder(
+            model,
+            prompt=prompt,
+            prompt_name=prompt_name,
+            batch_size=batch_size,
+            max_length=max_length,
+            device=device,
+        )
         if prompt is None and prompt_name is None and getattr(encoder, "use_default_prompt", lambda: False)():
-            console.print(f"prompt: using the model's configured 'query' prompt {encoder.prompt!r} (override with --prompt)")
+            console.print(
+                f"prompt: using the model's configured 'query' prompt {encoder.prompt!r} (override with --prompt)"
+            )
         note = getattr(encoder, "offline_note", None)
         if note:
             console.print(f"[yellow]using the {note}[/yellow]")
 
-    with Progress(TextColumn("encoding"), BarColumn(), MofNCompleteColumn(), TextColumn("texts"),
-                  TimeElapsedColumn(), TimeRemainingColumn(), console=console, disable=quiet) as bar:
+    with Progress(
+        TextColumn("encoding"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("texts"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        disable=quiet,
+    ) as bar:
         job = bar.add_task("encode", total=None)
         cached = CachedEncoder(
             encoder,
             cache_path=default_cache_path() if cache and embeddings is None else None,
             progress=lambda done, total: bar.update(job, completed=done, total=total),
         )
-        results = run_measure(cached, loaded, k=k, seed=seed, config={
-            "command": "measure", "batch_size": batch_size, "max_length": max_length, "cache": cache,
-            "tasks": [{"name": t.name, "kind": t.kind, "path": t.path, "languages": t.languages} for t in tasks],
-        })
+        results = run_measure(
+            cached,
+            loaded,
+            k=k,
+            seed=seed,
+            config={
+                "command": "measure",
+                "batch_size": batch_size,
+                "max_length": max_length,
+                "cache": cache,
+                "tasks": [
+                    {"name": t.name, "kind": t.kind, "path": t.path, "languages": t.languages} for t in tasks
+                ],
+            },
+        )
     results.save(out)
     report = write_report(results, out)
     if not quiet:
@@ -125,6 +189,8 @@ def measure(
             out_console.print(rich_table(table))
         out_console.print(rich_table(summary_table(results)))
         s = results.encoding
-        console.print(f"encoded {s['encoded']} texts ({s['from_cache']} from cache) in {results.timing['encode']:.1f} s; "
-                      f"total {results.timing['total']:.1f} s")
+        console.print(
+            f"encoded {s['encoded']} texts ({s['from_cache']} from cache) in {results.timing['encode']:.1f} s; "
+            f"total {results.timing['total']:.1f} s"
+        )
         console.print(f"wrote {out / 'results.json'}, {out / 'items.npz'}, {report}")

@@ -4,4 +4,13 @@ from langgap.data.corpora import Bitext, MultiWay, Sample, STSSet
 from langgap.data.readers import read_bitext, read_multiway, read_sts
 from langgap.data.sample import load_sample
 
-__all__ = ["Bitext", "MultiWay", "STSSet", "Sample", "read_bitext", "read_multiway", "read_sts", "load_sample"]
+__all__ = [
+    "Bitext",
+    "MultiWay",
+    "STSSet",
+    "Sample",
+    "read_bitext",
+    "read_multiway",
+    "read_sts",
+    "load_sample",
+]

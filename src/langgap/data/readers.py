@@ -141,9 +141,7 @@ def read_multiway(path: str | Path, langs: Sequence[str] | None = None) -> Multi
     folder = Path(path)
     if not folder.is_dir():
         raise InputError(f"{folder}: not a directory (expected one <lang>.txt file per language)")
-    available = {
-        p.stem: p for p in sorted(folder.glob("*.txt")) if not p.name.startswith(("_", "."))
-    }
+    available = {p.stem: p for p in sorted(folder.glob("*.txt")) if not p.name.startswith(("_", "."))}
     if not available:
         raise InputError(f"{folder}: no <lang>.txt files found")
     if langs is None:

@@ -21,9 +21,13 @@ def load_encoder(spec: str, **kwargs: Any) -> Encoder:
         if kwargs.get("prompt_name"):
             from langgap.errors import InputError
 
-            raise InputError("--prompt-name needs a model with configured prompts; use --prompt with an endpoint")
+            raise InputError(
+                "--prompt-name needs a model with configured prompts; use --prompt with an endpoint"
+            )
         base_url, model = parse_openai_spec(spec)
-        return OpenAIEncoder(base_url, model, prompt=kwargs.get("prompt"), batch_size=kwargs.get("batch_size", 64))
+        return OpenAIEncoder(
+            base_url, model, prompt=kwargs.get("prompt"), batch_size=kwargs.get("batch_size", 64)
+        )
     from langgap.encoders.st import SentenceTransformerEncoder
 
     return SentenceTransformerEncoder(spec, **kwargs)

@@ -76,9 +76,17 @@ class OpenAIEncoder:
         api_key: sent as ``Authorization: Bearer``; default ``$OPENAI_API_KEY``; none if unset.
     """
 
-    def __init__(self, base_url: str, model: str = "", *, prompt: str | None = None,
-                 batch_size: int = 64, timeout: float = 60.0, retries: int = 3,
-                 api_key: str | None = None) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        model: str = "",
+        *,
+        prompt: str | None = None,
+        batch_size: int = 64,
+        timeout: float = 60.0,
+        retries: int = 3,
+        api_key: str | None = None,
+    ) -> None:
         if not _check_url(base_url):
             raise InputError(
                 f"embeddings endpoint {base_url!r}: expected an http(s) URL like http://HOST:PORT/v1"
@@ -144,8 +152,11 @@ class OpenAIEncoder:
             if not isinstance(index, int) or not 0 <= index < n or index in rows:
                 raise InputError(f"{where}: item {k}: missing, duplicate or out-of-range index {index!r}")
             try:
-                vec = (np.frombuffer(base64.b64decode(emb), dtype=np.float32) if isinstance(emb, str)
-                       else np.asarray(emb, dtype=np.float32))
+                vec = (
+                    np.frombuffer(base64.b64decode(emb), dtype=np.float32)
+                    if isinstance(emb, str)
+                    else np.asarray(emb, dtype=np.float32)
+                )
             except (ValueError, TypeError):
                 vec = np.zeros(0, dtype=np.float32)
             if vec.ndim != 1 or vec.size == 0:
@@ -174,8 +185,15 @@ class OpenAIEncoder:
         return f"openai:{self.base_url}#{self.model}" if self.model else f"openai:{self.base_url}"
 
     def describe(self) -> dict[str, Any]:
-        return {"kind": "openai", "name": self.name, "path": self.base_url, "model": self.model,
-                "prompt": self.prompt, "pooling": "server", "dimension": self.dim}
+        return {
+            "kind": "openai",
+            "name": self.name,
+            "path": self.base_url,
+            "model": self.model,
+            "prompt": self.prompt,
+            "pooling": "server",
+            "dimension": self.dim,
+        }
 
     def cache_key(self) -> str:
         """Endpoint + model + prompt: embeddings are reused only when all match."""

@@ -41,7 +41,9 @@ class PrecomputedEncoder:
         for stem, columns in files.items():
             path = self.folder / f"{stem}.npy"
             if not path.is_file():
-                raise InputError(f"{path}: missing; --embeddings needs one .npy per input file (stem {stem!r})")
+                raise InputError(
+                    f"{path}: missing; --embeddings needs one .npy per input file (stem {stem!r})"
+                )
             try:
                 arr = np.load(path, allow_pickle=False)
             except (OSError, ValueError) as e:
@@ -60,7 +62,9 @@ class PrecomputedEncoder:
             if self.dim is None:
                 self.dim = arr.shape[-1]
             elif arr.shape[-1] != self.dim:
-                raise InputError(f"{path}: dimension {arr.shape[-1]} differs from the other files ({self.dim})")
+                raise InputError(
+                    f"{path}: dimension {arr.shape[-1]} differs from the other files ({self.dim})"
+                )
             arr = arr.reshape(n, len(columns), -1).astype(np.float32)
             for c, texts in enumerate(columns):
                 for i, text in enumerate(texts):
@@ -75,5 +79,11 @@ class PrecomputedEncoder:
         return np.stack([self.vectors[t] for t in texts])
 
     def describe(self) -> dict[str, Any]:
-        return {"kind": "precomputed", "name": str(self.folder), "path": str(self.folder),
-                "prompt": None, "pooling": None, "dimension": self.dim}
+        return {
+            "kind": "precomputed",
+            "name": str(self.folder),
+            "path": str(self.folder),
+            "prompt": None,
+            "pooling": None,
+            "dimension": self.dim,
+        }

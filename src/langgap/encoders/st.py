@@ -139,7 +139,10 @@ class SentenceTransformerEncoder:
 
     @property
     def dimension(self) -> int:
-        dim = (getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension)()
+        dim = (
+            getattr(self.model, "get_embedding_dimension", None)
+            or self.model.get_sentence_embedding_dimension
+        )()
         return int(dim) if dim is not None else -1
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:

@@ -26,7 +26,9 @@ from langgap.types import FloatArray
 Scoring = Literal["cosine", "ratio", "distance"]
 
 
-def retrieval_correct(src: FloatArray, tgt: FloatArray, scoring: Scoring = "cosine", k: int = 4) -> np.ndarray:
+def retrieval_correct(
+    src: FloatArray, tgt: FloatArray, scoring: Scoring = "cosine", k: int = 4
+) -> np.ndarray:
     """Per source row, whether its best target (by ``scoring``) is its translation.
 
     Args:

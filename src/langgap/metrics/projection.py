@@ -30,7 +30,9 @@ def project_2d(x: FloatArray, method: Method = "auto", seed: int = 0) -> tuple[n
             import umap  # type: ignore[import-not-found]
         except ImportError:
             if method == "umap":
-                raise ValueError("UMAP asked for but umap-learn is not installed (pip install umap-learn)") from None
+                raise ValueError(
+                    "UMAP asked for but umap-learn is not installed (pip install umap-learn)"
+                ) from None
         else:
             reducer = umap.UMAP(n_components=2, metric="cosine", random_state=seed)
             return np.asarray(reducer.fit_transform(normalize(x))), "umap"

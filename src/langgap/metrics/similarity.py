@@ -28,7 +28,9 @@ def pairwise_cos_sim(a: FloatArray, b: FloatArray) -> np.ndarray:
     return np.einsum("nd,nd->n", normalize(a), normalize(b))  # (N,)
 
 
-def topk_cosine(queries: FloatArray, corpus: FloatArray, k: int, *, block: int = 2048) -> tuple[np.ndarray, np.ndarray]:
+def topk_cosine(
+    queries: FloatArray, corpus: FloatArray, k: int, *, block: int = 2048
+) -> tuple[np.ndarray, np.ndarray]:
     """The ``k`` most similar corpus rows for each query, by cosine, in row blocks.
 
     Args:

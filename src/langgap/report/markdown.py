@@ -54,8 +54,12 @@ def write_report(results: Results, out_dir: str | Path) -> Path:
     for i, t in enumerate(figures):
         name = f"projection_{i}.png"
         save(language_projection(t), out / name)
-        parts += [f"![{t.name}: 2-D projection coloured by language]({name})", "",
-                  f"*{t.notes.get('projection', '')}. Points that cluster by colour are a language gap.*", ""]
+        parts += [
+            f"![{t.name}: 2-D projection coloured by language]({name})",
+            "",
+            f"*{t.notes.get('projection', '')}. Points that cluster by colour are a language gap.*",
+            "",
+        ]
     path = out / "report.md"
     path.write_text("\n".join(parts), encoding="utf-8")
     return path

@@ -39,8 +39,13 @@ def language_projection(task: TaskResult, *, lines: int = 5) -> Figure:
     ax.set_title(f"{task.name}: embeddings coloured by language\n{method}; grey lines join translations")
     ax.set_xticks([])
     ax.set_yticks([])
-    ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=8, frameon=False,
-              ncol=1 if len(langs) <= 25 else 2)
+    ax.legend(
+        loc="center left",
+        bbox_to_anchor=(1.0, 0.5),
+        fontsize=8,
+        frameon=False,
+        ncol=1 if len(langs) <= 25 else 2,
+    )
     fig.tight_layout()
     return fig
 
@@ -55,6 +60,3 @@ def projection_tasks(tasks: list[TaskResult]) -> list[TaskResult]:
 def save(fig: Figure, path) -> None:
     fig.savefig(path, bbox_inches="tight")
     _pyplot().close(fig)
-
-
-

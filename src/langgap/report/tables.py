@@ -56,9 +56,21 @@ def _langs(langs: list[str]) -> str:
 
 def pairs_table(results: Results, task_name: str) -> Table:
     t = results.task(task_name)
-    keys = [k for k in ("pair_cosine", "random_cosine", "rank_spearman", "accuracy_src2tgt", "accuracy_tgt2src",
-                        "xsim_error_src2tgt", "xsim_error_tgt2src", "positive_cosine_src2tgt", "positive_cosine_tgt2src")
-            if any(k in m for m in t.per_pair.values())]
+    keys = [
+        k
+        for k in (
+            "pair_cosine",
+            "random_cosine",
+            "rank_spearman",
+            "accuracy_src2tgt",
+            "accuracy_tgt2src",
+            "xsim_error_src2tgt",
+            "xsim_error_tgt2src",
+            "positive_cosine_src2tgt",
+            "positive_cosine_tgt2src",
+        )
+        if any(k in m for m in t.per_pair.values())
+    ]
     rows = [[pair, *[fmt(m.get(k)) for k in keys]] for pair, m in t.per_pair.items()]
     return (f"{task_name}: per language pair", ["pair", *keys], rows)
 
