@@ -98,6 +98,14 @@ def summarize(tasks: list[TaskResult]) -> dict[str, float]:
     }.items():
         if value is not None:
             out[key] = value
+    for key in ("pair_cosine", "random_cosine", "positive_cosine_mono", "positive_cosine_cross", "positive_gap"):
+        value = mean("sample", key)
+        if value is not None:
+            out[f"sample_{key}"] = value
+    for key in ("language_id_accuracy", "neighbour_purity"):
+        vals = [t.metrics[key] for t in tasks if key in t.metrics]
+        if vals:
+            out[key] = float(np.mean(vals))
     if "sts_spearman_mono" in out and "sts_spearman_cross" in out:
         out["sts_gap"] = out["sts_spearman_mono"] - out["sts_spearman_cross"]
     return out

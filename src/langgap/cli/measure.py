@@ -187,7 +187,8 @@ def measure(
     if not quiet:
         for table in tasks_tables(results):
             out_console.print(rich_table(table))
-        out_console.print(rich_table(summary_table(results)))
+        if results.summary:
+            out_console.print(rich_table(summary_table(results)))
         s = results.encoding
         console.print(
             f"encoded {s['encoded']} texts ({s['from_cache']} from cache) in {results.timing['encode']:.1f} s; "

@@ -25,6 +25,11 @@ _GROUPS = {
         ("language_id_accuracy", "lang-ID"),
         ("neighbour_purity", "purity"),
     ],
+    "Paraphrase (anchor/positive cosine)": [
+        ("positive_cosine_mono", "same language"),
+        ("positive_cosine_cross", "across languages"),
+        ("positive_gap", "gap"),
+    ],
 }
 
 
