@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 import platform
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
@@ -98,20 +98,32 @@ def summarize(tasks: list[TaskResult]) -> dict[str, float]:
     }.items():
         if value is not None:
             out[key] = value
-    for key in ("pair_cosine", "random_cosine", "positive_cosine_mono", "positive_cosine_cross", "positive_gap"):
+    for key in (
+        "pair_cosine",
+        "random_cosine",
+        "positive_cosine_mono",
+        "positive_cosine_cross",
+        "positive_gap",
+    ):
         value = mean("sample", key)
         if value is not None:
             out[f"sample_{key}"] = value
     for key in ("language_id_accuracy", "neighbour_purity"):
-        vals = [t.metrics[key] for t in tasks if key in t.metrics]
-        if vals:
-            out[key] = float(np.mean(vals))
+        found = [t.metrics[key] for t in tasks if key in t.metrics]
+        if found:
+            out[key] = float(np.mean(found))
     if "sts_spearman_mono" in out and "sts_spearman_cross" in out:
         out["sts_gap"] = out["sts_spearman_mono"] - out["sts_spearman_cross"]
     return out
 
 
-def add_projection(res: TaskResult, corpus: Corpus, emb, points: int, seed: int) -> None:
+def add_projection(
+    res: TaskResult,
+    corpus: Bitext | MultiWay | Sample,
+    emb: Callable[[list[str]], np.ndarray],
+    points: int,
+    seed: int,
+) -> None:
     """Store a 2-D projection of the first ``points`` sentences of every language in ``res.items``
     (``projection_xy`` (P, 2), ``projection_lang`` (P,) language index, ``projection_row`` (P,))."""
     if isinstance(corpus, Bitext):

@@ -116,7 +116,7 @@ class Results:
         out.mkdir(parents=True, exist_ok=True)
         items = {f"{t.name}/{k}": v for t in self.tasks for k, v in t.items.items()}
         tmp = out / "items.npz.tmp.npz"
-        np.savez_compressed(tmp, **items)
+        np.savez_compressed(tmp, **items)  # type: ignore[arg-type]
         tmp.replace(out / "items.npz")
         tmp_json = out / "results.json.tmp"
         tmp_json.write_text(json.dumps(self.to_json(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

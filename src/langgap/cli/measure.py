@@ -20,6 +20,7 @@ from rich.table import Table
 
 from langgap.cli import app
 from langgap.errors import InputError
+from langgap.types import Encoder
 from langgap.report.tables import Table as TableData
 from langgap.report.tables import summary_table, tasks_tables
 
@@ -123,7 +124,7 @@ def measure(
     loaded = load_tasks(tasks)  # validate all data before loading a model
 
     if embeddings is not None:
-        files: dict = {}
+        files: dict[str, list[list[str]]] = {}
         for _, corpus in loaded:
             for stem, cols in corpus_columns(corpus).items():
                 if stem in files and files[stem] != cols:
@@ -131,7 +132,7 @@ def measure(
                         f"two input files share the stem {stem!r}; --embeddings cannot tell their .npy apart"
                     )
                 files[stem] = cols
-        encoder = PrecomputedEncoder(embeddings, files)
+        encoder: Encoder = PrecomputedEncoder(embeddings, files)
     else:
         if not quiet:
             console.print(f"[bold]model[/bold] {model}")
@@ -145,7 +146,7 @@ def measure(
         )
         if prompt is None and prompt_name is None and getattr(encoder, "use_default_prompt", lambda: False)():
             console.print(
-                f"prompt: using the model's configured 'query' prompt {encoder.prompt!r} (override with --prompt)"
+                f"prompt: using the model's configured 'query' prompt {getattr(encoder, 'prompt', '')!r} (override with --prompt)"
             )
         note = getattr(encoder, "offline_note", None)
         if note:

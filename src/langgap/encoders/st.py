@@ -168,7 +168,7 @@ class SentenceTransformerEncoder:
             "pooling": self.pooling,
             "normalize": self.normalized,
             "dimension": self.dimension,
-            "max_length": int(self.model.max_seq_length),
+            "max_length": int(self.model.max_seq_length or -1),
             "device": str(self.model.device),
         }
         if self.offline_note:
