@@ -20,9 +20,9 @@ from rich.table import Table
 
 from langgap.cli import app
 from langgap.errors import InputError
-from langgap.types import Encoder
 from langgap.report.tables import Table as TableData
 from langgap.report.tables import summary_table, tasks_tables
+from langgap.types import Encoder
 
 console = Console(stderr=True)
 out_console = Console()
