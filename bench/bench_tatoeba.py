@@ -48,7 +48,7 @@ from langgap.data.corpora import Bitext  # noqa: E402
 from langgap.tasks import Task, bitext_task  # noqa: E402
 
 DEFAULT_MODEL = str(Path.home() / ".cache" / "langgap" / "models" / "multilingual-e5-small")
-DEFAULT_FILES = ["/work/shared/data/tatoeba/deu-eng.tsv"]
+DEFAULT_FILES = [str(Path(__file__).resolve().parents[2] / "shared" / "data" / "tatoeba" / "deu-eng.tsv")]
 METHODS = ("langgap", "sentence-transformers", "mteb")
 
 

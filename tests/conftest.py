@@ -77,8 +77,8 @@ def write_bitext(path: Path, src: str, tgt: str, n: int) -> Path:
 
 
 @pytest.fixture(scope="session")
-def tiny_model_dir(tmp_path_factory) -> Path:
-    """A tiny BERT sentence-transformers folder built in code (word-level tokenizer, 2 layers)."""
+def tiny_hf_dir(tmp_path_factory) -> Path:
+    """A tiny plain Hugging Face BERT folder built in code (word-level tokenizer, 2 layers)."""
     from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors
     from transformers import BertConfig, BertModel, PreTrainedTokenizerFast
 
@@ -117,12 +117,19 @@ def tiny_model_dir(tmp_path_factory) -> Path:
     hf_dir = tmp_path_factory.mktemp("tiny_hf")
     BertModel(cfg).save_pretrained(hf_dir)
     fast.save_pretrained(hf_dir)
+    return hf_dir
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tiny_hf_dir, tmp_path_factory) -> Path:
+    """The tiny model as a sentence-transformers folder: mean pooling, query/passage prompts."""
     from sentence_transformers import SentenceTransformer
     from sentence_transformers import models as st_models
 
+    hf_dir = tiny_hf_dir
     st_dir = tmp_path_factory.mktemp("tiny_st")
     word = st_models.Transformer(str(hf_dir), max_seq_length=64)
-    pool = st_models.Pooling(cfg.hidden_size, "mean")
+    pool = st_models.Pooling(32, "mean")
     st = SentenceTransformer(modules=[word, pool], prompts={"query": "query: ", "passage": "passage: "})
     st.save(str(st_dir))
     return st_dir

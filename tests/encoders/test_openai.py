@@ -18,6 +18,7 @@ from collections.abc import Iterator
 import numpy as np
 import pytest
 
+from conftest import DATA
 from langgap.encoders.openai import OpenAIEncoder, parse_openai_spec
 from langgap.errors import InputError
 
@@ -167,3 +168,28 @@ def test_http_error_carries_server_message(base_url: str) -> None:
 def test_spec_roundtrip() -> None:
     assert parse_openai_spec("openai:http://127.0.0.1:9/v1#e5-query") == ("http://127.0.0.1:9/v1", "e5-query")
     assert parse_openai_spec("openai:https://api.example.com/v1/") == ("https://api.example.com/v1", "")
+
+
+@pytest.mark.server
+def test_measure_cli_against_the_server(base_url: str, cli, tmp_path) -> None:
+    """`langgap measure --model openai:URL#e5-query` end to end; the E5 prefix is the server's."""
+    import json
+
+    rows = (DATA / "tatoeba" / "deu-eng.tsv").read_text(encoding="utf-8").splitlines()[:60]
+    (tmp_path / "deu-eng.tsv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    code, _, err = cli(
+        [
+            "measure",
+            "--model",
+            f"openai:{base_url}#e5-query",
+            "--bitext",
+            tmp_path / "deu-eng.tsv",
+            "--out",
+            tmp_path / "run",
+            "-q",
+        ]
+    )
+    assert code == 0, err
+    d = json.loads((tmp_path / "run" / "results.json").read_text())
+    assert d["model"]["kind"] == "openai" and d["model"]["dimension"] == 384 and d["model"]["prompt"] == ""
+    assert d["tasks"][0]["metrics"]["accuracy_src2tgt"] > 0.9

@@ -55,3 +55,10 @@ def test_offline_copy_resolution(tmp_path, monkeypatch):
     (tmp_path / "multilingual-e5-small" / "config.json").write_text("{}")
     path, note = resolve_model("intfloat/multilingual-e5-small")
     assert path == str(tmp_path / "multilingual-e5-small") and "offline copy" in note
+
+
+def test_plain_hf_model_gets_mean_pooling(tiny_hf_dir, tiny_model_dir):
+    plain = SentenceTransformerEncoder(str(tiny_hf_dir))
+    st = SentenceTransformerEncoder(str(tiny_model_dir), prompt="")
+    assert plain.pooling == "mean" and plain.describe()["prompt"] == ""
+    assert np.allclose(plain.encode(TEXTS), st.encode(TEXTS), atol=1e-5)
