@@ -116,3 +116,12 @@ def test_sample_task_scores_positive_tables(tmp_path, toy):
     assert {"positive_cosine_mono", "positive_cosine_cross", "positive_gap"} <= set(t.metrics)
     assert t.metrics["positive_cosine_mono"] > t.metrics["positive_cosine_cross"]
     assert "projection_xy" in t.items and t.items["projection_xy"].shape == (60, 2)
+
+
+def test_derangement_has_no_fixed_point():
+    from langgap.scoring import derangement
+
+    for n in range(2, 120):
+        for seed in range(3):
+            p = derangement(n, seed)
+            assert sorted(p.tolist()) == list(range(n)) and not (p == np.arange(n)).any()

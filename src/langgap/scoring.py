@@ -24,6 +24,18 @@ Embed = Callable[[list[str]], np.ndarray]
 Items = dict[str, np.ndarray]
 
 
+def derangement(n: int, seed: int = 0) -> np.ndarray:
+    """A fixed permutation of ``range(n)`` with no fixed point (n >= 2)."""
+    perm = np.random.default_rng(seed).permutation(n)
+    fixed = perm == np.arange(n)
+    if fixed.any():  # rotate the fixed points among themselves, or swap a lone one with a neighbour
+        idx = np.flatnonzero(fixed)
+        perm[idx] = np.roll(perm[idx], 1) if len(idx) > 1 else perm[(idx + 1) % n]
+        if len(idx) == 1:
+            perm[(idx + 1) % n] = idx
+    return perm
+
+
 def pair_scores(a: np.ndarray, b: np.ndarray, k: int = 4) -> tuple[dict[str, float], Items]:
     """All translation-pair metrics for row-aligned embeddings ``a`` (src) and ``b`` (tgt)."""
     items: Items = {
@@ -36,6 +48,8 @@ def pair_scores(a: np.ndarray, b: np.ndarray, k: int = 4) -> tuple[dict[str, flo
         "pair_cosine": pair_cosines(a, b),
         "random_cosine": random_cosines(a, b),
         "rank_spearman": rank_spearman(a, b),
+        # one non-translation partner per row (a fixed derangement): the "random pair" distribution
+        "random_pair_cosine": pairwise_cos_sim(a, b[derangement(len(b))]),
     }
     metrics = {key: float(np.nanmean(v)) for key, v in items.items()}
     metrics["cosine_gap"] = metrics["pair_cosine"] - metrics["random_cosine"]

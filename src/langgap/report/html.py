@@ -1,0 +1,68 @@
+"""Self-contained HTML pages: figures embedded as base64 PNG, inline CSS, no network.
+
+Building blocks shared by ``report.html`` and ``compare.html``: a page, a table, a figure.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+from typing import TYPE_CHECKING
+
+from langgap.report.tables import Table
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+_CSS = """
+body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem auto;max-width:1100px;
+color:#1d1d1f;padding:0 1rem;line-height:1.45}
+h1{font-size:1.6rem}h2{font-size:1.25rem;margin-top:2rem;border-bottom:1px solid #ddd;padding-bottom:.2rem}
+h3{font-size:1.05rem}
+table{border-collapse:collapse;margin:.6rem 0 1.2rem;font-size:.88rem}
+th,td{border:1px solid #ddd;padding:.25rem .55rem;text-align:right}th{background:#f4f4f6}
+td:first-child,th:first-child{text-align:left}
+figure{margin:1rem 0}figure img{max-width:100%;height:auto;border:1px solid #eee}
+figcaption{font-size:.85rem;color:#555}.note{color:#555;font-size:.9rem}
+code{background:#f4f4f6;padding:0 .2rem;border-radius:3px}
+"""
+
+
+def esc(text: object) -> str:
+    return html.escape(str(text))
+
+
+def figure_png(fig: Figure) -> bytes:
+    """Render a matplotlib Figure to PNG bytes and close it."""
+    import matplotlib.pyplot as plt
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", bbox_inches="tight")
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def figure_html(png: bytes, caption: str, alt: str) -> str:
+    """An ``<figure>`` with the PNG inlined as a data URI."""
+    data = base64.b64encode(png).decode("ascii")
+    return (
+        f'<figure><img alt="{esc(alt)}" src="data:image/png;base64,{data}">'
+        f"<figcaption>{esc(caption)}</figcaption></figure>"
+    )
+
+
+def table_html(table: Table) -> str:
+    title, headers, rows = table
+    head = "".join(f"<th>{esc(h)}</th>" for h in headers)
+    body = "".join("<tr>" + "".join(f"<td>{esc(c)}</td>" for c in r) + "</tr>" for r in rows)
+    return f"<h3>{esc(title)}</h3><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def page(title: str, body: str) -> str:
+    """A complete HTML document."""
+    return (
+        f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{esc(title)}</title>'
+        f'<meta name="viewport" content="width=device-width,initial-scale=1"><style>{_CSS}</style></head>'
+        f"<body>{body}</body></html>\n"
+    )
