@@ -6,7 +6,16 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 extras=""
-if [ "${1:-}" = "--test" ]; then extras="[test]"; fi
+if [ "${1:-}" = "--test" ]; then
+  extras="[test]"
+  # the report test renders report.html in a real headless Chromium (Debian's package)
+  if ! command -v chromium >/dev/null; then
+    echo "setup: installing Debian's chromium for the browser test" >&2
+    sudo_=""; [ "$(id -u)" = 0 ] || sudo_="sudo"
+    $sudo_ env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    $sudo_ env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  fi
+fi
 
 [ -x .venv/bin/python ] || "${PYTHON:-python3}" -m venv .venv
 . .venv/bin/activate

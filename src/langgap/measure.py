@@ -1,6 +1,8 @@
 """``measure(encoder, tasks) -> Results``: load, embed each distinct text once, score.
 
-No printing and no files: the CLI prints and :meth:`Results.save` writes.
+With an :class:`~langgap.adapt.AdaptConfig`, every task is split by rows into fit and evaluation
+rows; the raw model and the adapted one (``<task>+<method>``) are both scored on the evaluation
+rows. No printing and no files: the CLI prints and :meth:`Results.save` writes.
 """
 
 from __future__ import annotations
@@ -8,15 +10,27 @@ from __future__ import annotations
 import logging
 import platform
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
+from langgap.adapt import (
+    AdaptConfig,
+    LangEmbed,
+    adapted_embed,
+    choose_pivot,
+    columns_by_language,
+    fit_corpus,
+    split_rows,
+    subset,
+)
 from langgap.data.corpora import Bitext, MultiWay, Sample, STSSet
 from langgap.encoders.cache import CachedEncoder
+from langgap.errors import InputError, did_you_mean
 from langgap.metrics.projection import project_2d
 from langgap.results import Results, TaskResult
 from langgap.scoring import score_bitext, score_multiway, score_sample, score_sts
@@ -120,7 +134,7 @@ def summarize(tasks: list[TaskResult]) -> dict[str, float]:
 def add_projection(
     res: TaskResult,
     corpus: Bitext | MultiWay | Sample,
-    emb: Callable[[list[str]], np.ndarray],
+    emb: LangEmbed,
     points: int,
     seed: int,
 ) -> None:
@@ -133,12 +147,82 @@ def add_projection(
     else:
         texts = corpus.texts if isinstance(corpus, MultiWay) else corpus.anchors
     n = min(points, len(next(iter(texts.values()))))
-    x = np.concatenate([emb(t[:n]) for t in texts.values()])
+    x = np.concatenate([emb(lang, t[:n]) for lang, t in texts.items()])
     xy, method = project_2d(x, seed=seed)
     res.items["projection_xy"] = xy.astype(np.float32)
     res.items["projection_lang"] = np.repeat(np.arange(len(texts)), n)
     res.items["projection_row"] = np.tile(np.arange(n), len(texts))
     res.notes["projection"] = f"{method.upper()} of {n} sentences per language"
+
+
+def score_task(name: str, corpus: Corpus, emb: LangEmbed, k: int = 4, seed: int = 0) -> TaskResult:
+    """Score one corpus by its kind."""
+    if isinstance(corpus, Bitext):
+        return score_bitext(name, corpus, emb, k, seed)
+    if isinstance(corpus, STSSet):
+        return score_sts(name, corpus, emb)
+    if isinstance(corpus, MultiWay):
+        return score_multiway(name, corpus, emb, k, seed)
+    return score_sample(name, corpus, emb, k, seed)
+
+
+def score_adapted(
+    name: str, corpus: Corpus, emb: LangEmbed, adapt: AdaptConfig, k: int = 4, seed: int = 0
+) -> list[tuple[TaskResult, Corpus, LangEmbed]]:
+    """The raw model and ``adapt`` scored on the same evaluation rows of ``corpus``.
+
+    Rows are split by :func:`~langgap.adapt.split_rows` (``seed``); the transform is fitted on
+    the fit rows only. Returns ``(result, evaluated corpus, embedding lookup)`` for the raw and
+    the adapted result, or only the raw one on all rows where the method does not apply
+    (procrustes on STS, which has no parallel rows).
+    """
+    if adapt.method == "procrustes" and isinstance(corpus, STSSet):
+        raw = score_task(name, corpus, emb, k, seed)
+        raw.notes["adapt_note"] = "procrustes needs parallel rows and STS has none: raw model on all rows"
+        return [(raw, corpus, emb)]
+    fit, held = split_rows(len(corpus), adapt.fit_fraction, seed)
+    if len(fit) < 2 or len(held) < 4:
+        raise InputError(
+            f"{name}: {len(corpus)} rows are too few for --adapt-fit-fraction {adapt.fit_fraction} "
+            f"({len(fit)} fit and {len(held)} evaluation rows; need >= 2 and >= 4)"
+        )
+    fit_part, eval_corpus = subset(corpus, fit), subset(corpus, held)
+    notes = {
+        "adapt": adapt.method,
+        "adapt_fit_fraction": f"{adapt.fit_fraction:g}",
+        "adapt_seed": str(seed),
+        "adapt_fit_rows": str(len(fit)),
+        "adapt_eval_rows": str(len(held)),
+    }
+    pivot = None
+    if adapt.method == "procrustes":
+        pivot, why = choose_pivot(corpus, adapt.pivot)
+        notes["adapt_pivot"] = pivot
+        notes["adapt_pivot_note"] = why
+    transforms = fit_corpus(fit_part, emb, adapt.method, pivot)
+    adapted_name = f"{name}+{adapt.method}"
+    raw = score_task(name, eval_corpus, emb, k, seed)
+    raw.notes["adapt_split"] = (
+        f"raw model on the {len(held)} evaluation rows of {len(corpus)} "
+        f"(fit fraction {adapt.fit_fraction:g}, seed {seed}); compare with {adapted_name}"
+    )
+    raw.notes["adapt_eval_rows"] = str(len(held))
+    adapted_emb = adapted_embed(emb, transforms)
+    res = score_task(adapted_name, eval_corpus, adapted_emb, k, seed)
+    res.notes.update(notes)
+    return [(raw, eval_corpus, emb), (res, eval_corpus, adapted_emb)]
+
+
+def check_pivot(adapt: AdaptConfig, corpora: Sequence[Corpus]) -> None:
+    """A requested pivot must be a language of at least one task (a typo otherwise)."""
+    if adapt.method != "procrustes" or adapt.pivot is None:
+        return
+    langs = {lang for c in corpora for lang in columns_by_language(c)}
+    if adapt.pivot not in langs:
+        raise InputError(
+            f"--adapt-pivot {adapt.pivot!r} is a language of no task"
+            f"{did_you_mean(adapt.pivot, langs)}; languages: {', '.join(sorted(langs))}"
+        )
 
 
 def measure(
@@ -151,6 +235,7 @@ def measure(
     progress: ProgressFn | None = None,
     config: dict | None = None,
     projection_points: int = 100,
+    adapt: AdaptConfig | None = None,
 ) -> Results:
     """Measure the language gap of ``encoder`` on ``tasks``.
 
@@ -158,18 +243,23 @@ def measure(
         encoder: any :class:`~langgap.types.Encoder`.
         tasks: task declarations, or ``(task, corpus)`` pairs already loaded with :func:`load_tasks`.
         k: neighbourhood size for margin scoring and xSIM (Artetxe & Schwenk use 4).
-        seed: seed of the language-ID probe's train/test split.
+        seed: seed of the language-ID probe's train/test split and of the ``adapt`` row split.
         cache_path: SQLite embedding cache (``None``: no disk cache; texts still embedded once).
         progress: ``progress(done, total)`` while encoding, in texts.
         config: extra settings to record in the results (the CLI passes its options).
         projection_points: sentences per language kept as 2-D coordinates for the report's
             language plot (0: none).
+        adapt: a zero-training baseline (:mod:`langgap.adapt`) to report beside the raw model:
+            each task then yields ``<task>`` (raw) and ``<task>+<method>``, both on the same
+            evaluation rows; the summary gets the adapted numbers as ``<key>+<method>``.
     Returns:
-        :class:`Results` with one :class:`TaskResult` per task.
+        :class:`Results` with one :class:`TaskResult` per task (two with ``adapt``).
     """
     t0 = time.perf_counter()
     loaded = [t if isinstance(t, tuple) else None for t in tasks]
     pairs = [p for p in loaded if p is not None] if all(loaded) else load_tasks(tasks)  # type: ignore[arg-type]
+    if adapt is not None:
+        check_pivot(adapt, [c for _, c in pairs])
     t_load = time.perf_counter()
 
     cached = (
@@ -182,23 +272,31 @@ def measure(
     row = {t: i for i, t in enumerate(all_texts)}
     t_enc = time.perf_counter()
 
-    def emb(texts: list[str]) -> np.ndarray:
+    def emb(lang: str, texts: list[str]) -> np.ndarray:
         return vectors[[row[t] for t in texts]]
 
-    results: list[TaskResult] = []
+    scored: list[tuple[TaskResult, Corpus, LangEmbed]] = []
     for task, corpus in pairs:
         log.info("scoring %s", task.name)
-        if isinstance(corpus, Bitext):
-            results.append(score_bitext(task.name, corpus, emb, k, seed))
-        elif isinstance(corpus, STSSet):
-            results.append(score_sts(task.name, corpus, emb))
-        elif isinstance(corpus, MultiWay):
-            results.append(score_multiway(task.name, corpus, emb, k, seed))
-        elif isinstance(corpus, Sample):
-            results.append(score_sample(task.name, corpus, emb, k, seed))
-    for res, (_, corpus) in zip(results, pairs, strict=True):
+        if adapt is None:
+            scored.append((score_task(task.name, corpus, emb, k, seed), corpus, emb))
+        else:
+            scored += score_adapted(task.name, corpus, emb, adapt, k, seed)
+    for res, corpus, lookup in scored:
         if projection_points and isinstance(corpus, MultiWay | Sample | Bitext):
-            add_projection(res, corpus, emb, projection_points, seed)
+            add_projection(res, corpus, lookup, projection_points, seed)
+    results = [res for res, _, _ in scored]
+    summary = summarize([r for r in results if "adapt" not in r.notes])
+    run_config: dict[str, Any] = {"k": k, "seed": seed}
+    if adapt is not None:
+        adapted = summarize([r for r in results if "adapt" in r.notes])
+        summary.update({f"{key}+{adapt.method}": v for key, v in adapted.items()})
+        run_config["adapt"] = {
+            "method": adapt.method,
+            "fit_fraction": adapt.fit_fraction,
+            "pivot": adapt.pivot or "auto",
+            "seed": seed,
+        }
     t_score = time.perf_counter()
     model = describe_encoder(cached)
     if model.get("dimension") in (None, -1) and len(vectors):
@@ -206,8 +304,8 @@ def measure(
     return Results(
         model=model,
         tasks=results,
-        summary=summarize(results),
-        config={"k": k, "seed": seed, **(config or {})},
+        summary=summary,
+        config={**run_config, **(config or {})},
         versions=package_versions(),
         timing={
             "load": t_load - t0,

@@ -1,7 +1,9 @@
 """Per-kind scoring: turn a corpus and its embeddings into a :class:`TaskResult`.
 
-Each function takes the corpus and ``emb``, a lookup from a list of texts to their (N, D)
-embeddings, and calls the pure metric functions in :mod:`langgap.metrics`.
+Each function takes the corpus and ``emb``, a lookup ``emb(lang, texts)`` from a list of texts
+of language ``lang`` to their (N, D) embeddings, and calls the pure metric functions in
+:mod:`langgap.metrics`. The language lets a per-language transform (:mod:`langgap.adapt`) act on
+the same text differently in two languages.
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ from langgap.metrics.similarity import pairwise_cos_sim
 from langgap.metrics.sts import sts_spearman
 from langgap.results import TaskResult
 
-Embed = Callable[[list[str]], np.ndarray]
+# emb(lang, texts) -> (N, D)
+Embed = Callable[[str, list[str]], np.ndarray]
 Items = dict[str, np.ndarray]
 
 
@@ -75,7 +78,7 @@ def _files(*files: DataFile) -> list[dict[str, object]]:
 
 
 def score_bitext(name: str, corpus: Bitext, emb: Embed, k: int = 4, seed: int = 0) -> TaskResult:
-    a, b = emb(corpus.src), emb(corpus.tgt)
+    a, b = emb(corpus.src_lang, corpus.src), emb(corpus.tgt_lang, corpus.tgt)
     metrics, items = pair_scores(a, b, k)
     lang_m, lang_i = language_scores([a, b], seed)
     metrics.update(lang_m)
@@ -92,7 +95,7 @@ def score_bitext(name: str, corpus: Bitext, emb: Embed, k: int = 4, seed: int = 
 
 
 def score_sts(name: str, corpus: STSSet, emb: Embed) -> TaskResult:
-    rho, cos = sts_spearman(emb(corpus.s1), emb(corpus.s2), corpus.scores)
+    rho, cos = sts_spearman(emb(corpus.lang1, corpus.s1), emb(corpus.lang2, corpus.s2), corpus.scores)
     metrics = {
         "spearman": rho,
         "pair_cosine": float(cos.mean()),
@@ -114,7 +117,7 @@ def _multi(
 ) -> tuple[dict[str, float], dict, dict, Items]:
     """Shared by multi-way and sample: every language pair, xSIM per direction, language signal."""
     langs = list(texts)
-    vecs = {lang: emb(t) for lang, t in texts.items()}
+    vecs = {lang: emb(lang, t) for lang, t in texts.items()}
     per_pair: dict[str, dict[str, float]] = {}
     items: Items = {}
     xsim_src = {lang: [] for lang in langs}  # type: dict[str, list[float]]
@@ -171,8 +174,8 @@ def score_sample(name: str, corpus: Sample, emb: Embed, k: int = 4, seed: int = 
     """
     metrics, per_pair, per_language, items = _multi(corpus.anchors, emb, k, seed)
     langs = corpus.languages
-    anchors = {lang: emb(corpus.anchors[lang]) for lang in langs}
-    positives = {lang: emb(corpus.positives[lang]) for lang in langs}
+    anchors = {lang: emb(lang, corpus.anchors[lang]) for lang in langs}
+    positives = {lang: emb(lang, corpus.positives[lang]) for lang in langs}
     table = {la: {lb: pairwise_cos_sim(anchors[la], positives[lb]) for lb in langs} for la in langs}
     for la in langs:
         per_language[la]["positive_cosine"] = float(table[la][la].mean())

@@ -36,7 +36,9 @@ def _root(
 
 def main() -> None:
     """Console entry point: bad input is one line on stderr and exit status 2, never a traceback."""
-    from langgap.cli import measure as _measure  # noqa: F401  (registers the command)
+    from langgap.cli import compare as _compare  # noqa: F401  (registers the command)
+    from langgap.cli import measure as _measure  # noqa: F401
+    from langgap.cli import report as _report  # noqa: F401
 
     try:
         app()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import typer
 from rich.console import Console
@@ -86,9 +86,9 @@ def measure(
         Path | None,
         typer.Option(help="Folder of precomputed .npy embeddings, one per input file (instead of --model)."),
     ] = None,
-    out: Annotated[Path, typer.Option(help="Run directory for results.json, items.npz, report.md.")] = Path(
-        "runs/measure"
-    ),
+    out: Annotated[
+        Path, typer.Option(help="Run directory for results.json, items.npz, report.md, report.html.")
+    ] = Path("runs/measure"),
     batch_size: Annotated[int, typer.Option(help="Texts per forward pass.")] = 64,
     max_length: Annotated[
         int | None, typer.Option(help="Truncate inputs to this many tokens (default: the model's).")
@@ -98,16 +98,38 @@ def measure(
         bool, typer.Option("--cache/--no-cache", help="Reuse embeddings from the on-disk cache.")
     ] = True,
     k: Annotated[int, typer.Option(help="Neighbourhood size for margin scoring and xSIM.")] = 4,
-    seed: Annotated[int, typer.Option(help="Seed for the language-ID probe split.")] = 0,
+    seed: Annotated[
+        int, typer.Option(help="Seed for the language-ID probe split and the --adapt split.")
+    ] = 0,
+    adapt: Annotated[
+        Literal["center", "procrustes"] | None,
+        typer.Option(
+            help="Also report a zero-training baseline beside the raw model: 'center' subtracts each "
+            "language's mean, 'procrustes' maps each language into English with an orthogonal matrix."
+        ),
+    ] = None,
+    adapt_fit_fraction: Annotated[
+        float | None,
+        typer.Option(
+            help="Share of each task's rows that fit --adapt; raw and adapted are scored on the rest (0.5)."
+        ),
+    ] = None,
+    adapt_pivot: Annotated[
+        str | None,
+        typer.Option(
+            help="Language --adapt procrustes maps onto (default: eng, en or eng_Latn, whichever is there)."
+        ),
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or tables.")] = False,
 ) -> None:
     """Measure the language gap of a model on parallel and STS data (default: the built-in sample)."""
+    from langgap.adapt import AdaptConfig
     from langgap.encoders import load_encoder
     from langgap.encoders.cache import CachedEncoder, default_cache_path
     from langgap.encoders.precomputed import PrecomputedEncoder
-    from langgap.measure import corpus_columns, load_tasks
+    from langgap.measure import check_pivot, corpus_columns, load_tasks
     from langgap.measure import measure as run_measure
-    from langgap.report.markdown import write_report
+    from langgap.report.document import write_reports
     from langgap.tasks import bitext_task, multiway_task, sample_task, sts_task
 
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
@@ -115,6 +137,16 @@ def measure(
         raise InputError(f"--k must be >= 1, got {k}")
     if langs and not multiway:
         raise InputError("--langs selects languages of a --multiway folder; give --multiway too")
+    adapt_config = None
+    if adapt is None and (adapt_fit_fraction is not None or adapt_pivot is not None):
+        raise InputError("--adapt-fit-fraction and --adapt-pivot configure --adapt; give --adapt too")
+    if adapt is not None:
+        fraction = 0.5 if adapt_fit_fraction is None else adapt_fit_fraction
+        if not 0.0 < fraction < 1.0:
+            raise InputError(f"--adapt-fit-fraction must be in (0, 1), got {fraction:g}")
+        if adapt_pivot is not None and adapt != "procrustes":
+            raise InputError(f"--adapt-pivot is used by --adapt procrustes only, not --adapt {adapt}")
+        adapt_config = AdaptConfig(adapt, fraction, adapt_pivot)
     tasks = []
     if sample or (sample is None and not (bitext or multiway or sts)):
         tasks.append(sample_task())
@@ -122,6 +154,8 @@ def measure(
     tasks += [multiway_task(p, langs) for p in multiway or []]
     tasks += [sts_task(p, lg) for lg, p in map(_split_spec, sts or [])]
     loaded = load_tasks(tasks)  # validate all data before loading a model
+    if adapt_config is not None:
+        check_pivot(adapt_config, [corpus for _, corpus in loaded])
 
     if embeddings is not None:
         files: dict[str, list[list[str]]] = {}
@@ -173,6 +207,7 @@ def measure(
             loaded,
             k=k,
             seed=seed,
+            adapt=adapt_config,
             config={
                 "command": "measure",
                 "batch_size": batch_size,
@@ -184,7 +219,7 @@ def measure(
             },
         )
     results.save(out)
-    report = write_report(results, out)
+    written = write_reports(results, out)
     if not quiet:
         for table in tasks_tables(results):
             out_console.print(rich_table(table))
@@ -195,4 +230,14 @@ def measure(
             f"encoded {s['encoded']} texts ({s['from_cache']} from cache) in {results.timing['encode']:.1f} s; "
             f"total {results.timing['total']:.1f} s"
         )
-        console.print(f"wrote {out / 'results.json'}, {out / 'items.npz'}, {report}")
+        if adapt_config is not None:
+            console.print(
+                f"--adapt {adapt_config.method}: fitted on {adapt_config.fit_fraction:g} of each task's rows "
+                f"(seed {seed}); raw and +{adapt_config.method} results are scored on the other rows"
+            )
+            for t in results.tasks:
+                if "adapt_note" in t.notes:
+                    console.print(f"{t.name}: {t.notes['adapt_note']}")
+        console.print(
+            f"wrote {out / 'results.json'}, {out / 'items.npz'}, {written['report.md']}, {written['report.html']}"
+        )

@@ -1,0 +1,185 @@
+"""One report document, two renderings: ``report.md`` (PNG files beside it) and ``report.html``
+(one self-contained file, every figure inlined as a base64 PNG, no external URL).
+
+:func:`build_document` turns :class:`~langgap.results.Results` into a list of blocks (headings,
+text, tables, figures, notes); :func:`render_markdown` and :func:`render_html` lay the same
+blocks out, so both files always carry the same content.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from langgap.report import html as h
+from langgap.report.markdown import md_table
+from langgap.report.plots import available_figures
+from langgap.report.tables import Table, languages_table, pairs_table, summary_table, tasks_tables
+from langgap.results import Results
+
+FOLD_ROWS = 60  # HTML tables longer than this start folded (<details>)
+
+
+@dataclass(frozen=True)
+class Heading:
+    text: str
+    level: int = 2
+
+
+@dataclass(frozen=True)
+class Text:
+    """A paragraph; `` `code` `` and ``**bold**`` spans are kept in both renderings."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Bullets:
+    items: list[str]
+
+
+@dataclass(frozen=True)
+class TableBlock:
+    table: Table
+
+
+@dataclass(frozen=True)
+class FigureBlock:
+    name: str  # file stem of the PNG beside report.md
+    title: str
+    caption: str
+    png: bytes
+
+
+@dataclass(frozen=True)
+class Note:
+    text: str
+
+
+Block = Heading | Text | Bullets | TableBlock | FigureBlock | Note
+
+
+def _model_lines(results: Results) -> list[str]:
+    m = results.model
+    lines = [f"**model**: `{m.get('name')}`" + (f" ({m['kind']})" if m.get("kind") else "")]
+    if m.get("path") and m.get("path") != m.get("name"):
+        lines.append(f"**path**: `{m['path']}`")
+    if m.get("offline_copy"):
+        lines.append(f"**offline copy**: {m['offline_copy']}")
+    prompt = m.get("prompt")
+    prompt_name = f" (configured prompt `{m['prompt_name']}`)" if m.get("prompt_name") else ""
+    lines.append(
+        f"**prompt**: `{prompt!r}`{prompt_name}; **pooling**: `{m.get('pooling')}`; "
+        f"**dimension**: {m.get('dimension')}"
+    )
+    t, e = results.timing, results.encoding
+    lines.append(
+        f"**created**: {results.created}; encode {t.get('encode', 0):.1f} s, total {t.get('total', 0):.1f} s; "
+        f"texts encoded {e.get('encoded', 0)}, from cache {e.get('from_cache', 0)}"
+    )
+    if results.versions:
+        lines.append("**versions**: " + ", ".join(f"{k} {v}" for k, v in results.versions.items()))
+    return lines
+
+
+def data_table(results: Results) -> Table:
+    rows = [[str(d["path"]), str(d["rows"]), str(d["sha256"])[:12] + "…"] for d in results.data]
+    return ("Data files", ["file", "rows", "sha256"], rows)
+
+
+def build_document(results: Results) -> list[Block]:
+    """Every block of the report, figures rendered to PNG (each figure that applies, a note for
+    each that does not)."""
+    blocks: list[Block] = [
+        Heading("langgap report", 1),
+        Heading("Model"),
+        Bullets(_model_lines(results)),
+        Heading("Data"),
+        TableBlock(data_table(results)),
+        Heading("Results"),
+        Text("Accuracies, cosines and correlations are fractions; `→` is source→target retrieval."),
+    ]
+    if results.summary:
+        blocks.append(TableBlock(summary_table(results)))
+    blocks += [TableBlock(t) for t in tasks_tables(results)]
+    for t in results.tasks:
+        if t.per_pair:
+            blocks.append(TableBlock(pairs_table(results, t.name)))
+        if t.per_language:
+            blocks.append(TableBlock(languages_table(results, t.name)))
+
+    specs, skipped = available_figures(results)
+    figures: list[FigureBlock] = []
+    for spec in specs:
+        fig = spec.make()
+        if fig is None:
+            skipped.append(f"{spec.title}: no data, figure skipped")
+            continue
+        figures.append(FigureBlock(spec.name, spec.title, spec.caption, h.figure_png(fig)))
+    blocks.append(Heading("Figures"))
+    for b in figures:
+        blocks += [Heading(b.title, 3), b]
+    if not figures:
+        blocks.append(Text("No figure applies to this run."))
+    blocks += [Note(s) for s in skipped]
+    return blocks
+
+
+def render_markdown(blocks: list[Block]) -> str:
+    """``report.md``: figures link to ``<name>.png`` beside it."""
+    parts: list[str] = []
+    for b in blocks:
+        if isinstance(b, Heading):
+            parts += ["#" * b.level + " " + b.text, ""]
+        elif isinstance(b, Text):
+            parts += [b.text, ""]
+        elif isinstance(b, Bullets):
+            parts += [*[f"- {i}" for i in b.items], ""]
+        elif isinstance(b, TableBlock):
+            parts.append(md_table(b.table))
+        elif isinstance(b, FigureBlock):
+            parts += [f"![{b.title}]({b.name}.png)", "", f"*{b.caption}*", ""]
+        elif isinstance(b, Note):
+            parts += [f"> **note**: {b.text}", ""]
+    return "\n".join(parts).rstrip() + "\n"
+
+
+def render_html(blocks: list[Block], title: str = "langgap report") -> str:
+    """``report.html``: one file, figures inlined as base64 PNG."""
+    parts: list[str] = []
+    for b in blocks:
+        if isinstance(b, Heading):
+            parts.append(f"<h{b.level}>{h.esc(b.text)}</h{b.level}>")
+        elif isinstance(b, Text):
+            parts.append(h.paragraph_html(b.text))
+        elif isinstance(b, Bullets):
+            parts.append(h.bullets_html(b.items))
+        elif isinstance(b, TableBlock):
+            parts.append(h.table_html(b.table, fold_over=FOLD_ROWS))
+        elif isinstance(b, FigureBlock):
+            parts.append(h.figure_html(b.png, b.caption, b.title))
+        elif isinstance(b, Note):
+            parts.append(h.paragraph_html(f"**note**: {b.text}", cls="note"))
+    return h.page(title, "\n".join(parts))
+
+
+def write_reports(results: Results, out_dir: str | Path) -> dict[str, Path]:
+    """Write ``report.md`` with its PNG figures and a self-contained ``report.html`` into ``out_dir``.
+
+    Returns:
+        ``{file name: path}`` of every file written (``report.md``, ``report.html``, ``*.png``).
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    blocks = build_document(results)
+    written: dict[str, Path] = {}
+    for b in blocks:
+        if isinstance(b, FigureBlock):
+            path = out / f"{b.name}.png"
+            path.write_bytes(b.png)
+            written[path.name] = path
+    title = f"langgap report: {results.model.get('name', 'model')}"
+    for name, text in (("report.md", render_markdown(blocks)), ("report.html", render_html(blocks, title))):
+        (out / name).write_text(text, encoding="utf-8")
+        written[name] = out / name
+    return written

@@ -1,0 +1,195 @@
+"""Paired bootstrap and permutation test: parity with a naive loop, scipy, and known cases."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.stats import bootstrap, spearmanr
+
+from langgap.metrics import stats
+from langgap.metrics.stats import (
+    bootstrap_deltas,
+    mean_stat,
+    nanmean_stat,
+    paired_bootstrap_ci,
+    paired_permutation_pvalue,
+    permutation_deltas,
+    spearman_stat,
+    statistic,
+)
+
+
+def _runs(n=60, shift=0.0, seed=1):
+    rng = np.random.default_rng(seed)
+    a = rng.normal(0.5, 0.2, n)
+    b = a + shift + rng.normal(0, 0.05, n)
+    return a, b
+
+
+def _sts(n=40, seed=2):
+    rng = np.random.default_rng(seed)
+    gold = rng.integers(0, 6, n).astype(float)  # ties, as real STS scores have
+    cos_a = gold / 5 + rng.normal(0, 0.6, n)
+    cos_b = gold / 5 + rng.normal(0, 0.2, n)
+    return (cos_a, gold), (cos_b, gold)
+
+
+def _naive_boot(fn, a, b, n_boot, seed):
+    """One resample at a time, the statistic on 1-D arrays: the reference for the index matrix."""
+    rng = np.random.default_rng(seed)
+    n = len(a[0])
+    out = []
+    for _ in range(n_boot):
+        idx = rng.integers(0, n, n)
+        out.append(fn(*(y[idx] for y in b)) - fn(*(x[idx] for x in a)))
+    return np.array(out)
+
+
+def _naive_perm(fn, a, b, n_perm, seed):
+    rng = np.random.default_rng(seed)
+    n = len(a[0])
+    out = []
+    for _ in range(n_perm):
+        swap = rng.random(n) < 0.5
+        pa = [np.where(swap, y, x) for x, y in zip(a, b, strict=True)]
+        pb = [np.where(swap, x, y) for x, y in zip(a, b, strict=True)]
+        out.append(fn(*pb) - fn(*pa))
+    return np.array(out)
+
+
+def _spearman_1d(x, y):
+    return spearmanr(x, y).statistic
+
+
+def _generic_mean(x):
+    """Not ``mean_stat`` itself: takes the general path, not the mean-difference fast path."""
+    return x.mean(axis=1)
+
+
+@pytest.mark.parametrize("fn", [mean_stat, _generic_mean])
+@pytest.mark.parametrize("chunk", [7, 10**9])  # tiny chunks and one chunk give the same numbers
+def test_bootstrap_matches_naive_loop(monkeypatch, chunk, fn):
+    monkeypatch.setattr(stats, "_CHUNK_ELEMENTS", chunk)
+    a, b = _runs(shift=0.03)
+    got = bootstrap_deltas(fn, a, b, n_boot=300, seed=7)
+    want = _naive_boot(np.mean, (a,), (b,), 300, 7)
+    np.testing.assert_allclose(got, want, rtol=0, atol=1e-12)
+    lo, hi = paired_bootstrap_ci(fn, a, b, n_boot=300, seed=7)
+    assert (lo, hi) == pytest.approx(tuple(np.percentile(want, [2.5, 97.5])), abs=1e-12)
+
+
+@pytest.mark.parametrize("chunk", [50, 10**9])
+def test_spearman_bootstrap_matches_naive_loop(monkeypatch, chunk):
+    monkeypatch.setattr(stats, "_CHUNK_ELEMENTS", chunk)
+    a, b = _sts()
+    got = bootstrap_deltas(spearman_stat, a, b, n_boot=200, seed=3)
+    want = _naive_boot(_spearman_1d, a, b, 200, 3)
+    np.testing.assert_allclose(got, want, rtol=0, atol=1e-10)
+    assert statistic(spearman_stat, b) == pytest.approx(_spearman_1d(*b), abs=1e-12)
+
+
+@pytest.mark.parametrize("fn", [mean_stat, _generic_mean])
+@pytest.mark.parametrize("chunk", [9, 10**9])
+def test_permutation_matches_naive_loop(monkeypatch, chunk, fn):
+    monkeypatch.setattr(stats, "_CHUNK_ELEMENTS", chunk)
+    a, b = _runs(shift=0.01)
+    got = permutation_deltas(fn, a, b, n_perm=300, seed=5)
+    want = _naive_perm(np.mean, (a,), (b,), 300, 5)
+    np.testing.assert_allclose(got, want, rtol=0, atol=1e-12)
+    observed = b.mean() - a.mean()
+    count = int(np.sum(np.abs(want) >= abs(observed) - 1e-12))
+    assert paired_permutation_pvalue(fn, a, b, n_perm=300, seed=5) == (count + 1) / 301
+
+    sa, sb = _sts()
+    got = permutation_deltas(spearman_stat, sa, sb, n_perm=100, seed=5)
+    np.testing.assert_allclose(got, _naive_perm(_spearman_1d, sa, sb, 100, 5), rtol=0, atol=1e-10)
+
+
+def _generic_mean_2d(x):
+    return x.mean(axis=(1, 2))
+
+
+def test_trailing_axes_resample_rows_jointly():
+    """(N, P) items: a resample picks whole rows, so the mean over pairs of means is the mean of row means."""
+    rng = np.random.default_rng(0)
+    a, b = rng.random((30, 4)), rng.random((30, 4))
+    got = bootstrap_deltas(_generic_mean_2d, a, b, n_boot=50, seed=1)
+    want = bootstrap_deltas(mean_stat, a.mean(axis=1), b.mean(axis=1), n_boot=50, seed=1)
+    np.testing.assert_allclose(got, want, atol=1e-12)
+    assert paired_permutation_pvalue(_generic_mean_2d, a, b, n_perm=50, seed=1) == paired_permutation_pvalue(
+        mean_stat, a.mean(axis=1), b.mean(axis=1), n_perm=50, seed=1
+    )
+
+
+def test_ci_of_mean_difference_matches_scipy_bootstrap():
+    a, b = _runs(n=80, shift=0.02, seed=4)
+    ours = paired_bootstrap_ci(mean_stat, a, b, n_boot=20000, seed=0)
+    ref = bootstrap(
+        (a, b),
+        lambda x, y, axis: y.mean(axis=axis) - x.mean(axis=axis),
+        paired=True,
+        vectorized=True,
+        method="percentile",
+        n_resamples=20000,
+        confidence_level=0.95,
+        rng=np.random.default_rng(123),
+    ).confidence_interval
+    width = ref.high - ref.low
+    assert ours[0] == pytest.approx(ref.low, abs=0.05 * width)
+    assert ours[1] == pytest.approx(ref.high, abs=0.05 * width)
+
+
+def test_identical_runs_give_zero_ci_and_p_one():
+    a, _ = _runs()
+    assert paired_bootstrap_ci(mean_stat, a, a.copy()) == (0.0, 0.0)
+    assert paired_permutation_pvalue(mean_stat, a, a.copy()) == 1.0
+    sa, _ = _sts()
+    lo, hi = paired_bootstrap_ci(spearman_stat, sa, tuple(x.copy() for x in sa), n_boot=200)
+    assert lo == hi == 0.0
+    assert paired_permutation_pvalue(spearman_stat, sa, sa, n_perm=200) == 1.0
+
+
+def test_consistent_shift_is_detected_with_both_signs():
+    a, b = _runs(n=100, shift=0.05)
+    lo, hi = paired_bootstrap_ci(mean_stat, a, b)
+    assert 0 < lo < 0.05 < hi
+    assert paired_permutation_pvalue(mean_stat, a, b) == pytest.approx(1 / 2001)
+    lo, hi = paired_bootstrap_ci(mean_stat, b, a)
+    assert lo < -0.05 < hi < 0
+    # STS: less noise in B raises Spearman, significantly on 200 pairs
+    sa, sb = _sts(n=200)
+    lo, hi = paired_bootstrap_ci(spearman_stat, sa, sb, n_boot=500)
+    assert lo > 0
+    assert paired_permutation_pvalue(spearman_stat, sa, sb, n_perm=500) < 0.01
+
+
+def test_pure_noise_is_not_significant_most_of_the_time():
+    """Same distribution in A and B: p is roughly uniform, so p < 0.05 about 5% of the time."""
+    rng = np.random.default_rng(11)
+    ps = []
+    for _ in range(40):
+        a, b = rng.random(50) < 0.8, rng.random(50) < 0.8
+        ps.append(paired_permutation_pvalue(mean_stat, a, b, n_perm=199, seed=1))
+    assert np.mean(np.array(ps) < 0.05) <= 0.15 and 0.3 < np.median(ps) < 0.7
+
+
+def test_bool_items_and_nanmean():
+    a = np.array([True, False, True, True])
+    assert statistic(mean_stat, a) == 0.75
+    x = np.array([0.5, np.nan, 1.0])
+    assert statistic(nanmean_stat, x) == 0.75
+    assert np.isnan(nanmean_stat(np.full((1, 3), np.nan)))[0]
+
+
+def test_bad_input():
+    a = np.zeros(5)
+    with pytest.raises(ValueError, match="same shapes"):
+        paired_bootstrap_ci(mean_stat, a, np.zeros(6))
+    with pytest.raises(ValueError, match="n_boot must be >= 1"):
+        paired_bootstrap_ci(mean_stat, a, a, n_boot=0)
+    with pytest.raises(ValueError, match="alpha"):
+        paired_bootstrap_ci(mean_stat, a, a, alpha=1.5)
+    with pytest.raises(ValueError, match="n_perm must be >= 1"):
+        paired_permutation_pvalue(mean_stat, a, a, n_perm=0)
+    with pytest.raises(ValueError, match="differ in length"):
+        statistic(spearman_stat, (np.zeros(3), np.zeros(4)))

@@ -1,0 +1,171 @@
+"""compare(): two synthetic runs measured with toy encoders on the same files."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from conftest import write_bitext, write_multiway
+from langgap.compare import compare, compare_runs, greater_is_better, write_comparison
+from langgap.errors import InputError
+from langgap.measure import measure
+from langgap.results import load_results
+from langgap.tasks import bitext_task, multiway_task, sts_task
+
+
+def _sts(path, n=80):
+    """Half the pairs are translations (gold 4-5), half unrelated sentences (gold 0-1)."""
+    rng = np.random.default_rng(0)
+    lines = []
+    for i in range(n):
+        same = i % 2 == 0
+        j = i if same else (i + 7) % n
+        gold = rng.uniform(4, 5) if same else rng.uniform(0, 1)
+        lines.append(f"{gold:.2f}\teng:{i}\tdeu:{j}\n")
+    path.write_text("".join(lines), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def tasks(tmp_path):
+    return [
+        bitext_task(write_bitext(tmp_path / "deu-eng.tsv", "deu", "eng", 80)),
+        multiway_task(write_multiway(tmp_path / "mw", ["eng", "deu", "fra"], 60), "eng,deu,fra"),
+        sts_task(_sts(tmp_path / "en-de.tsv")),
+    ]
+
+
+@pytest.fixture
+def runs(tasks, toy):
+    """A: a model with a large language gap and noise; B: a smaller gap and less noise."""
+    a = measure(toy(gap=2.5, noise=1.2), tasks, projection_points=0)
+    b = measure(toy(gap=0.3, noise=0.4), tasks, projection_points=0)
+    return a, b
+
+
+def _get(cmp, task, metric):
+    (c,) = [c for c in cmp.changes if c.task == task and c.metric == metric]
+    return c
+
+
+def test_improvement_is_significant_with_the_right_sign(runs):
+    a, b = runs
+    cmp = compare(a, b, n_boot=500, n_perm=500, seed=0)
+    assert cmp.tasks == ["bitext:deu-eng", "multiway:mw", "sts:en-de"]
+    metrics = {(c.task, c.metric) for c in cmp.changes}
+    assert {
+        ("bitext:deu-eng", m)
+        for m in (
+            "accuracy_src2tgt",
+            "accuracy_tgt2src",
+            "margin_accuracy_src2tgt",
+            "margin_accuracy_tgt2src",
+            "pair_cosine",
+            "random_cosine",
+            "rank_spearman",
+        )
+    } <= metrics
+    assert {("multiway:mw", m) for m in ("pair_cosine", "accuracy_src2tgt", "xsim_error")} <= metrics
+    assert ("sts:en-de", "spearman") in metrics
+
+    pc = _get(cmp, "bitext:deu-eng", "pair_cosine")
+    assert pc.a == pytest.approx(a.task("bitext:deu-eng").metrics["pair_cosine"], abs=1e-6)
+    assert pc.b == pytest.approx(b.task("bitext:deu-eng").metrics["pair_cosine"], abs=1e-6)
+    assert pc.delta > 0 and pc.ci_low > 0 and pc.significant and pc.verdict == "better"
+    assert pc.p_value == pytest.approx(1 / 501)
+
+    xsim = _get(cmp, "multiway:mw", "xsim_error")
+    assert xsim.a == pytest.approx(a.task("multiway:mw").metrics["xsim_error"], abs=1e-6)
+    assert not xsim.greater_is_better and xsim.delta < 0 and xsim.ci_high < 0
+    assert xsim.verdict == "better"  # lower error is better
+    acc = _get(cmp, "multiway:mw", "accuracy_src2tgt")
+    assert acc.a == pytest.approx(a.task("multiway:mw").metrics["accuracy_src2tgt"], abs=1e-6)
+    assert acc.verdict == "better"
+
+    sts = _get(cmp, "sts:en-de", "spearman")
+    assert sts.a == pytest.approx(a.task("sts:en-de").metrics["spearman"], abs=1e-9)
+    assert sts.delta > 0 and sts.significant and sts.verdict == "better"
+
+    # the other way round: the same changes, negative, and "worse"
+    back = compare(b, a, n_boot=500, n_perm=500, seed=0)
+    pc_back = _get(back, "bitext:deu-eng", "pair_cosine")
+    assert pc_back.delta == pytest.approx(-pc.delta) and pc_back.verdict == "worse"
+    assert _get(back, "multiway:mw", "xsim_error").verdict == "worse"
+
+
+def test_same_encoder_twice_is_no_change(tasks, toy):
+    a = measure(toy(gap=1.0), tasks, projection_points=0)
+    b = measure(toy(gap=1.0), tasks, projection_points=0)
+    cmp = compare(a, b, n_boot=200, n_perm=200)
+    assert cmp.changes and all(c.verdict == "no-change" and not c.significant for c in cmp.changes)
+    for c in cmp.changes:
+        assert c.delta == 0 and c.p_value == 1.0 and c.ci_low == c.ci_high == 0.0
+
+
+def test_changed_data_file_is_refused(tmp_path, toy):
+    path = write_bitext(tmp_path / "deu-eng.tsv", "deu", "eng", 30)
+    a = measure(toy(), [bitext_task(path)], projection_points=0)
+    write_bitext(path, "deu", "eng", 31)  # same task name, one more line
+    b = measure(toy(), [bitext_task(path)], projection_points=0)
+    sha_a, sha_b = a.tasks[0].files[0]["sha256"], b.tasks[0].files[0]["sha256"]
+    with pytest.raises(InputError, match="data file deu-eng.tsv differs") as e:
+        compare(a, b)
+    assert "'bitext:deu-eng'" in str(e.value) and sha_a in str(e.value) and sha_b in str(e.value)
+
+
+def test_no_common_task_and_missing_items(tmp_path, toy):
+    a = measure(toy(), [bitext_task(write_bitext(tmp_path / "deu-eng.tsv", "deu", "eng", 20))])
+    b = measure(toy(), [bitext_task(write_bitext(tmp_path / "fra-eng.tsv", "fra", "eng", 20))])
+    with pytest.raises(InputError, match="no task in common: A has bitext:deu-eng; B has bitext:fra-eng"):
+        compare(a, b)
+    for t in a.tasks:
+        t.items.clear()
+    with pytest.raises(InputError, match="no per-item outcomes"):
+        compare(a, a)
+
+
+def test_lower_is_better_metrics():
+    assert not greater_is_better("xsim_error") and not greater_is_better("random_cosine")
+    assert not greater_is_better("some_error_rate")
+    assert greater_is_better("pair_cosine") and greater_is_better("spearman")
+
+
+def test_round_trip_and_writers(runs, tmp_path):
+    a, b = runs
+    a.save(tmp_path / "a")
+    b.save(tmp_path / "b")
+    cmp = compare_runs(tmp_path / "a", tmp_path / "b", n_boot=200, n_perm=200)
+    direct = compare(load_results(tmp_path / "a"), load_results(tmp_path / "b"), n_boot=200, n_perm=200)
+    assert [c.delta for c in cmp.changes] == [c.delta for c in direct.changes]
+    paths = write_comparison(cmp, tmp_path / "cmp")
+    d = json.loads(paths["json"].read_text())
+    assert d["a"]["path"] == str(tmp_path / "a") and d["b"]["model"] == "ToyEncoder"
+    assert d["a"]["created"] == a.created and d["settings"]["n_boot"] == 200
+    row = d["changes"][0]
+    assert set(row) >= {"task", "metric", "a", "b", "delta", "ci_low", "ci_high", "p_value", "verdict"}
+    assert all(len(str(v).split(".")[-1]) <= 6 for v in row.values() if isinstance(v, float))
+    md = paths["md"].read_text()
+    assert "| task | metric | A | B | Δ (B−A) | 95% CI | p | verdict |" in md and "▲ better" in md
+    html = paths["html"].read_text()
+    assert html.startswith("<!doctype html>") and "data:image/png;base64," in html and "http" not in html
+    assert paths["png"].stat().st_size > 5_000
+
+
+def test_figure_with_many_tasks(runs):
+    """100+ tasks: the figure grows tall and stays readable (one row per task)."""
+    from dataclasses import replace
+
+    from langgap.compare import comparison_figure
+
+    a, b = runs
+    cmp = compare(a, b, n_boot=50, n_perm=50)
+    many = [replace(c, task=f"{c.task}#{i}") for i in range(40) for c in cmp.changes]
+    big = replace(cmp, changes=many, tasks=list(dict.fromkeys(c.task for c in many)))
+    fig = comparison_figure(big)
+    assert len(big.tasks) == 120 and fig.get_figheight() > 15
+    assert len(fig.axes) == len({c.metric for c in many})
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
