@@ -1,7 +1,8 @@
 """Compare two runs (A, B) on the same data: per task and metric, B - A with a 95% CI and a p-value.
 
-``compare(a, b)`` returns a :class:`Comparison` (data only); :func:`write_comparison` writes
-``compare.json``, ``compare.md`` (+ ``compare.png``) and a self-contained ``compare.html``.
+``compare(a, b)`` returns a :class:`Comparison` (data only); :func:`write_comparison` (in
+:mod:`langgap.report.compare`, re-exported here with the other writers) writes ``compare.json``,
+``compare.md`` (+ ``compare.png``) and a self-contained ``compare.html``.
 
 Only tasks present in both runs are compared, and only when their data files are byte-identical
 (same sha256): anything else raises :class:`~langgap.errors.InputError` rather than compare
@@ -16,11 +17,11 @@ average over pairs, so that average is what is resampled.
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import asdict, dataclass, field
+from importlib import import_module
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 import numpy as np
 
@@ -34,11 +35,7 @@ from langgap.metrics.stats import (
     spearman_stat,
     statistic,
 )
-from langgap.report.tables import Table
-from langgap.results import Results, TaskResult, _round, load_results
-
-if TYPE_CHECKING:
-    from matplotlib.figure import Figure
+from langgap.results import Results, TaskResult, load_results, round_floats
 
 Verdict = Literal["better", "worse", "no-change"]
 
@@ -102,7 +99,7 @@ class Comparison:
         return out
 
     def to_json(self) -> dict[str, Any]:
-        return _round(
+        return round_floats(
             {
                 "a": self.a,
                 "b": self.b,
@@ -302,222 +299,25 @@ def compare_runs(run_a: str | Path, run_b: str | Path, **kwargs: Any) -> Compari
     return compare(a, b, a_path=run_a, b_path=run_b, **kwargs)
 
 
-# ---- presentation: table data, figure, files --------------------------------------------------
-
-MARK = {"better": "▲ better", "worse": "▼ worse", "no-change": "no change"}
-
-
-def fmt_p(p: float) -> str:
-    if not math.isfinite(p):
-        return "–"
-    return f"{p:.3f}" if p >= 0.001 else "<0.001"
-
-
-def fmt_signed(x: float) -> str:
-    return "–" if not math.isfinite(x) else f"{x:+.3f}"
-
-
-def change_cells(c: MetricChange) -> list[str]:
-    """One row of the comparison table: task, metric, A, B, delta, CI, p, verdict."""
-    return [
-        c.task,
-        c.metric + ("" if c.greater_is_better else " (↓)"),
-        f"{c.a:.3f}",
-        f"{c.b:.3f}",
-        fmt_signed(c.delta),
-        f"[{fmt_signed(c.ci_low)}, {fmt_signed(c.ci_high)}]",
-        fmt_p(c.p_value),
-        MARK[c.verdict],
-    ]
-
-
-HEADERS = ["task", "metric", "A", "B", "Δ (B−A)", "95% CI", "p", "verdict"]
-
-
-def comparison_table(cmp: Comparison) -> Table:
-    conf = round(100 * cmp.settings.get("confidence", 0.95))
-    headers = [h.replace("95%", f"{conf}%") for h in HEADERS]
-    return ("Changes (B − A)", headers, [change_cells(c) for c in cmp.changes])
-
-
-def _pyplot():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-FIGURE_ORDER = (
-    "accuracy_src2tgt",
-    "accuracy_tgt2src",
-    "margin_accuracy_src2tgt",
-    "margin_accuracy_tgt2src",
-    "pair_cosine",
-    "random_cosine",
-    "rank_spearman",
-    "xsim_error",
-    "spearman",
+# The writers live in langgap.report.compare, which imports this module: re-exported lazily.
+_WRITERS = frozenset(
+    {
+        "FIGURE_ORDER",
+        "HEADERS",
+        "MARK",
+        "change_cells",
+        "comparison_figure",
+        "comparison_html",
+        "comparison_markdown",
+        "comparison_table",
+        "fmt_p",
+        "fmt_signed",
+        "write_comparison",
+    }
 )
 
 
-def comparison_figure(cmp: Comparison, *, ncols: int = 4) -> Figure:
-    """Dot plot of every delta with its CI: one panel per metric, one row per task.
-
-    Panels are laid out ``ncols`` to a row; a row of panels lists only the tasks that have one
-    of its metrics (STS tasks do not take space in the retrieval panels). Each panel is
-    oriented so that right is better (lower-is-better metrics plot ``-delta``); green/red mark
-    significant improvements/regressions, grey the rest. The figure grows with the number of
-    tasks and the font shrinks, so 100+ tasks stay legible.
-    """
-    plt = _pyplot()
-    present = list(dict.fromkeys(c.metric for c in cmp.changes))
-    metrics = [m for m in FIGURE_ORDER if m in present] + [m for m in present if m not in FIGURE_ORDER]
-    ncols = max(1, min(ncols, len(metrics)))
-    groups = [metrics[i : i + ncols] for i in range(0, len(metrics), ncols)]
-    by_key = {(c.task, c.metric): c for c in cmp.changes}
-    group_tasks = [[t for t in cmp.tasks if any((t, m) in by_key for m in g)] for g in groups]
-    n = max(len(ts) for ts in group_tasks)
-    font, per_task = (8, 0.22) if n <= 40 else (6, 0.13)
-    heights = [0.9 + per_task * len(ts) for ts in group_tasks]
-    total = sum(heights) + 0.5
-    fig = plt.figure(
-        figsize=(2.2 + 2.3 * ncols, total),
-        dpi=100 if total < 60 else max(40, int(6000 / total)),
-        layout="constrained",
-    )
-    grid = fig.add_gridspec(len(groups), ncols, height_ratios=heights)
-    colour = {"better": "#1a9850", "worse": "#d73027", "no-change": "0.55"}
-    for r, (group, tasks) in enumerate(zip(groups, group_tasks, strict=True)):
-        first = None
-        for col, metric in enumerate(group):
-            ax = fig.add_subplot(grid[r, col], sharey=first)
-            first = first or ax
-            ax.axvline(0.0, color="0.3", linewidth=0.8, zorder=1)
-            for y, task in enumerate(tasks):
-                c = by_key.get((task, metric))
-                if c is None:
-                    continue
-                sign = 1.0 if c.greater_is_better else -1.0
-                x = sign * c.delta
-                lo, hi = sorted((sign * c.ci_low, sign * c.ci_high))
-                err = [[max(x - lo, 0.0)], [max(hi - x, 0.0)]] if math.isfinite(lo + hi) else None
-                ax.errorbar(
-                    x,
-                    -y,
-                    xerr=err,
-                    fmt="o",
-                    markersize=3.5 if n <= 40 else 2.5,
-                    color=colour[c.verdict],
-                    elinewidth=1.0,
-                    capsize=1.5,
-                    zorder=2,
-                )
-            title = metric if greater_is_better(metric) else f"{metric} (−Δ: lower is better)"
-            ax.set_title(title, fontsize=font + 1)
-            ax.tick_params(axis="both", labelsize=font)
-            ax.grid(color="0.92", linewidth=0.6)
-            ax.set_ylim(-len(tasks) + 0.5, 0.5)
-            if col == 0:
-                ax.set_yticks([-i for i in range(len(tasks))])
-                ax.set_yticklabels(tasks, fontsize=font)
-            else:
-                ax.tick_params(axis="y", labelleft=False)
-    conf = round(100 * cmp.settings.get("confidence", 0.95))
-    fig.suptitle(
-        f"B vs A per task and metric: right = better; bars = {conf}% paired bootstrap CI; "
-        "green/red = significant",
-        fontsize=font + 2,
-    )
-    return fig
-
-
-def _run_lines(cmp: Comparison) -> list[tuple[str, dict[str, Any]]]:
-    return [("A", cmp.a), ("B", cmp.b)]
-
-
-def _notes(cmp: Comparison) -> list[str]:
-    s = cmp.settings
-    conf = round(100 * s.get("confidence", 0.95))
-    out = [
-        f"Δ = B − A. {conf}% CI: paired bootstrap over items ({s.get('n_boot')} resamples, the same "
-        f"items for A and B, percentile interval). p: two-sided paired permutation test "
-        f"({s.get('n_perm')} random per-item A/B swaps, (count+1)/(n+1)). Seed {s.get('seed')}.",
-        "Significant = the CI excludes 0; verdict ▲ better / ▼ worse only then. Metrics marked (↓) "
-        "are lower-is-better (xsim_error, random_cosine). Multi-way and sample tasks: averages over "
-        "language pairs, sentences resampled jointly across pairs.",
-    ]
-    if cmp.only_a:
-        out.append(f"Only in A (not compared): {', '.join(cmp.only_a)}.")
-    if cmp.only_b:
-        out.append(f"Only in B (not compared): {', '.join(cmp.only_b)}.")
-    return out
-
-
-def comparison_markdown(cmp: Comparison, figure: str | None = "compare.png") -> str:
-    from langgap.report.markdown import md_table
-
-    counts = cmp.counts()
-    parts = ["# langgap compare", ""]
-    for label, r in _run_lines(cmp):
-        parts.append(f"- **{label}**: `{r['model']}` (`{r['path']}`), created {r['created']}")
-    parts += [
-        "",
-        f"{len(cmp.tasks)} tasks, {len(cmp.changes)} metrics: {counts['better']} better, "
-        f"{counts['worse']} worse, {counts['no-change']} without significant change.",
-        "",
-        *[f"{line}\n" for line in _notes(cmp)],
-    ]
-    if figure:
-        parts += [f"![change per task and metric with confidence intervals]({figure})", ""]
-    parts.append(md_table(comparison_table(cmp)))
-    return "\n".join(parts)
-
-
-def comparison_html(cmp: Comparison, png: bytes | None) -> str:
-    from langgap.report.html import esc, figure_html, page, table_html
-
-    counts = cmp.counts()
-    runs = (
-        "Runs",
-        ["run", "model", "path", "created"],
-        [[label, str(r["model"]), str(r["path"]), str(r["created"])] for label, r in _run_lines(cmp)],
-    )
-    body = [
-        "<h1>langgap compare</h1>",
-        table_html(runs),
-        f"<p>{len(cmp.tasks)} tasks, {len(cmp.changes)} metrics: <b>{counts['better']} better</b>, "
-        f"<b>{counts['worse']} worse</b>, {counts['no-change']} without significant change.</p>",
-        *[f'<p class="note">{esc(line)}</p>' for line in _notes(cmp)],
-    ]
-    if png is not None:
-        body.append(
-            figure_html(
-                png,
-                "Change per task and metric, oriented so that right is better; bars are confidence "
-                "intervals; green/red: significant improvement/regression.",
-                "dot plot of the change of every metric with its confidence interval",
-            )
-        )
-    body.append(table_html(comparison_table(cmp)))
-    return page("langgap compare", "".join(body))
-
-
-def write_comparison(cmp: Comparison, out_dir: str | Path) -> dict[str, Path]:
-    """Write ``compare.json``, ``compare.md``, ``compare.png`` and ``compare.html`` into ``out_dir``.
-
-    Returns:
-        ``{"json": path, "md": path, "png": path, "html": path}``.
-    """
-    from langgap.report.html import figure_png
-
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    paths = {k: out / f"compare.{k}" for k in ("json", "md", "png", "html")}
-    paths["json"].write_text(json.dumps(cmp.to_json(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    png = figure_png(comparison_figure(cmp))
-    paths["png"].write_bytes(png)
-    paths["md"].write_text(comparison_markdown(cmp, paths["png"].name), encoding="utf-8")
-    paths["html"].write_text(comparison_html(cmp, png), encoding="utf-8")
-    return paths
+def __getattr__(name: str) -> Any:
+    if name in _WRITERS:
+        return getattr(import_module("langgap.report.compare"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -22,14 +22,16 @@ from langgap.errors import InputError
 SCHEMA_VERSION = 1
 
 
-def _round(x: Any, digits: int = 6) -> Any:
+def round_floats(x: Any, digits: int = 6) -> Any:
+    """``x`` ready for JSON: floats rounded to ``digits`` (NaN/inf -> ``None``), numpy scalars as
+    Python numbers, dicts and lists/tuples (as lists) converted recursively."""
     if isinstance(x, float | np.floating):
         x = float(x)
         return round(x, digits) if math.isfinite(x) else None
     if isinstance(x, dict):
-        return {k: _round(v, digits) for k, v in x.items()}
+        return {k: round_floats(v, digits) for k, v in x.items()}
     if isinstance(x, list | tuple):
-        return [_round(v, digits) for v in x]
+        return [round_floats(v, digits) for v in x]
     if isinstance(x, np.integer):
         return int(x)
     return x
@@ -65,7 +67,7 @@ class TaskResult:
     def to_json(self) -> dict[str, Any]:
         d = asdict(self)
         d.pop("items")
-        return _round(d)
+        return round_floats(d)
 
 
 @dataclass
@@ -100,12 +102,12 @@ class Results:
         return {
             "schema_version": self.schema_version,
             "created": self.created,
-            "model": _round(self.model),
+            "model": round_floats(self.model),
             "versions": self.versions,
-            "config": _round(self.config),
+            "config": round_floats(self.config),
             "data": self.data,
-            "summary": _round(self.summary),
-            "timing_s": _round(self.timing, 3),
+            "summary": round_floats(self.summary),
+            "timing_s": round_floats(self.timing, 3),
             "encoding": self.encoding,
             "tasks": [t.to_json() for t in self.tasks],
         }

@@ -49,7 +49,7 @@ SHORT = {
 def rich_changes(cmp: Comparison) -> Table:
     """The comparison for an 80-column terminal: a header row per task, one row per metric;
     ▲ green / ▼ red when the CI excludes 0, dim otherwise; ↓ marks lower-is-better metrics."""
-    from langgap.compare import MARK, fmt_p, fmt_signed
+    from langgap.report.compare import MARK, fmt_p, fmt_signed
 
     conf = round(100 * cmp.settings.get("confidence", 0.95))
     table = Table(title="Changes (B − A)", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
@@ -95,7 +95,8 @@ def compare(
     For every task and metric with per-item outcomes: B - A, its 95% paired bootstrap CI and a
     paired permutation p-value; a change counts (▲ better / ▼ worse) when the CI excludes 0.
     """
-    from langgap.compare import compare_runs, write_comparison
+    from langgap.compare import compare_runs
+    from langgap.report.compare import write_comparison
 
     if n_boot < 1 or n_perm < 1:
         raise InputError(f"--n-boot and --n-perm must be >= 1, got {n_boot} and {n_perm}")

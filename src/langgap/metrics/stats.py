@@ -108,6 +108,17 @@ def _mean_difference(
     return (b[0].astype(np.float64) - a[0].astype(np.float64)).reshape(n, -1).mean(axis=1)
 
 
+def _resampling_inputs(
+    stat_fn: StatFn, a_items: ItemArrays, b_items: ItemArrays, count: int, name: str
+) -> tuple[tuple[np.ndarray, ...], tuple[np.ndarray, ...], int, np.ndarray | None]:
+    """``(a, b, N, diff)`` for ``count`` resamples (``name``: the option, for the error): the
+    checked paired arrays and the :func:`_mean_difference` fast path (or ``None``)."""
+    if count < 1:
+        raise ValueError(f"{name} must be >= 1, got {count}")
+    a, b, n = _paired(a_items, b_items)
+    return a, b, n, _mean_difference(stat_fn, a, b)
+
+
 def statistic(stat_fn: StatFn, items: ItemArrays) -> float:
     """``stat_fn`` on all items (no resampling) as a float."""
     arrays = _as_arrays(items)
@@ -122,10 +133,7 @@ def bootstrap_deltas(
     Resample ``r`` draws ``idx = rng.integers(0, N, N)`` (in that order from
     ``np.random.default_rng(seed)``) and uses the same ``idx`` for A and B.
     """
-    if n_boot < 1:
-        raise ValueError(f"n_boot must be >= 1, got {n_boot}")
-    a, b, n = _paired(a_items, b_items)
-    diff = _mean_difference(stat_fn, a, b)
+    a, b, n, diff = _resampling_inputs(stat_fn, a_items, b_items, n_boot, "n_boot")
     rng = np.random.default_rng(seed)
     out = np.empty(n_boot)
     for start, stop in _chunks(n_boot, a):
@@ -175,10 +183,7 @@ def permutation_deltas(
     Permutation ``r`` draws ``swap = rng.random(N) < 0.5`` from ``np.random.default_rng(seed)``;
     where ``swap[i]``, item ``i``'s outcomes of A and B are exchanged.
     """
-    if n_perm < 1:
-        raise ValueError(f"n_perm must be >= 1, got {n_perm}")
-    a, b, n = _paired(a_items, b_items)
-    diff = _mean_difference(stat_fn, a, b)
+    a, b, n, diff = _resampling_inputs(stat_fn, a_items, b_items, n_perm, "n_perm")
     rng = np.random.default_rng(seed)
     out = np.empty(n_perm)
     for start, stop in _chunks(n_perm, a):
