@@ -62,3 +62,11 @@ def test_plain_hf_model_gets_mean_pooling(tiny_hf_dir, tiny_model_dir):
     st = SentenceTransformerEncoder(str(tiny_model_dir), prompt="")
     assert plain.pooling == "mean" and plain.describe()["prompt"] == ""
     assert np.allclose(plain.encode(TEXTS), st.encode(TEXTS), atol=1e-5)
+
+
+def test_token_sorted_batching_matches_plain_encode(tiny_model_dir):
+    texts = ["w1", "w1 w2 w3 w4 w5 w6", "w9 w8", "w3 w3 w3", "w7 w6 w5 w4", "w2"]
+    enc = SentenceTransformerEncoder(str(tiny_model_dir), prompt="query: ", batch_size=2)
+    assert enc.token_lengths(texts) == [5, 10, 6, 7, 8, 5]  # [CLS] query : ... [SEP]
+    direct = enc.model.encode(texts, prompt="query: ", batch_size=64, convert_to_numpy=True)
+    assert np.allclose(enc.encode(texts), direct, atol=1e-5)

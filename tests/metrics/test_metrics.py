@@ -42,6 +42,14 @@ def test_topk_blocks_equal_full_sort(pair):
     assert np.array_equal(i1, i2) and np.allclose(v1, v2)
     full = cos_sim_matrix(a, b)
     assert np.array_equal(i2[:, 0], full.argmax(axis=1))
+    assert np.array_equal(i2, np.argsort(-full, axis=1, kind="stable")[:, :5])  # naive full sort
+
+
+def test_topk_ties_go_to_the_lowest_index():
+    x = np.array([[1.0, 0.0]])
+    y = np.array([[0.0, 1.0], [1.0, 0.0], [1.0, 0.0], [2.0, 0.0]])  # rows 1-3 tie at cosine 1
+    assert topk_cosine(x, y, 1)[1].tolist() == [[1]]
+    assert topk_cosine(x, y, 3)[1].tolist() == [[1, 2, 3]]
 
 
 def test_random_cosines_match_naive_loop(pair):
@@ -60,6 +68,29 @@ def test_rank_spearman_matches_scipy_loop(pair):
         ra = [_cos(a[i], a[j]) for j in others]
         rb = [_cos(b[i], b[j]) for j in others]
         assert got[i] == pytest.approx(spearmanr(ra, rb).statistic, abs=1e-6)
+
+
+def test_rank_spearman_with_ties_matches_scipy_loop(pair):
+    a, b = pair
+    a, b = a.copy(), b.copy()
+    a[5] = a[3]  # duplicate sentences: tied similarities in every ranking
+    b[5] = b[3]
+    got = rank_spearman(a, b)
+    for i in (0, 3, 5, 7):
+        others = [j for j in range(len(a)) if j != i]
+        ra = [_cos(a[i], a[j]) for j in others]
+        rb = [_cos(b[i], b[j]) for j in others]
+        assert got[i] == pytest.approx(spearmanr(ra, rb).statistic, abs=1e-5)
+
+
+def test_row_ranks_equal_rankdata():
+    from scipy.stats import rankdata
+
+    from langgap.metrics.alignment import row_ranks
+
+    m = np.random.default_rng(0).integers(0, 5, size=(30, 12)).astype(float)  # many ties
+    m[0] = np.arange(12)  # a row without ties
+    assert np.array_equal(row_ranks(m), rankdata(m, axis=1))
 
 
 def test_rank_spearman_is_one_for_identical_geometry(pair):

@@ -105,8 +105,12 @@ class CachedEncoder:
         self.stats["requested"] += len(texts)
         self.stats["distinct"] += len(distinct)
         self.stats["from_cache"] += len(distinct) - len(todo)
-        # longest first: similar lengths batch together and the slowest chunk shows up early
-        todo.sort(key=lambda i: -len(distinct[i]))
+        # longest first: similar lengths batch together and the slowest chunk shows up early;
+        # an encoder that can count tokens (sentence-transformers) sorts by tokens, not characters
+        lengths_fn = getattr(self.encoder, "token_lengths", None)
+        todo_texts = [distinct[i] for i in todo]
+        lengths = lengths_fn(todo_texts) if callable(lengths_fn) and todo else [len(t) for t in todo_texts]
+        todo = [i for _, i in sorted(zip(lengths, todo, strict=True), key=lambda p: -p[0])]
         if self.progress:
             self.progress(0, len(todo))
         for start in range(0, len(todo), self.chunk_size):

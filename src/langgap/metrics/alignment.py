@@ -41,6 +41,21 @@ def _offdiag(m: np.ndarray) -> np.ndarray:
     return m[~np.eye(n, dtype=bool)].reshape(n, n - 1)
 
 
+def row_ranks(m: np.ndarray) -> np.ndarray:
+    """Ranks 1..K within each row of ``m`` (N, K), ties averaged (= ``rankdata(m, axis=1)``).
+
+    One argsort per row; rows that hold ties (rare: duplicate sentences) fall back to scipy.
+    """
+    n, k = m.shape
+    order = np.argsort(m, axis=1)  # (N, K); tie order does not matter, tied rows are redone below
+    ranks = np.empty((n, k), dtype=np.float64)
+    np.put_along_axis(ranks, order, np.arange(1, k + 1, dtype=np.float64)[None, :].repeat(n, 0), axis=1)
+    ties = (np.diff(np.take_along_axis(m, order, axis=1), axis=1) == 0).any(axis=1)  # (N,)
+    if ties.any():
+        ranks[ties] = rankdata(m[ties], axis=1)
+    return ranks
+
+
 def rank_spearman(a: FloatArray, b: FloatArray) -> np.ndarray:
     """Cross-lingual ranking Spearman per reference sentence.
 
@@ -56,8 +71,8 @@ def rank_spearman(a: FloatArray, b: FloatArray) -> np.ndarray:
     """
     if len(a) != len(b) or len(a) < 3:
         raise ValueError(f"rank_spearman needs two aligned sets of >= 3 rows, got {len(a)} and {len(b)}")
-    ra = rankdata(_offdiag(cos_sim_matrix(a, a)), axis=1)  # (N, N-1)
-    rb = rankdata(_offdiag(cos_sim_matrix(b, b)), axis=1)  # (N, N-1)
+    ra = row_ranks(_offdiag(cos_sim_matrix(a, a)))  # (N, N-1)
+    rb = row_ranks(_offdiag(cos_sim_matrix(b, b)))  # (N, N-1)
     ra -= ra.mean(axis=1, keepdims=True)
     rb -= rb.mean(axis=1, keepdims=True)
     num = (ra * rb).sum(axis=1)

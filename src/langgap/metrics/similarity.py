@@ -37,8 +37,9 @@ def topk_cosine(
         queries: (N, D); corpus: (M, D); k: clipped to M.
         block: queries per block (bounds memory to ``block * M`` floats).
     Returns:
-        ``(values, indices)``, each (N, k), sorted by decreasing cosine; ties keep the lower index
-        first.
+        ``(values, indices)``, each (N, k), sorted by decreasing cosine; equal cosines keep the
+        lower index first (for k > 1, which of several values tied at the k-th place enter the
+        top k is unspecified: their cosines are equal either way).
     """
     qn, cn = normalize(queries), normalize(corpus)
     k = min(k, len(cn))
@@ -46,8 +47,14 @@ def topk_cosine(
     indices = np.empty((len(qn), k), dtype=np.int64)
     for start in range(0, len(qn), block):
         sims = qn[start : start + block] @ cn.T  # (B, M)
-        # stable sort on -sims: equal scores keep index order, so argmax ties go to the lowest j
-        idx = np.argsort(-sims, axis=1, kind="stable")[:, :k]  # (B, k)
+        if k == 1:
+            idx = sims.argmax(axis=1)[:, None]  # first maximum: ties go to the lowest j
+        else:
+            part = np.argpartition(-sims, k - 1, axis=1)[:, :k]  # (B, k) unordered
+            vals = np.take_along_axis(sims, part, axis=1)
+            # order the k by decreasing cosine, equal cosines by increasing index
+            order = np.lexsort((part, -vals), axis=1)
+            idx = np.take_along_axis(part, order, axis=1)
         indices[start : start + block] = idx
         values[start : start + block] = np.take_along_axis(sims, idx, axis=1)
     return values, indices
