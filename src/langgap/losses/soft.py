@@ -119,12 +119,14 @@ def soft_contrastive(
     **TCM** ("Training both Cross-lingual and Mono-lingual space"): the student's monolingual
     similarity softmax (a vs a, b vs b) is trained against the same soft labels, as in the authors'
     code (``train_mono_space``).  The diagonal is kept, as there: ``S^aa[i, i]`` is a sentence with
-    itself (cosine 1) and is the largest label of each row; the margin, if any, is applied to the
-    diagonal of every matrix, as the authors apply theirs to every positive.  Scale: the authors sum
-    the two directions of each term and add the monolingual terms unweighted, so their loss is
-    ``2 · loss`` here with ``λ = 1`` (exactly so when ``Q = P`` and ``P`` is symmetric; they use
-    ``P.T`` for the reverse direction, whose rows need not sum to 1; pass ``labels_b=labels.T`` to
-    reproduce that).  The paper's TCM has no weight; λ is this project's knob.
+    itself (cosine 1), where every label row also peaks; the margin, if any, is applied to the
+    diagonal of every matrix (the authors apply theirs wherever the teacher cosine exceeds 0.95:
+    the diagonal and near-duplicates; one temperature, default 0.1, serves their labels and
+    student).  Scale: the authors' code sums the two directions of every term and adds the
+    monolingual terms unweighted, for labels ``P`` in the a→b and ``P.T`` in the b→a direction;
+    for a symmetric ``P`` (and ``Q = P``) that is exactly ``2 · loss`` here with ``λ = 1``.  Here
+    every row of labels is a distribution (``P.T`` rows need not sum to 1), and λ is this
+    project's weight on the monolingual terms.
 
     With ``gather=True`` and ``torch.distributed`` initialised, local rows are the queries and the
     rows of all processes the candidates (as in :func:`info_nce`); ``labels`` must then be

@@ -1,0 +1,99 @@
+"""info_nce against a naive loop over rows, worked examples for temperature and margin, and errors."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+from langgap.losses import InfoNCELoss, info_nce
+
+
+def _pair(b: int = 5, d: int = 4, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    g = torch.Generator().manual_seed(seed)
+    a = torch.randn(b, d, generator=g, dtype=torch.float64)
+    return a, a + 0.8 * torch.randn(b, d, generator=g, dtype=torch.float64)
+
+
+def _cos(x: list[float], y: list[float]) -> float:
+    dot = sum(u * v for u, v in zip(x, y, strict=True))
+    return dot / (math.sqrt(sum(u * u for u in x)) * math.sqrt(sum(v * v for v in y)))
+
+
+def naive_info_nce(a, b, *, temperature, margin, symmetric) -> float:
+    """Plain Python: for each query row, -log of the softmax weight of its positive."""
+    rows_a, rows_b = a.tolist(), b.tolist()
+
+    def direction(q, c) -> float:
+        total = 0.0
+        for i, qi in enumerate(q):
+            logits = [(_cos(qi, cj) - (margin if i == j else 0.0)) / temperature for j, cj in enumerate(c)]
+            total += -(logits[i] - math.log(sum(math.exp(x) for x in logits)))
+        return total / len(q)
+
+    fwd = direction(rows_a, rows_b)
+    return (fwd + direction(rows_b, rows_a)) / 2 if symmetric else fwd
+
+
+@pytest.mark.parametrize("temperature", [0.05, 0.5])
+@pytest.mark.parametrize("margin", [0.0, 0.3])
+@pytest.mark.parametrize("symmetric", [True, False])
+def test_info_nce_matches_naive_loop(temperature, margin, symmetric):
+    a, b = _pair()
+    got = info_nce(a, b, temperature=temperature, margin=margin, symmetric=symmetric)
+    want = naive_info_nce(a, b, temperature=temperature, margin=margin, symmetric=symmetric)
+    assert got.item() == pytest.approx(want, rel=1e-12, abs=1e-12)
+
+
+def test_symmetric_is_mean_of_both_directions():
+    a, b = _pair()
+    both = info_nce(a, b, temperature=0.1)
+    one_way = (
+        info_nce(a, b, temperature=0.1, symmetric=False) + info_nce(b, a, temperature=0.1, symmetric=False)
+    ) / 2
+    torch.testing.assert_close(both, one_way, rtol=0, atol=1e-12)
+
+
+def test_worked_example_orthonormal_batch():
+    """a = b = orthonormal rows: cos = I, so loss = log(1 + (B-1) exp(-(1-m)/τ)) in both directions."""
+    bsz, tau, m = 4, 0.2, 0.3
+    a = torch.eye(bsz, dtype=torch.float64) * 3.0  # scale is irrelevant: rows are normalised
+    for margin in (0.0, m):
+        want = math.log(1 + (bsz - 1) * math.exp(-(1 - margin) / tau))
+        assert info_nce(a, a.clone(), temperature=tau, margin=margin).item() == pytest.approx(want, rel=1e-12)
+
+
+def test_margin_raises_loss_and_temperature_sharpens():
+    a, b = _pair()
+    losses = [info_nce(a, b, temperature=0.1, margin=m).item() for m in (0.0, 0.1, 0.3)]
+    assert losses[0] < losses[1] < losses[2]
+    # well-aligned batch: a colder temperature gives a smaller loss
+    a2 = torch.eye(4, dtype=torch.float64) + 0.05
+    assert info_nce(a2, a2, temperature=0.05) < info_nce(a2, a2, temperature=0.5)
+
+
+def test_gradients_reach_both_sides_and_wrapper_matches():
+    a, b = (x.clone().requires_grad_() for x in _pair())
+    loss_fn = InfoNCELoss(temperature=0.07, margin=0.2)
+    loss = loss_fn(a, b)
+    loss.backward()
+    assert a.grad is not None and b.grad is not None
+    assert a.grad.abs().sum() > 0 and b.grad.abs().sum() > 0
+    assert loss.item() == pytest.approx(info_nce(a, b, temperature=0.07, margin=0.2).item(), rel=1e-12)
+    assert "temperature=0.07" in repr(loss_fn)
+
+
+def test_gather_without_process_group_is_a_no_op():
+    a, b = _pair()
+    torch.testing.assert_close(info_nce(a, b, gather=True), info_nce(a, b), rtol=0, atol=0)
+
+
+def test_bad_input_messages():
+    a, b = _pair()
+    with pytest.raises(ValueError, match=r"same shape \(B, D\), got \(5, 4\) and \(4, 4\)"):
+        info_nce(a, b[:4])
+    with pytest.raises(ValueError, match=r"expected 2-D embeddings"):
+        info_nce(a[0], b[0])
+    with pytest.raises(ValueError, match="temperature must be > 0, got 0"):
+        info_nce(a, b, temperature=0)
