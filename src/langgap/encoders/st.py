@@ -148,9 +148,9 @@ class SentenceTransformerEncoder:
     def token_lengths(self, texts: Sequence[str]) -> list[int]:
         """Token count of each text with the prompt, capped at the max length (fast tokenizer)."""
         tok = self.model.tokenizer
-        ids = tok([self.prompt + t for t in texts], add_special_tokens=True, truncation=False)["input_ids"]
         cap = int(self.model.max_seq_length or 10**9)
-        return [min(len(x), cap) for x in ids]
+        ids = tok([self.prompt + t for t in texts], add_special_tokens=True, truncation=True, max_length=cap)
+        return [len(x) for x in ids["input_ids"]]
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """Encode ``texts`` with the prompt; returns float32 (N, D) in input order.
