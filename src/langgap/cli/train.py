@@ -1,0 +1,159 @@
+"""``langgap train``: fine-tune an encoder so that translations meet, then measure it again."""
+
+from __future__ import annotations
+
+import logging
+import shlex
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
+from langgap.cli import app
+
+console = Console(stderr=True)
+out_console = Console()
+
+Opt = typer.Option
+
+
+def eval_line(record: dict[str, Any]) -> str:
+    """One line per evaluation: each task's main score, and the English guard against its start."""
+    parts = []
+    for name, metrics in record.get("tasks", {}).items():
+        key = metrics["main_score"]
+        parts.append(f"{name} {key} {metrics[key]:.4f}")
+    guard = record.get("english_guard")
+    if guard:
+        text = f"English guard {guard['metric']} {guard['value']:.4f} ({-guard['drop']:+.4f})"
+        if guard["warning"]:
+            text = f"[yellow]{text}: dropped by more than {guard['threshold']:g}[/yellow]"
+        parts.append(text)
+    return f"eval step {record['step']}: " + " | ".join(parts)
+
+
+@app.command()
+def train(
+    model: Annotated[str | None, Opt(help="HF id or local path of the model to train.")] = None,
+    prompt: Annotated[str | None, Opt(help='Literal prefix for every text, e.g. "query: ".')] = None,
+    prompt_name: Annotated[str | None, Opt(help="One of the model's configured prompts.")] = None,
+    pairs: Annotated[
+        list[str] | None,
+        Opt(help="Cross-language src<TAB>tgt TSV (xxx-yyy.tsv or 'deu,eng=PATH'). Repeatable."),
+    ] = None,
+    mono_pairs: Annotated[
+        list[str] | None, Opt(help="Same-language anchor<TAB>positive TSV (deu.tsv). Repeatable.")
+    ] = None,
+    objective: Annotated[str | None, Opt(help="infonce | soft | mse.")] = None,
+    labels: Annotated[str | None, Opt(help="Soft labels: priority | average.")] = None,
+    teacher: Annotated[str | None, Opt(help="SAME (frozen starting model) or a model id / path.")] = None,
+    teacher_prompt: Annotated[str | None, Opt(help="The teacher's prompt (default: see docs).")] = None,
+    tcm_weight: Annotated[float | None, Opt(help="Weight of the soft loss's monolingual terms.")] = None,
+    temperature: Annotated[float | None, Opt(help="Student temperature (0.05).")] = None,
+    teacher_temperature: Annotated[float | None, Opt(help="Soft labels' temperature (0.05).")] = None,
+    margin: Annotated[float | None, Opt(help="Additive margin on the positives (0).")] = None,
+    priority: Annotated[str | None, Opt(help="Language order for priority labels, e.g. 'en,de'.")] = None,
+    cross_lingual_fraction: Annotated[float | None, Opt(help="Share of cross-language pairs (1.0).")] = None,
+    gather: Annotated[bool | None, Opt("--gather/--no-gather", help="Negatives from all processes.")] = None,
+    cache_chunk: Annotated[int | None, Opt(help="GradCache mini-batch size (0 = off).")] = None,
+    epochs: Annotated[int | None, Opt(help="Passes over the pairs (1).")] = None,
+    max_steps: Annotated[int | None, Opt(help="Optimizer steps; overrides --epochs.")] = None,
+    batch_size: Annotated[int | None, Opt(help="Pairs per batch over all processes (32).")] = None,
+    grad_accum: Annotated[int | None, Opt(help="Batches per optimizer step (1).")] = None,
+    lr: Annotated[float | None, Opt(help="Peak learning rate (2e-5).")] = None,
+    warmup_ratio: Annotated[float | None, Opt(help="Share of warm-up steps (0.1).")] = None,
+    weight_decay: Annotated[float | None, Opt(help="AdamW weight decay (0.01).")] = None,
+    max_grad_norm: Annotated[float | None, Opt(help="Gradient clipping (1.0; 0 = off).")] = None,
+    max_length: Annotated[int | None, Opt(help="Tokens per text (64).")] = None,
+    mixed_precision: Annotated[str | None, Opt(help="auto | no | fp16 | bf16.")] = None,
+    freeze_embeddings: Annotated[
+        bool | None, Opt("--freeze-embeddings/--no-freeze-embeddings", help="Keep word embeddings fixed.")
+    ] = None,
+    eval_bitext: Annotated[list[str] | None, Opt(help="Bitext TSV to evaluate on. Repeatable.")] = None,
+    eval_sts: Annotated[list[str] | None, Opt(help="STS TSV to evaluate on. Repeatable.")] = None,
+    english_guard: Annotated[str | None, Opt(help="English STS or paraphrase TSV to watch.")] = None,
+    guard_threshold: Annotated[float | None, Opt(help="Warn when the guard drops more (0.02).")] = None,
+    eval_every: Annotated[int | None, Opt(help="Steps between evaluations (0: start and end).")] = None,
+    save_every: Annotated[int | None, Opt(help="Steps between checkpoints (500; 0 = none).")] = None,
+    out: Annotated[Path | None, Opt(help="Run folder (runs/train).")] = None,
+    seed: Annotated[int | None, Opt(help="Seed of batches and dropout (0).")] = None,
+    resume: Annotated[bool, Opt("--resume", help="Continue from the last checkpoint in --out.")] = False,
+    config: Annotated[Path | None, Opt(help="TOML file of settings; options given here override it.")] = None,
+    quiet: Annotated[bool, Opt("--quiet", "-q", help="No progress bar or evaluation lines.")] = False,
+) -> None:
+    """Fine-tune a model so that translations meet (InfoNCE, soft contrastive or MSE distillation)."""
+    options = dict(locals())  # the parameters: every TrainConfig option given here (None = not given)
+    for key in ("resume", "config", "quiet"):
+        options.pop(key)
+    from langgap.train.config import TrainConfig
+    from langgap.train.loop import TrainingDiverged
+    from langgap.train.loop import train as run_train
+
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("langgap.train.evaluate").setLevel(logging.ERROR)  # the eval line shows the guard
+    options["priority"] = [p.strip() for p in priority.split(",") if p.strip()] if priority else None
+    options["out"] = str(out) if out is not None else None
+    cfg = TrainConfig.from_sources(config, options)
+
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[info]}"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        disable=quiet,
+    ) as bar:
+        teach = bar.add_task("teacher", total=None, visible=False, info="texts")
+        steps = bar.add_task("training", total=None, info="")
+
+        def on_step(step: int, total: int, loss: float, pairs_per_s: float) -> None:
+            bar.update(
+                steps, completed=step, total=total, info=f"loss {loss:.4f}  {pairs_per_s:,.0f} pairs/s"
+            )
+
+        def on_teacher(done: int, total: int) -> None:
+            bar.update(teach, completed=done, total=total, visible=True)
+
+        def on_eval(record: dict[str, Any]) -> None:
+            if not quiet:
+                bar.console.print(eval_line(record))
+
+        try:
+            result = run_train(
+                cfg, resume=resume, progress=on_step, on_eval=on_eval, encode_progress=on_teacher
+            )
+        except TrainingDiverged as e:
+            bar.stop()
+            typer.echo(f"error: {e}", err=True)
+            sys.exit(1)
+        except KeyboardInterrupt:
+            bar.stop()
+            typer.echo(f"interrupted; continue with: langgap train ... --out {cfg.out} --resume", err=True)
+            sys.exit(130)
+
+    data = [f"--bitext {shlex.quote(p)}" for p in cfg.eval_bitext]
+    data += [f"--sts {shlex.quote(p)}" for p in cfg.eval_sts]
+    model_dir = shlex.quote(str(result.model_dir))
+    out_console.print(
+        f"trained {result.step} steps; model saved to {result.model_dir} (a sentence-transformers folder; "
+        f"its default 'query' prompt is the training prompt)",
+        highlight=False,
+    )
+    out_console.print(
+        f"measure it: langgap measure --model {model_dir} {' '.join(data) or '--bitext FILE --sts FILE'} "
+        f"--out {shlex.quote(str(Path(cfg.out) / 'measure'))}",
+        highlight=False,
+        soft_wrap=True,
+    )

@@ -1,0 +1,140 @@
+"""Checkpoints: ``accelerator.save_state`` plus a JSON sidecar, written atomically, last 2 kept.
+
+``<out>/checkpoints/step-<n>/`` holds what Accelerate saves (model weights, optimizer, GradScaler,
+RNG states, the registered LR scheduler) and :data:`SIDECAR`, langgap's own state: the step,
+the batch composer's position (:meth:`BatchComposer.state_dict`) and how dropout is seeded.
+
+A checkpoint is first written to ``step-<n>.tmp`` and renamed when complete, so a crash while
+saving never leaves a half-written ``step-<n>``; only folders with a sidecar count. After a
+save, all but the newest :data:`KEEP` are deleted.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import shutil
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from langgap.errors import InputError
+
+log = logging.getLogger(__name__)
+
+SIDECAR = "trainer_state.json"
+STATE_FORMAT = "langgap.train-state/1"
+KEEP = 2
+_NAME = re.compile(r"^step-(\d+)$")
+
+
+def checkpoints_dir(out: str | Path) -> Path:
+    return Path(out) / "checkpoints"
+
+
+def list_checkpoints(out: str | Path) -> list[tuple[int, Path]]:
+    """Complete checkpoints ``(step, folder)`` under ``<out>/checkpoints``, oldest first."""
+    root = checkpoints_dir(out)
+    if not root.is_dir():
+        return []
+    found = []
+    for d in root.iterdir():
+        m = _NAME.match(d.name)
+        if m and (d / SIDECAR).is_file():
+            found.append((int(m.group(1)), d))
+    return sorted(found)
+
+
+def last_checkpoint(out: str | Path) -> Path | None:
+    found = list_checkpoints(out)
+    return found[-1][1] if found else None
+
+
+def save_checkpoint(accelerator: Any, out: str | Path, step: int, state: dict[str, Any]) -> Path:
+    """Save the Accelerate state and ``state`` (JSON) as ``step-<step>``; prune old ones.
+
+    Call on every process (Accelerate's ``save_state`` is collective); files are written by the
+    main process.
+    """
+    final = checkpoints_dir(out) / f"step-{step}"
+    tmp = final.with_name(final.name + ".tmp")
+    if accelerator.is_main_process and tmp.exists():
+        shutil.rmtree(tmp)
+    accelerator.wait_for_everyone()
+    accelerator.save_state(str(tmp))
+    if accelerator.is_main_process:
+        sidecar = {"format": STATE_FORMAT, "step": step, **state}
+        (tmp / SIDECAR).write_text(json.dumps(sidecar, indent=2) + "\n", encoding="utf-8")
+        if final.exists():
+            shutil.rmtree(final)
+        tmp.rename(final)
+        for _, old in list_checkpoints(out)[:-KEEP]:
+            shutil.rmtree(old, ignore_errors=True)
+        log.info("saved checkpoint %s", final)
+    accelerator.wait_for_everyone()
+    return final
+
+
+def resume_point(out: str | Path, resume: bool) -> Path | None:
+    """The checkpoint to resume from (``None`` for a fresh run); refuses mistakes either way."""
+    out = Path(out)
+    if resume:
+        ckpt = last_checkpoint(out)
+        if ckpt is None:
+            raise InputError(
+                f"--resume: no checkpoint in {checkpoints_dir(out)} (one is saved every --save-every steps)"
+            )
+        return ckpt
+    if (out / "train_log.jsonl").exists() or list_checkpoints(out):
+        raise InputError(
+            f"--out {out} already holds a training run: continue it with --resume or choose another --out"
+        )
+    return None
+
+
+def read_sidecar(folder: str | Path) -> dict[str, Any]:
+    path = Path(folder) / SIDECAR
+    try:
+        state = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as e:
+        raise InputError(f"{path}: cannot read the checkpoint state ({e})") from None
+    if not isinstance(state, dict) or state.get("format") != STATE_FORMAT:
+        raise InputError(f"{path}: not a langgap training state (expected format {STATE_FORMAT!r})")
+    return state
+
+
+def load_checkpoint(accelerator: Any, folder: str | Path) -> dict[str, Any]:
+    """Restore the Accelerate state from ``folder`` and return its sidecar."""
+    state = read_sidecar(folder)
+    accelerator.load_state(str(folder))
+    return state
+
+
+# -- the run folder's JSON files ----------------------------------------------------------
+
+
+def append_jsonl(path: Path, record: dict[str, Any]) -> None:
+    with path.open("a", encoding="utf-8") as f:
+        f.write(json.dumps(record) + "\n")
+
+
+def keep_until(path: Path, step: int) -> list[dict[str, Any]]:
+    """Drop the records after ``step`` (written after the checkpoint a resume starts from)."""
+    if not path.exists():
+        return []
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    rows = [r for r in rows if r.get("step", 0) <= step]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return rows
+
+
+def warn_changed(path: Path, new: dict[str, Any], ignore: Sequence[str] = ()) -> None:
+    """Log the training settings that differ from the run being resumed (their result will too)."""
+    try:
+        old = json.loads(path.read_text(encoding="utf-8"))["config"]
+    except (OSError, ValueError, KeyError):
+        return
+    changed = sorted(k for k in new if k not in ignore and old.get(k) != new[k])
+    if changed:
+        log.warning("resuming with settings that differ from the checkpointed run: %s", ", ".join(changed))

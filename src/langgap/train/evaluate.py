@@ -1,0 +1,149 @@
+"""Evaluation during training: langgap's own metrics on the student, plus the English guard.
+
+:class:`StudentEncoder` puts the model being trained behind the
+:class:`~langgap.types.Encoder` protocol (eval mode and no gradient while it encodes, back to
+train mode after); :class:`Evaluator` runs :func:`langgap.measure.measure` on it with the
+``--eval-bitext`` / ``--eval-sts`` data (read and validated before training starts) and
+returns one JSON-ready record per evaluation. Embeddings are never cached on disk: the
+student's weights change between evaluations.
+
+English guard
+    A file in English, either STS (``score<TAB>s1<TAB>s2``, scored by Spearman) or paraphrase
+    pairs (``a<TAB>b``, scored by ``cosine_gap``: mean paraphrase cosine minus mean cosine of
+    non-paraphrases, which, unlike the raw cosine, a collapsing space does not improve). Its
+    value before training is the baseline; a drop of more than ``threshold`` is logged as a
+    warning and marked in the record.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from langgap.data.readers import read_lines
+from langgap.errors import InputError
+from langgap.measure import load_tasks, measure
+from langgap.tasks import Corpus, Task, bitext_task, sts_task
+from langgap.train.config import split_spec
+
+log = logging.getLogger(__name__)
+
+
+class StudentEncoder:
+    """The student (a ``SentenceTransformer``) as an encoder, with the training prompt."""
+
+    def __init__(self, model: Any, prompt: str, batch_size: int = 64) -> None:
+        self.model, self.prompt, self.batch_size = model, prompt, batch_size
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        was_training = self.model.training
+        try:  # SentenceTransformer.encode switches to eval mode and no_grad itself
+            out = self.model.encode(
+                list(texts),
+                prompt=self.prompt,
+                batch_size=self.batch_size,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            )
+        finally:
+            self.model.train(was_training)
+        return np.asarray(out, dtype=np.float32)
+
+    def describe(self) -> dict[str, Any]:
+        return {"kind": "student", "prompt": self.prompt}
+
+
+def guard_task(path: str) -> tuple[Task, str]:
+    """The English guard as a task and the metric it is judged by, from the file's first line."""
+    lines, _ = read_lines(path)
+    fields = lines[0].split("\t")
+    name = f"guard:{Path(path).stem}"
+    if len(fields) == 3:
+        return Task(name, "sts", path, ("en", "en")), "spearman"
+    if len(fields) == 2:
+        return Task(name, "bitext", path, ("en", "en")), "cosine_gap"
+    raise InputError(
+        f"{path}:1: the English guard needs an STS file (score<TAB>s1<TAB>s2) or paraphrase pairs "
+        f"(a<TAB>b), got {len(fields)} tab-separated fields"
+    )
+
+
+class Evaluator:
+    """Scores a student on fixed evaluation data; see the module docstring.
+
+    Args:
+        bitext: bitext TSV paths (``deu,eng=PATH`` to give the languages).
+        sts: STS TSV paths (``en,de=PATH`` likewise).
+        english_guard: English STS or paraphrase file, or ``None``.
+        threshold: the guard's allowed drop from its value before training.
+    """
+
+    def __init__(
+        self,
+        bitext: Sequence[str] = (),
+        sts: Sequence[str] = (),
+        english_guard: str | None = None,
+        threshold: float = 0.02,
+    ) -> None:
+        tasks = [bitext_task(p, lg) for lg, p in map(split_spec, bitext)]
+        tasks += [sts_task(p, lg) for lg, p in map(split_spec, sts)]
+        self.tasks: list[tuple[Task, Corpus]] = load_tasks(tasks)
+        self.guard: tuple[Task, Corpus] | None = None
+        self.guard_metric = ""
+        if english_guard is not None:
+            task, self.guard_metric = guard_task(english_guard)
+            self.guard = load_tasks([task])[0]
+        self.threshold = threshold
+        self.baseline: float | None = None
+
+    def __bool__(self) -> bool:
+        return bool(self.tasks) or self.guard is not None
+
+    def guard_value(self, encoder: StudentEncoder) -> float | None:
+        if self.guard is None:
+            return None
+        res = measure(encoder, [self.guard], projection_points=0)
+        return float(res.tasks[0].metrics[self.guard_metric])
+
+    def run(self, encoder: StudentEncoder, step: int) -> dict[str, Any]:
+        """Evaluate now; the first guard value seen becomes the baseline. Returns the record."""
+        t0 = time.perf_counter()
+        record: dict[str, Any] = {"step": step}
+        if self.tasks:
+            res = measure(encoder, self.tasks, projection_points=0)
+            record["summary"] = res.summary
+            record["tasks"] = {t.name: {"main_score": t.main_score, **t.metrics} for t in res.tasks}
+        value = self.guard_value(encoder)
+        if value is not None:
+            if self.baseline is None:
+                self.baseline = value
+            drop = self.baseline - value
+            warn = drop > self.threshold
+            assert self.guard is not None
+            record["english_guard"] = {
+                "task": self.guard[0].name,
+                "metric": self.guard_metric,
+                "value": value,
+                "baseline": self.baseline,
+                "drop": drop,
+                "threshold": self.threshold,
+                "warning": warn,
+            }
+            if warn:
+                log.warning(
+                    "English guard: %s on %s fell by %.4f (%.4f -> %.4f) at step %d, more than %g",
+                    self.guard_metric,
+                    self.guard[0].path,
+                    drop,
+                    self.baseline,
+                    value,
+                    step,
+                    self.threshold,
+                )
+        record["seconds"] = time.perf_counter() - t0
+        return record

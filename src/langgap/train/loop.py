@@ -1,0 +1,344 @@
+"""The training loop on Hugging Face Accelerate: ours, short and readable.
+
+One optimizer step takes ``grad_accum`` batches from the :class:`BatchComposer` (each batch its
+own in-batch negatives; ``cache_chunk`` gives large batches on small memory instead). Under
+``accelerate launch`` every process composes the same global batch and takes its contiguous
+slice (:func:`shard`); ``gather`` makes the negatives those of the whole batch again, so N
+processes train as one process would on the global batch. AdamW, linear warm-up then linear
+decay, gradient clipping, mixed precision through ``Accelerator(mixed_precision=...)``.
+
+Determinism and resume
+    Before step ``n`` the torch generator is seeded with ``(seed, n, process)``, so dropout
+    masks depend only on the step, not on what ran before (evaluation, a restart). Batches are a
+    pure function of (seed, epoch, position) (see the composer). A checkpoint holds the weights,
+    AdamW moments, LR scheduler and GradScaler (``accelerator.save_state``) and the composer's
+    position, so ``resume=True`` continues with the same batches, masks and optimizer state: on
+    the same machine it reaches the same weights as an uninterrupted run (tested bitwise).
+
+Outputs under ``out``: ``model/`` (a sentence-transformers folder whose ``query`` prompt is the
+training prompt and its default, so ``SentenceTransformer(path).encode`` embeds as the student
+did), ``config.json`` (the resolved config), ``train_log.jsonl`` (one line per step),
+``eval_history.jsonl`` and ``checkpoints/step-<n>/``. The library prints nothing: progress goes
+to the ``progress`` / ``on_eval`` callbacks and ``logging``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import math
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from langgap.encoders.st import SentenceTransformerEncoder
+from langgap.errors import InputError
+from langgap.losses import cached_backward
+from langgap.measure import package_versions
+from langgap.train.checkpoint import (
+    append_jsonl,
+    keep_until,
+    last_checkpoint,
+    load_checkpoint,
+    read_sidecar,
+    resume_point,
+    save_checkpoint,
+    warn_changed,
+)
+from langgap.train.composer import Batch, BatchComposer
+from langgap.train.config import TrainConfig, build_composer, resolve_mixed_precision
+from langgap.train.evaluate import Evaluator, StudentEncoder
+from langgap.train.teacher import build_teacher_cache, language_priority, make_loss, orient
+from langgap.types import Encoder, ProgressFn
+
+log = logging.getLogger(__name__)
+
+ProgressCallback = Callable[[int, int, float, float], None]  # (step, total, loss, pairs/s)
+EvalCallback = Callable[[dict[str, Any]], None]
+_NOT_TRAINING = ("eval_every", "save_every", "eval_bitext", "eval_sts", "english_guard", "guard_threshold")
+
+
+class TrainingDiverged(RuntimeError):
+    """The loss became NaN or infinite; nothing was saved after the last good checkpoint."""
+
+
+@dataclass
+class TrainResult:
+    out: Path
+    model_dir: Path
+    step: int  # optimizer steps done
+    total_steps: int
+    losses: list[float]  # per step of this call (after a resume: from the checkpoint on)
+    eval_history: list[dict[str, Any]]
+    model: Any  # the trained SentenceTransformer
+
+
+def shard(n: int, index: int, count: int) -> slice:
+    """The rows of a global batch of ``n`` that process ``index`` of ``count`` trains on.
+
+    Contiguous and equal: ``slice(index * n // count, (index + 1) * n // count)``; the slices of
+    all processes tile ``range(n)`` in order (gathered negatives need equal shapes).
+    """
+    if not 0 <= index < count:
+        raise ValueError(f"process index {index} out of range for {count} processes")
+    if n % count:
+        raise InputError(f"--batch-size {n} must be divisible by the number of processes ({count})")
+    size = n // count
+    return slice(index * size, (index + 1) * size)
+
+
+def embed(model: Any, st: Any, texts: Sequence[str], prompt: str, device: torch.device) -> Tensor:
+    """(N, D) sentence embeddings of ``texts`` with gradient: the training twin of ``st.encode``.
+
+    The same preprocessing (the prompt prepended, tokenised, truncated at ``max_seq_length``) and
+    the same module chain as ``SentenceTransformer.encode(texts, prompt=prompt)``, in grad mode.
+    ``model`` is ``st`` itself or its DDP wrapper (its forward syncs gradients); ``st`` is the
+    unwrapped ``SentenceTransformer``.
+    """
+    features = st.preprocess(list(texts), prompt=prompt or None)
+    features = {k: v.to(device) if isinstance(v, Tensor) else v for k, v in features.items()}
+    out: Tensor = model(features)["sentence_embedding"]
+    return out
+
+
+def step_seed(seed: int, step: int, process: int) -> int:
+    """The torch seed of optimizer step ``step`` on process ``process`` (dropout masks)."""
+    return int(np.random.SeedSequence([seed, step, process]).generate_state(1)[0])
+
+
+def _freeze_embeddings(st: Any) -> None:
+    for module in st.modules():
+        get = getattr(module, "get_input_embeddings", None)
+        if callable(get) and get() is not None:
+            get().weight.requires_grad_(False)
+            return
+    raise InputError("--freeze-embeddings: the model has no input-embedding matrix to freeze")
+
+
+def _param_groups(st: Any, weight_decay: float) -> list[dict[str, Any]]:
+    decay: list[Tensor] = []
+    plain: list[Tensor] = []
+    for name, p in st.named_parameters():
+        if p.requires_grad:
+            (plain if p.ndim < 2 or "norm" in name.lower() else decay).append(p)
+    return [{"params": decay, "weight_decay": weight_decay}, {"params": plain, "weight_decay": 0.0}]
+
+
+def _stream(composer: BatchComposer) -> Iterator[Batch]:
+    while True:  # the composer moves on to the next epoch after the last batch of one
+        yield from composer
+
+
+def train(
+    cfg: TrainConfig,
+    *,
+    resume: bool = False,
+    progress: ProgressCallback | None = None,
+    on_eval: EvalCallback | None = None,
+    teacher: Encoder | None = None,
+    encode_progress: ProgressFn | None = None,
+) -> TrainResult:
+    """Train ``cfg.model`` on ``cfg``'s pairs and save it under ``cfg.out`` (see the module docstring).
+
+    Args:
+        cfg: the run's settings.
+        resume: continue from the last checkpoint in ``<out>/checkpoints`` (InputError if none).
+        progress: ``progress(step, total, loss, pairs_per_s)`` after every optimizer step.
+        on_eval: called with each evaluation record (also appended to ``eval_history.jsonl``).
+        teacher: a frozen teacher encoder to use instead of loading ``cfg.teacher``.
+        encode_progress: ``progress(done, total)`` while the teacher embeds the training texts.
+    Raises:
+        InputError: bad data, options, model or teacher; ``resume`` without a checkpoint.
+        TrainingDiverged: a NaN / infinite loss (no optimizer step or checkpoint after it).
+    """
+    from accelerate import Accelerator, DistributedDataParallelKwargs
+    from transformers import get_linear_schedule_with_warmup
+
+    out = Path(cfg.out)
+    ckpt = resume_point(out, resume)
+    composer = build_composer(cfg)  # bad data fails before any model is loaded
+    evaluator = Evaluator(cfg.eval_bitext, cfg.eval_sts, cfg.english_guard, cfg.guard_threshold)
+    cuda = torch.cuda.is_available()
+    precision = resolve_mixed_precision(
+        cfg.mixed_precision, cuda=cuda, bf16=cuda and torch.cuda.is_bf16_supported()
+    )
+    try:
+        accelerator = Accelerator(
+            mixed_precision=precision,
+            kwargs_handlers=[DistributedDataParallelKwargs(find_unused_parameters=True)],
+        )
+    except ValueError as e:
+        raise InputError(f"--mixed-precision {precision}: {e}") from None
+    rank, world, device, main = (
+        accelerator.process_index,
+        accelerator.num_processes,
+        accelerator.device,
+        accelerator.is_main_process,
+    )
+    rows = shard(cfg.batch_size, rank, world)
+
+    student = SentenceTransformerEncoder(
+        cfg.model, prompt=cfg.prompt, prompt_name=cfg.prompt_name, device=str(device)
+    )
+    if cfg.prompt is None and cfg.prompt_name is None:
+        student.use_default_prompt()  # as langgap measure: E5's configured 'query: '
+    st, prompt = student.model, student.prompt
+    st.max_seq_length = cfg.max_length
+    if cfg.freeze_embeddings:
+        _freeze_embeddings(st)
+    pool = composer.pool
+    order = language_priority(pool.cross + pool.mono, cfg.priority)
+    cache = build_teacher_cache(
+        cfg, pool.cross + pool.mono, order, prompt, student.dimension, device, teacher, encode_progress
+    )
+    loss_of = make_loss(cfg, cache)
+
+    total = cfg.max_steps or max(1, cfg.epochs * len(composer) // cfg.grad_accum)
+    warmup = math.ceil(cfg.warmup_ratio * total)
+    groups = _param_groups(st, cfg.weight_decay)
+    if not any(g["params"] for g in groups):
+        raise InputError("no trainable parameters")
+    optimizer = torch.optim.AdamW(groups, lr=cfg.lr)
+    scheduler = get_linear_schedule_with_warmup(optimizer, warmup, total)
+    model, optimizer = accelerator.prepare(st, optimizer)
+    accelerator.register_for_checkpointing(scheduler)
+
+    history: list[dict[str, Any]] = []
+    start = 0
+    if ckpt is not None:
+        start = int(read_sidecar(ckpt)["step"])
+        history = keep_until(out / "eval_history.jsonl", start)
+        guard = [r["english_guard"]["baseline"] for r in history if "english_guard" in r]
+        # the guard's baseline is the starting model's value: from the history, else now (st is still it)
+        evaluator.baseline = guard[0] if guard else evaluator.guard_value(StudentEncoder(st, prompt))
+        composer.load_state_dict(load_checkpoint(accelerator, ckpt)["composer"])
+        keep_until(out / "train_log.jsonl", start)
+        warn_changed(out / "config.json", cfg.to_json(), _NOT_TRAINING)
+        log.info("resumed from %s (step %d)", ckpt, start)
+    if main:
+        out.mkdir(parents=True, exist_ok=True)
+        resolved = {
+            "prompt": prompt,
+            "mixed_precision": precision,
+            "priority": order,
+            "total_steps": total,
+            "warmup_steps": warmup,
+            "batches_per_epoch": len(composer),
+            "processes": world,
+            "model_path": student.path,
+            "offline_copy": student.offline_note,
+            "student_dim": student.dimension,
+            "teacher_dim": cache.dim if cache is not None else None,
+        }
+        config = {"format": "langgap.train-config/1", "config": cfg.to_json(), "resolved": resolved}
+        (out / "config.json").write_text(
+            json.dumps({**config, "versions": package_versions()}, indent=2) + "\n"
+        )
+
+    def evaluate(step: int) -> None:
+        if main:
+            record = evaluator.run(StudentEncoder(st, prompt), step)
+            history.append(record)
+            append_jsonl(out / "eval_history.jsonl", record)
+            if on_eval is not None:
+                on_eval(record)
+        accelerator.wait_for_everyone()
+
+    def micro_step(batch: Batch, scale: float) -> Tensor:
+        first, second = orient(batch, order)
+        first, second = first[rows], second[rows]
+        if cfg.cache_chunk:
+            c = cfg.cache_chunk
+            grow = (
+                accelerator.scaler.get_scale() if accelerator.scaler is not None else 1.0
+            )  # fp16 loss scale
+
+            def chunks(t: list[str]) -> list[list[str]]:
+                return [t[i : i + c] for i in range(0, len(t), c)]
+
+            loss = cached_backward(
+                lambda t: embed(model, st, t, prompt, device).float(),
+                chunks(first),
+                chunks(second),
+                lambda a, b: loss_of(a, b, first, second) * (scale * grow),
+                no_sync=lambda: accelerator.no_sync(model),
+            )
+            return loss / (scale * grow)
+        n = len(first)
+        e = embed(model, st, first + second, prompt, device).float()  # (2n, D): one forward, one pad
+        loss = loss_of(e[:n], e[n:], first, second)
+        accelerator.backward(loss * scale)
+        return loss.detach()
+
+    if not resume and evaluator:
+        evaluate(0)
+    stream, losses = _stream(composer), []
+    t_start, t_train, pairs = time.perf_counter(), 0.0, 0
+    model.train()
+    for step in range(start + 1, total + 1):
+        t0 = time.perf_counter()
+        torch.manual_seed(step_seed(cfg.seed, step, rank))
+        loss = torch.zeros((), device=device)
+        for k in range(cfg.grad_accum):
+            last = k == cfg.grad_accum - 1
+            with contextlib.nullcontext() if last else accelerator.no_sync(model):
+                loss += micro_step(next(stream), 1.0 / cfg.grad_accum)
+        value = float(accelerator.reduce(loss / cfg.grad_accum, reduction="mean"))
+        if not math.isfinite(value):
+            good = last_checkpoint(out)
+            where = (
+                f"the last good checkpoint is {good} (continue with --resume, e.g. with a lower --lr)"
+                if good
+                else "no checkpoint was saved before it"
+            )
+            raise TrainingDiverged(
+                f"step {step}: the loss is {value}; training stopped and nothing was saved; {where}"
+            )
+        if cfg.max_grad_norm:
+            accelerator.clip_grad_norm_(model.parameters(), cfg.max_grad_norm)
+        lr = scheduler.get_last_lr()[0]
+        optimizer.step()
+        if not accelerator.optimizer_step_was_skipped:
+            scheduler.step()
+        optimizer.zero_grad(set_to_none=True)
+        t_train += time.perf_counter() - t0
+        pairs += cfg.batch_size * cfg.grad_accum
+        losses.append(value)
+        if main:
+            record = {
+                "step": step,
+                "epoch": composer.epoch,
+                "loss": value,
+                "lr": lr,
+                "pairs_per_s": pairs / t_train,
+            }
+            append_jsonl(out / "train_log.jsonl", {**record, "elapsed": time.perf_counter() - t_start})
+        if cfg.save_every and step % cfg.save_every == 0:
+            save_checkpoint(
+                accelerator,
+                out,
+                step,
+                {
+                    "composer": composer.state_dict(),
+                    "seeding": "per-step: torch.manual_seed(step_seed(seed, step, process))",
+                },
+            )
+        if evaluator and ((cfg.eval_every and step % cfg.eval_every == 0) or step == total):
+            evaluate(step)
+        if progress is not None:
+            progress(step, total, value, pairs / t_train)
+
+    model_dir = out / "model"
+    if main:
+        st.prompts = {**(st.prompts or {}), "query": prompt}  # recorded, and the default on load
+        st.default_prompt_name = "query"
+        st.save(str(model_dir), create_model_card=False)
+    accelerator.wait_for_everyone()
+    return TrainResult(out, model_dir, max(start, total), total, losses, history, st)
