@@ -94,20 +94,14 @@ def build_document(results: Results) -> list[Block]:
         Heading("langgap report", 1),
         Heading("Model"),
         Bullets(_model_lines(results)),
-        Heading("Data"),
-        TableBlock(data_table(results)),
         Heading("Results"),
         Text("Accuracies, cosines and correlations are fractions; `→` is source→target retrieval."),
     ]
     if results.summary:
         blocks.append(TableBlock(summary_table(results)))
     blocks += [TableBlock(t) for t in tasks_tables(results)]
-    for t in results.tasks:
-        if t.per_pair:
-            blocks.append(TableBlock(pairs_table(results, t.name)))
-        if t.per_language:
-            blocks.append(TableBlock(languages_table(results, t.name)))
 
+    # figures before the long detail tables: the language clusters are what a reader looks for
     specs, skipped = available_figures(results)
     figures: list[FigureBlock] = []
     for spec in specs:
@@ -122,6 +116,16 @@ def build_document(results: Results) -> list[Block]:
     if not figures:
         blocks.append(Text("No figure applies to this run."))
     blocks += [Note(s) for s in skipped]
+
+    details = [t for t in results.tasks if t.per_pair or t.per_language]
+    if details:
+        blocks.append(Heading("Per language pair and per language"))
+    for t in details:
+        if t.per_pair:
+            blocks.append(TableBlock(pairs_table(results, t.name)))
+        if t.per_language:
+            blocks.append(TableBlock(languages_table(results, t.name)))
+    blocks += [Heading("Data"), TableBlock(data_table(results))]
     return blocks
 
 

@@ -193,11 +193,10 @@ def train(
     st.max_seq_length = cfg.max_length
     if cfg.freeze_embeddings:
         _freeze_embeddings(st)
-    pool = composer.pool
-    order = language_priority(pool.cross + pool.mono, cfg.priority)
-    cache = build_teacher_cache(
-        cfg, pool.cross + pool.mono, order, prompt, student.dimension, device, teacher, encode_progress
-    )
+    n_cross, n_mono = composer.per_batch  # only the pools batches draw from
+    used = (composer.pool.cross if n_cross else []) + (composer.pool.mono if n_mono else [])
+    order = language_priority(used, cfg.priority)
+    cache = build_teacher_cache(cfg, used, order, prompt, student.dimension, device, teacher, encode_progress)
     loss_of = make_loss(cfg, cache)
 
     total = cfg.max_steps or max(1, cfg.epochs * len(composer) // cfg.grad_accum)
