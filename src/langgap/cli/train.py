@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -22,7 +23,6 @@ from rich.progress import (
 from langgap.cli import app
 
 console = Console(stderr=True)
-out_console = Console()
 
 Opt = typer.Option
 
@@ -32,10 +32,11 @@ def eval_line(record: dict[str, Any]) -> str:
     parts = []
     for name, metrics in record.get("tasks", {}).items():
         key = metrics["main_score"]
-        parts.append(f"{name} {key} {metrics[key]:.4f}")
+        parts.append(escape(f"{name} {key} {metrics[key]:.4f}"))
     guard = record.get("english_guard")
     if guard:
-        text = f"English guard {guard['metric']} {guard['value']:.4f} ({-guard['drop']:+.4f})"
+        change = guard["value"] - guard["baseline"]
+        text = f"English guard {guard['metric']} {guard['value']:.4f} ({change:+.4f} since the start)"
         if guard["warning"]:
             text = f"[yellow]{text}: dropped by more than {guard['threshold']:g}[/yellow]"
         parts.append(text)
@@ -105,7 +106,7 @@ def train(
     options["out"] = str(out) if out is not None else None
     cfg = TrainConfig.from_sources(config, options)
 
-    with Progress(
+    bar = Progress(
         TextColumn("{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
@@ -114,46 +115,49 @@ def train(
         TimeRemainingColumn(),
         console=console,
         disable=quiet,
-    ) as bar:
-        teach = bar.add_task("teacher", total=None, visible=False, info="texts")
-        steps = bar.add_task("training", total=None, info="")
+    )
+    teach = bar.add_task("teacher", total=None, info="texts", start=False)
+    steps = bar.add_task("training", total=None, info="", visible=False)
 
-        def on_step(step: int, total: int, loss: float, pairs_per_s: float) -> None:
-            bar.update(
-                steps, completed=step, total=total, info=f"loss {loss:.4f}  {pairs_per_s:,.0f} pairs/s"
-            )
+    def on_teacher(done: int, total: int) -> None:
+        bar.start()  # drawn from the first report on, so bad input stays a single line
+        bar.start_task(teach)
+        bar.update(teach, completed=done, total=total)
 
-        def on_teacher(done: int, total: int) -> None:
-            bar.update(teach, completed=done, total=total, visible=True)
+    def on_step(step: int, total: int, loss: float, pairs_per_s: float) -> None:
+        bar.start()
+        info = f"loss {loss:.4f}  {pairs_per_s:,.0f} pairs/s"
+        bar.update(steps, completed=step, total=total, visible=True, info=info)
 
-        def on_eval(record: dict[str, Any]) -> None:
-            if not quiet:
-                bar.console.print(eval_line(record))
+    def on_eval(record: dict[str, Any]) -> None:
+        if not quiet:
+            bar.console.print(eval_line(record), soft_wrap=True, highlight=False)
 
-        try:
-            result = run_train(
-                cfg, resume=resume, progress=on_step, on_eval=on_eval, encode_progress=on_teacher
-            )
-        except TrainingDiverged as e:
+    def stop() -> None:
+        if bar.live.is_started:
             bar.stop()
-            typer.echo(f"error: {e}", err=True)
-            sys.exit(1)
-        except KeyboardInterrupt:
-            bar.stop()
-            typer.echo(f"interrupted; continue with: langgap train ... --out {cfg.out} --resume", err=True)
-            sys.exit(130)
+
+    try:
+        result = run_train(cfg, resume=resume, progress=on_step, on_eval=on_eval, encode_progress=on_teacher)
+    except TrainingDiverged as e:
+        stop()
+        typer.echo(f"error: {e}", err=True)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        stop()
+        typer.echo(f"interrupted; continue with: langgap train ... --out {cfg.out} --resume", err=True)
+        sys.exit(130)
+    finally:
+        stop()
 
     data = [f"--bitext {shlex.quote(p)}" for p in cfg.eval_bitext]
     data += [f"--sts {shlex.quote(p)}" for p in cfg.eval_sts]
     model_dir = shlex.quote(str(result.model_dir))
-    out_console.print(
+    typer.echo(
         f"trained {result.step} steps; model saved to {result.model_dir} (a sentence-transformers folder; "
-        f"its default 'query' prompt is the training prompt)",
-        highlight=False,
+        f"its default 'query' prompt is the training prompt {result.prompt!r})"
     )
-    out_console.print(
+    typer.echo(
         f"measure it: langgap measure --model {model_dir} {' '.join(data) or '--bitext FILE --sts FILE'} "
-        f"--out {shlex.quote(str(Path(cfg.out) / 'measure'))}",
-        highlight=False,
-        soft_wrap=True,
+        f"--out {shlex.quote(str(Path(cfg.out) / 'measure'))}"
     )

@@ -63,6 +63,7 @@ def save_checkpoint(accelerator: Any, out: str | Path, step: int, state: dict[st
         shutil.rmtree(tmp)
     accelerator.wait_for_everyone()
     accelerator.save_state(str(tmp))
+    accelerator.wait_for_everyone()  # every process has written its part (RNG states) before the rename
     if accelerator.is_main_process:
         sidecar = {"format": STATE_FORMAT, "step": step, **state}
         (tmp / SIDECAR).write_text(json.dumps(sidecar, indent=2) + "\n", encoding="utf-8")
@@ -138,3 +139,16 @@ def warn_changed(path: Path, new: dict[str, Any], ignore: Sequence[str] = ()) ->
     changed = sorted(k for k in new if k not in ignore and old.get(k) != new[k])
     if changed:
         log.warning("resuming with settings that differ from the checkpointed run: %s", ", ".join(changed))
+
+
+def rewind_logs(out: str | Path, step: int) -> list[dict[str, Any]]:
+    """On resume: keep the log records up to ``step`` (the checkpoint); returns the eval history."""
+    keep_until(Path(out) / "train_log.jsonl", step)
+    return keep_until(Path(out) / "eval_history.jsonl", step)
+
+
+def write_config(out: str | Path, config: dict[str, Any]) -> None:
+    """``<out>/config.json``: the resolved config of the run."""
+    Path(out).mkdir(parents=True, exist_ok=True)
+    record = {"format": "langgap.train-config/1", **config}
+    (Path(out) / "config.json").write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")

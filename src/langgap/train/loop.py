@@ -25,7 +25,6 @@ to the ``progress`` / ``on_eval`` callbacks and ``logging``.
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import math
 import time
@@ -44,13 +43,14 @@ from langgap.losses import cached_backward
 from langgap.measure import package_versions
 from langgap.train.checkpoint import (
     append_jsonl,
-    keep_until,
     last_checkpoint,
     load_checkpoint,
     read_sidecar,
     resume_point,
+    rewind_logs,
     save_checkpoint,
     warn_changed,
+    write_config,
 )
 from langgap.train.composer import Batch, BatchComposer
 from langgap.train.config import TrainConfig, build_composer, resolve_mixed_precision
@@ -62,6 +62,7 @@ log = logging.getLogger(__name__)
 
 ProgressCallback = Callable[[int, int, float, float], None]  # (step, total, loss, pairs/s)
 EvalCallback = Callable[[dict[str, Any]], None]
+_SEEDING = "per step: torch.manual_seed(step_seed(seed, step, process)) before step n"
 _NOT_TRAINING = ("eval_every", "save_every", "eval_bitext", "eval_sts", "english_guard", "guard_threshold")
 
 
@@ -78,6 +79,7 @@ class TrainResult:
     losses: list[float]  # per step of this call (after a resume: from the checkpoint on)
     eval_history: list[dict[str, Any]]
     model: Any  # the trained SentenceTransformer
+    prompt: str  # the training prompt, recorded in the saved model as its default 'query' prompt
 
 
 def shard(n: int, index: int, count: int) -> slice:
@@ -159,6 +161,7 @@ def train(
         TrainingDiverged: a NaN / infinite loss (no optimizer step or checkpoint after it).
     """
     from accelerate import Accelerator, DistributedDataParallelKwargs
+    from accelerate.state import AcceleratorState, GradientState
     from transformers import get_linear_schedule_with_warmup
 
     out = Path(cfg.out)
@@ -169,6 +172,10 @@ def train(
     precision = resolve_mixed_precision(
         cfg.mixed_precision, cuda=cuda, bf16=cuda and torch.cuda.is_bf16_supported()
     )
+    # Accelerate keeps its settings in process-wide singletons; start each run from fresh ones (the
+    # process group, PartialState, is kept) so that a second run in one process may change them
+    AcceleratorState._reset_state()
+    GradientState._reset_state()
     try:
         accelerator = Accelerator(
             mixed_precision=precision,
@@ -185,12 +192,15 @@ def train(
     rows = shard(cfg.batch_size, rank, world)
 
     student = SentenceTransformerEncoder(
-        cfg.model, prompt=cfg.prompt, prompt_name=cfg.prompt_name, device=str(device)
+        cfg.model,
+        prompt=cfg.prompt,
+        prompt_name=cfg.prompt_name,
+        max_length=cfg.max_length,
+        device=str(device),
     )
     if cfg.prompt is None and cfg.prompt_name is None:
         student.use_default_prompt()  # as langgap measure: E5's configured 'query: '
     st, prompt = student.model, student.prompt
-    st.max_seq_length = cfg.max_length
     if cfg.freeze_embeddings:
         _freeze_embeddings(st)
     n_cross, n_mono = composer.per_batch  # only the pools batches draw from
@@ -199,7 +209,8 @@ def train(
     cache = build_teacher_cache(cfg, used, order, prompt, student.dimension, device, teacher, encode_progress)
     loss_of = make_loss(cfg, cache)
 
-    total = cfg.max_steps or max(1, cfg.epochs * len(composer) // cfg.grad_accum)
+    per_epoch = len(composer)  # batches in epoch 0 (later epochs may differ by a batch or so)
+    total = cfg.max_steps or max(1, cfg.epochs * per_epoch // cfg.grad_accum)
     warmup = math.ceil(cfg.warmup_ratio * total)
     groups = _param_groups(st, cfg.weight_decay)
     if not any(g["params"] for g in groups):
@@ -213,33 +224,29 @@ def train(
     start = 0
     if ckpt is not None:
         start = int(read_sidecar(ckpt)["step"])
-        history = keep_until(out / "eval_history.jsonl", start)
-        guard = [r["english_guard"]["baseline"] for r in history if "english_guard" in r]
-        # the guard's baseline is the starting model's value: from the history, else now (st is still it)
-        evaluator.baseline = guard[0] if guard else evaluator.guard_value(StudentEncoder(st, prompt))
+        if main:
+            history = rewind_logs(out, start)
+            warn_changed(out / "config.json", cfg.to_json(), _NOT_TRAINING)
+            guard = [r["english_guard"]["baseline"] for r in history if "english_guard" in r]
+            # the guard's baseline is the starting model's value: from the history, else now (st still is it)
+            evaluator.baseline = guard[0] if guard else evaluator.guard_value(StudentEncoder(st, prompt))
         composer.load_state_dict(load_checkpoint(accelerator, ckpt)["composer"])
-        keep_until(out / "train_log.jsonl", start)
-        warn_changed(out / "config.json", cfg.to_json(), _NOT_TRAINING)
         log.info("resumed from %s (step %d)", ckpt, start)
     if main:
-        out.mkdir(parents=True, exist_ok=True)
         resolved = {
             "prompt": prompt,
             "mixed_precision": precision,
             "priority": order,
             "total_steps": total,
             "warmup_steps": warmup,
-            "batches_per_epoch": len(composer),
+            "batches_per_epoch": per_epoch,
             "processes": world,
             "model_path": student.path,
             "offline_copy": student.offline_note,
             "student_dim": student.dimension,
             "teacher_dim": cache.dim if cache is not None else None,
         }
-        config = {"format": "langgap.train-config/1", "config": cfg.to_json(), "resolved": resolved}
-        (out / "config.json").write_text(
-            json.dumps({**config, "versions": package_versions()}, indent=2) + "\n"
-        )
+        write_config(out, {"config": cfg.to_json(), "resolved": resolved, "versions": package_versions()})
 
     def evaluate(step: int) -> None:
         if main:
@@ -255,9 +262,8 @@ def train(
         first, second = first[rows], second[rows]
         if cfg.cache_chunk:
             c = cfg.cache_chunk
-            grow = (
-                accelerator.scaler.get_scale() if accelerator.scaler is not None else 1.0
-            )  # fp16 loss scale
+            # fp16: cached_backward calls backward itself, so it applies the GradScaler's scale here
+            grow = accelerator.scaler.get_scale() if accelerator.scaler is not None else 1.0
 
             def chunks(t: list[str]) -> list[list[str]]:
                 return [t[i : i + c] for i in range(0, len(t), c)]
@@ -320,15 +326,7 @@ def train(
             }
             append_jsonl(out / "train_log.jsonl", {**record, "elapsed": time.perf_counter() - t_start})
         if cfg.save_every and step % cfg.save_every == 0:
-            save_checkpoint(
-                accelerator,
-                out,
-                step,
-                {
-                    "composer": composer.state_dict(),
-                    "seeding": "per-step: torch.manual_seed(step_seed(seed, step, process))",
-                },
-            )
+            save_checkpoint(accelerator, out, step, {"composer": composer.state_dict(), "seeding": _SEEDING})
         if evaluator and ((cfg.eval_every and step % cfg.eval_every == 0) or step == total):
             evaluate(step)
         if progress is not None:
@@ -340,4 +338,4 @@ def train(
         st.default_prompt_name = "query"
         st.save(str(model_dir), create_model_card=False)
     accelerator.wait_for_everyone()
-    return TrainResult(out, model_dir, max(start, total), total, losses, history, st)
+    return TrainResult(out, model_dir, max(start, total), total, losses, history, st, prompt)

@@ -8,13 +8,21 @@ Priority
     of ``en-de.tsv`` + ``en-fr.tsv`` is English. :func:`orient` puts that side first: every
     objective then sees ``(priority side, other side)``.
 
+Objectives (:func:`make_loss`, on student embeddings ``a`` of the priority side, ``b`` of the other)
+    ``infonce``: :func:`~langgap.losses.info_nce` (no teacher). ``soft``: soft labels from the
+    teacher's embeddings of the priority side (``priority``) or of both sides (``average``),
+    then :func:`~langgap.losses.soft_contrastive` with ``tcm_weight``; any teacher dimension.
+    ``mse``: :func:`~langgap.losses.mse_distill` ``(s(src), s(tgt), t(src))`` with src = the
+    priority side; the teacher must have the student's dimension (checked before embedding).
+
 Cache
     The teacher never changes, so :class:`TeacherCache` embeds every distinct text it will be
     asked for *once, before training* (through :class:`~langgap.encoders.cache.CachedEncoder`,
     in memory: no disk cache, since ``SAME`` shares its cache key with the student's starting
     point but not its weights later) and keeps them as one (N, Dt) tensor on the training
     device. A training step then only indexes rows: no teacher forward pass per step, and the
-    teacher model is released before training starts.
+    teacher model is released before training starts. Under ``accelerate launch`` each process
+    embeds the whole set (one forward pass per distinct text: small next to training).
 """
 
 from __future__ import annotations

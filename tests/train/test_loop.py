@@ -1,0 +1,275 @@
+"""The training loop on the tiny model: learning, outputs, teacher cache, freezing, NaN, config."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from langgap.errors import InputError
+from langgap.train.checkpoint import list_checkpoints
+from langgap.train.composer import Pair
+from langgap.train.config import TrainConfig, resolve_mixed_precision
+from langgap.train.loop import TrainingDiverged, embed, shard, step_seed, train
+from langgap.train.teacher import language_priority, orient, teacher_texts
+
+
+def write_pairs(path: Path, n: int = 64, start: int = 0) -> Path:
+    """``w{i} w{i+1}`` <TAB> ``w{i} w{i+2}``: tiny-vocab pairs that share their first word (easy)."""
+    rows = [f"w{i} w{i + 1}\tw{i} w{i + 2}\n" for i in range(start, start + n)]
+    path.write_text("".join(rows), encoding="utf-8")
+    return path
+
+
+def write_sts(path: Path, n: int = 12) -> Path:
+    rows = [f"{i % 5}\tw{i} w{i + 1}\tw{i} w{i + 3}\n" for i in range(100, 100 + n)]
+    path.write_text("".join(rows), encoding="utf-8")
+    return path
+
+
+def config(tmp_path: Path, model: Path, **kw) -> TrainConfig:
+    base = dict(
+        model=str(model),
+        pairs=(str(write_pairs(tmp_path / "xx-yy.tsv")),),
+        batch_size=8,
+        max_steps=4,
+        lr=1e-3,
+        save_every=0,
+        out=str(tmp_path / "run"),
+    )
+    return TrainConfig(**{**base, **kw})
+
+
+class Counting:
+    """Wraps an encoder and records every call (the teacher-cache test)."""
+
+    def __init__(self, inner, dimension: int = 32) -> None:
+        self.inner, self.dimension = inner, dimension
+        self.calls: list[list[str]] = []
+
+    def encode(self, texts):
+        self.calls.append(list(texts))
+        return self.inner.encode(texts)
+
+
+def test_shard_tiles_the_batch_in_order():
+    assert [shard(8, i, 2) for i in range(2)] == [slice(0, 4), slice(4, 8)]
+    rows = [r for i in range(4) for r in range(12)[shard(12, i, 4)]]
+    assert rows == list(range(12))
+    assert shard(5, 0, 1) == slice(0, 5)
+    with pytest.raises(InputError, match="divisible by the number of processes"):
+        shard(10, 0, 4)
+    with pytest.raises(ValueError, match="out of range"):
+        shard(8, 2, 2)
+
+
+def test_step_seed_depends_on_step_and_process_only():
+    assert step_seed(0, 3, 0) == step_seed(0, 3, 0)
+    assert len({step_seed(0, 3, 0), step_seed(0, 4, 0), step_seed(0, 3, 1), step_seed(1, 3, 0)}) == 4
+
+
+def test_priority_by_corpus_size_and_orientation():
+    pairs = [Pair(f"en{i}", f"de{i}", "en", "de", "") for i in range(3)]
+    pairs += [Pair(f"fr{i}", f"en{i + 3}", "fr", "en", "") for i in range(3)]
+    order = language_priority(pairs)
+    assert order[0] == "en" and set(order) == {"en", "de", "fr"}
+    assert language_priority(pairs, ["fr"])[:2] == ["fr", "en"]
+    first, second = orient(pairs, order)
+    assert first == [f"en{i}" for i in range(6)] and second[3:] == [f"fr{i}" for i in range(3)]
+    assert teacher_texts(pairs, order, both_sides=False) == [f"en{i}" for i in range(6)]
+    assert len(teacher_texts(pairs, order, both_sides=True)) == 12
+
+
+def test_config_toml_overrides_and_bad_values(tmp_path):
+    toml = tmp_path / "t.toml"
+    toml.write_text('[train]\nobjective = "soft"\nbatch-size = 16\npairs = ["a.tsv"]\nlr = 1\n')
+    cfg = TrainConfig.from_sources(toml, {"batch_size": 8, "labels": None})
+    assert (cfg.objective, cfg.batch_size, cfg.pairs, cfg.lr, cfg.labels) == (
+        "soft",
+        8,
+        ("a.tsv",),
+        1.0,
+        "priority",
+    )
+    toml.write_text("batch_sise = 3\n")
+    with pytest.raises(InputError, match="unknown setting 'batch_sise' \\(did you mean 'batch_size'\\?\\)"):
+        TrainConfig.from_sources(toml, {})
+    toml.write_text('epochs = "two"\n')
+    with pytest.raises(InputError, match="epochs = 'two' is not a valid int"):
+        TrainConfig.from_sources(toml, {})
+    with pytest.raises(InputError, match="unknown --objective 'infonc' \\(did you mean 'infonce'\\?\\)"):
+        TrainConfig(objective="infonc")  # type: ignore[arg-type]
+    with pytest.raises(InputError, match=r"--cross-lingual-fraction must be in \[0, 1\], got 1.5"):
+        TrainConfig(cross_lingual_fraction=1.5)
+    assert resolve_mixed_precision("auto", cuda=False, bf16=False) == "no"
+    assert resolve_mixed_precision("auto", cuda=True, bf16=True) == "bf16"
+    assert resolve_mixed_precision("auto", cuda=True, bf16=False) == "fp16"
+
+
+def test_loss_goes_down_and_outputs_are_written(tmp_path, tiny_model_dir):
+    cfg = config(tmp_path, tiny_model_dir, max_steps=20, batch_size=16, warmup_ratio=0.1)
+    seen = []
+    res = train(cfg, progress=lambda *a: seen.append(a))
+    losses = res.losses
+    assert len(losses) == 20 and all(np.isfinite(losses))
+    assert np.mean(losses[-4:]) < 0.7 * np.mean(losses[:4]), losses
+    assert [s[0] for s in seen] == list(range(1, 21)) and all(s[1] == 20 and s[3] > 0 for s in seen)
+    log = [json.loads(x) for x in (res.out / "train_log.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in log] == list(range(1, 21))
+    assert set(log[0]) == {"step", "epoch", "loss", "lr", "pairs_per_s", "elapsed"}
+    assert log[0]["lr"] == 0.0 and max(r["lr"] for r in log) == pytest.approx(1e-3)  # warm-up, decay
+    conf = json.loads((res.out / "config.json").read_text())
+    assert conf["config"]["batch_size"] == 16 and conf["resolved"]["prompt"] == "query: "
+    assert conf["resolved"]["mixed_precision"] == "no" and conf["resolved"]["total_steps"] == 20
+
+
+def test_saved_model_loads_and_encodes_like_the_student(tmp_path, tiny_model_dir):
+    from sentence_transformers import SentenceTransformer
+
+    res = train(config(tmp_path, tiny_model_dir, prompt="query: "))
+    loaded = SentenceTransformer(str(res.model_dir))
+    assert loaded.prompts["query"] == "query: " and loaded.default_prompt_name == "query"
+    cfg = json.loads((res.model_dir / "config_sentence_transformers.json").read_text())
+    assert cfg["prompts"]["query"] == "query: " and cfg["default_prompt_name"] == "query"
+    texts = ["w1 w2", "w3 w4 w5", "w7"]
+    res.model.eval()
+    with torch.no_grad():
+        ours = embed(res.model, res.model, texts, "query: ", torch.device("cpu")).numpy()
+    np.testing.assert_allclose(loaded.encode(texts), ours, atol=1e-5)
+    start = SentenceTransformer(str(tiny_model_dir)).encode(texts, prompt="query: ")
+    assert not np.allclose(start, ours, atol=1e-4)  # it did train
+
+
+def test_eval_history_with_guard(tmp_path, tiny_model_dir):
+    bt = write_pairs(tmp_path / "eng-deu.tsv", n=16, start=150)
+    sts = write_sts(tmp_path / "en-en.tsv")
+    records = []
+    cfg = config(
+        tmp_path,
+        tiny_model_dir,
+        eval_bitext=(str(bt),),
+        eval_sts=(str(sts),),
+        english_guard=str(sts),
+        eval_every=2,
+    )
+    res = train(cfg, on_eval=records.append)
+    hist = [json.loads(x) for x in (res.out / "eval_history.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in hist] == [0, 2, 4] and hist == res.eval_history
+    assert [r["step"] for r in records] == [0, 2, 4]
+    assert {"bitext:eng-deu", "sts:en-en"} <= set(hist[0]["tasks"])
+    assert "bitext_accuracy" in hist[0]["summary"]
+    g = hist[0]["english_guard"]
+    assert g["metric"] == "spearman" and g["drop"] == 0 and g["warning"] is False
+    assert all(r["english_guard"]["baseline"] == g["value"] for r in hist)
+
+
+def test_guard_warns_when_english_drops(tmp_path, tiny_model_dir, caplog, monkeypatch):
+    from langgap.train.evaluate import Evaluator
+
+    guard = write_pairs(tmp_path / "en-en.tsv", n=16, start=120)  # paraphrase pairs: cosine_gap
+    res = train(config(tmp_path, tiny_model_dir, english_guard=str(guard), max_steps=2))
+    assert [r["english_guard"]["metric"] for r in res.eval_history] == ["cosine_gap"] * 2
+    values = iter([0.80, 0.75])  # the guard falls by 0.05 > 0.02
+    monkeypatch.setattr(Evaluator, "guard_value", lambda self, encoder: next(values))
+    with caplog.at_level("WARNING", logger="langgap.train.evaluate"):
+        res = train(
+            config(tmp_path, tiny_model_dir, english_guard=str(guard), max_steps=2, out=str(tmp_path / "b"))
+        )
+    g = res.eval_history[-1]["english_guard"]
+    assert (g["baseline"], g["value"], g["warning"]) == (0.80, 0.75, True) and g["drop"] == pytest.approx(
+        0.05
+    )
+    assert "English guard: cosine_gap" in caplog.text and "fell by 0.0500" in caplog.text
+
+
+@pytest.mark.parametrize("labels", ["priority", "average"])
+def test_teacher_embeddings_computed_once(tmp_path, tiny_model_dir, labels):
+    from langgap.encoders.st import SentenceTransformerEncoder
+
+    teacher = Counting(SentenceTransformerEncoder(str(tiny_model_dir), prompt="query: "))
+    steps_seen_at_call: list[int] = []
+    cfg = config(tmp_path, tiny_model_dir, objective="soft", labels=labels, tcm_weight=0.5, max_steps=6)
+    res = train(cfg, teacher=teacher, progress=lambda step, *_: steps_seen_at_call.append(len(teacher.calls)))
+    embedded = [t for call in teacher.calls for t in call]
+    assert len(embedded) == len(set(embedded))  # each text once
+    first = [f"w{i} w{i + 1}" for i in range(64)]  # xx side: tie in size, so file order
+    want = set(first) if labels == "priority" else set(first) | {f"w{i} w{i + 2}" for i in range(64)}
+    assert set(embedded) == want
+    assert set(steps_seen_at_call) == {len(teacher.calls)}  # no teacher call during training
+    assert len(res.losses) == 6 and all(np.isfinite(res.losses))
+
+
+def test_mse_objective_trains_and_teacher_dim_is_checked(tmp_path, tiny_model_dir):
+    from langgap.encoders.st import SentenceTransformerEncoder
+
+    teacher = SentenceTransformerEncoder(str(tiny_model_dir), prompt="query: ")
+    res = train(config(tmp_path, tiny_model_dir, objective="mse", max_steps=3), teacher=teacher)
+    assert all(np.isfinite(res.losses))
+    narrow = Counting(teacher, dimension=16)
+    with pytest.raises(
+        InputError, match="mse needs a teacher of the student's dimension: .* 16, the student 32"
+    ):
+        train(config(tmp_path, tiny_model_dir, objective="mse", out=str(tmp_path / "b")), teacher=narrow)
+    assert narrow.calls == []  # refused before embedding anything
+    # soft labels accept any teacher dimension
+    res = train(
+        config(tmp_path, tiny_model_dir, objective="soft", out=str(tmp_path / "c"), max_steps=2),
+        teacher=narrow,
+    )
+    assert len(res.losses) == 2
+
+
+def test_freeze_embeddings_keeps_the_matrix(tmp_path, tiny_model_dir):
+    from sentence_transformers import SentenceTransformer
+
+    start = SentenceTransformer(str(tiny_model_dir))[0].auto_model
+    res = train(config(tmp_path, tiny_model_dir, freeze_embeddings=True, weight_decay=0.1))
+    model = res.model[0].auto_model
+    assert torch.equal(model.get_input_embeddings().weight, start.get_input_embeddings().weight)
+    assert not torch.equal(
+        model.encoder.layer[0].attention.self.query.weight, start.encoder.layer[0].attention.self.query.weight
+    )
+
+
+def test_grad_accum_and_cached_path_run(tmp_path, tiny_model_dir):
+    res = train(config(tmp_path, tiny_model_dir, grad_accum=2, cache_chunk=3, objective="soft", max_steps=3))
+    assert len(res.losses) == 3 and all(np.isfinite(res.losses))
+    conf = json.loads((res.out / "config.json").read_text())
+    assert conf["resolved"]["batches_per_epoch"] == 8
+
+
+def test_runs_in_one_process_may_change_mixed_precision(tmp_path, tiny_model_dir):
+    train(config(tmp_path, tiny_model_dir, max_steps=1, out=str(tmp_path / "a")))
+    res = train(
+        config(tmp_path, tiny_model_dir, max_steps=1, mixed_precision="bf16", out=str(tmp_path / "b"))
+    )
+    assert json.loads((res.out / "config.json").read_text())["resolved"]["mixed_precision"] == "bf16"
+    assert np.isfinite(res.losses[0])
+
+
+def test_nan_loss_stops_with_last_good_checkpoint(tmp_path, tiny_model_dir, monkeypatch):
+    import langgap.train.teacher as teacher_mod
+
+    real = teacher_mod.info_nce
+    calls = []
+
+    def poisoned(*args, **kwargs):
+        calls.append(1)
+        loss = real(*args, **kwargs)
+        return loss * float("nan") if len(calls) == 5 else loss
+
+    monkeypatch.setattr(teacher_mod, "info_nce", poisoned)
+    cfg = config(tmp_path, tiny_model_dir, max_steps=8, save_every=2)
+    with pytest.raises(
+        TrainingDiverged, match=r"step 5: the loss is nan; .* last good checkpoint is .*step-4"
+    ):
+        train(cfg)
+    assert [s for s, _ in list_checkpoints(cfg.out)] == [2, 4]
+    state = json.loads((Path(cfg.out) / "checkpoints" / "step-4" / "trainer_state.json").read_text())
+    assert state["step"] == 4
+    assert not (Path(cfg.out) / "model").exists()
+    log = (Path(cfg.out) / "train_log.jsonl").read_text().splitlines()
+    assert len(log) == 4  # nothing written for the bad step

@@ -1,0 +1,94 @@
+"""Interrupt, resume, compare: a resumed run reaches the same weights as an uninterrupted one."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+
+from langgap.errors import InputError
+from langgap.train.checkpoint import list_checkpoints
+from langgap.train.config import TrainConfig
+from langgap.train.loop import train
+
+
+class Interrupt(Exception):
+    pass
+
+
+def write_pairs(path: Path, n: int = 48) -> Path:
+    path.write_text("".join(f"w{i} w{i + 1}\tw{i} w{i + 2}\n" for i in range(n)), encoding="utf-8")
+    return path
+
+
+def stop_after(step: int):
+    def progress(s: int, total: int, loss: float, pairs_per_s: float) -> None:
+        if s == step:
+            raise Interrupt(f"stopped after step {s}")
+
+    return progress
+
+
+@pytest.mark.parametrize("objective", ["infonce", "soft"])
+def test_resume_reaches_the_same_weights(tmp_path, tiny_model_dir, objective):
+    pairs = write_pairs(tmp_path / "xx-yy.tsv")
+    sts = tmp_path / "en-en.tsv"
+    sts.write_text("".join(f"{i % 4}\tw{i} w{i + 1}\tw{i} w{i + 5}\n" for i in range(100, 110)))
+
+    def cfg(out: str) -> TrainConfig:
+        return TrainConfig(
+            model=str(tiny_model_dir),
+            pairs=(str(pairs),),
+            objective=objective,  # type: ignore[arg-type]
+            cross_lingual_fraction=0.5,  # half SimCSE pairs: dropout matters
+            batch_size=8,
+            grad_accum=2,
+            max_steps=8,
+            lr=1e-3,
+            save_every=2,
+            eval_every=3,
+            eval_sts=(str(sts),),
+            english_guard=str(sts),
+            seed=3,
+            out=str(tmp_path / out),
+        )
+
+    full = train(cfg("full"))
+    with pytest.raises(Interrupt):
+        train(cfg("cut"), progress=stop_after(5))  # checkpoints at 2 and 4; step 5 is lost
+    assert [s for s, _ in list_checkpoints(tmp_path / "cut")] == [2, 4]
+    resumed = train(cfg("cut"), resume=True)
+    assert len(resumed.losses) == 4  # steps 5..8
+    assert resumed.losses == full.losses[4:]
+    a, b = dict(full.model.named_parameters()), dict(resumed.model.named_parameters())
+    assert a.keys() == b.keys()
+    for name in a:
+        assert torch.equal(a[name], b[name]), name
+    assert [s for s, _ in list_checkpoints(tmp_path / "cut")] == [6, 8]  # the last 2 kept
+    log = [json.loads(x)["step"] for x in (tmp_path / "cut" / "train_log.jsonl").read_text().splitlines()]
+    assert log == list(range(1, 9))
+    hist = [json.loads(x) for x in (tmp_path / "cut" / "eval_history.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in hist] == [0, 3, 6, 8]
+    full_hist = full.eval_history
+    assert [r["tasks"] for r in hist] == [r["tasks"] for r in full_hist]
+    assert {r["english_guard"]["baseline"] for r in hist} == {full_hist[0]["english_guard"]["value"]}
+
+
+def test_resume_without_checkpoint_and_reused_out(tmp_path, tiny_model_dir):
+    cfg = TrainConfig(
+        model=str(tiny_model_dir),
+        pairs=(str(write_pairs(tmp_path / "xx-yy.tsv")),),
+        batch_size=8,
+        max_steps=2,
+        save_every=0,
+        out=str(tmp_path / "run"),
+    )
+    with pytest.raises(InputError, match=r"--resume: no checkpoint in .*run/checkpoints"):
+        train(cfg, resume=True)
+    train(cfg)
+    with pytest.raises(InputError, match="already holds a training run: continue it with --resume"):
+        train(cfg)
+    with pytest.raises(InputError, match="--resume: no checkpoint"):
+        train(cfg, resume=True)  # save_every=0 wrote none
