@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 import numpy as np
@@ -273,3 +274,15 @@ def test_nan_loss_stops_with_last_good_checkpoint(tmp_path, tiny_model_dir, monk
     assert not (Path(cfg.out) / "model").exists()
     log = (Path(cfg.out) / "train_log.jsonl").read_text().splitlines()
     assert len(log) == 4  # nothing written for the bad step
+
+
+def test_training_records_and_warns_about_overlap(tmp_path, tiny_model_dir, caplog):
+    # training pairs are lines 0..63 of write_pairs; the evaluation file repeats 4 of them
+    shared = write_pairs(tmp_path / "eng-deu.tsv", n=8, start=60)
+    cfg = config(tmp_path, tiny_model_dir, eval_bitext=(str(shared),), max_steps=1)
+    with caplog.at_level(logging.WARNING, logger="langgap.train.loop"):
+        res = train(cfg)
+    rows = json.loads((res.out / "config.json").read_text())["resolved"]["eval_overlap"]
+    # eval texts: w60 w61 .. w67 w68 (src) and w60 w62 .. w67 w69 (tgt); training has w0..w63 starts
+    assert rows == [{"name": str(shared), "texts": 16, "shared": 8, "share": 0.5}]
+    assert any("8 of its 16 distinct texts" in r.getMessage() for r in caplog.records)

@@ -116,13 +116,13 @@ def train(
         console=console,
         disable=quiet,
     )
-    teach = bar.add_task("teacher", total=None, info="texts", start=False)
+    teach = bar.add_task("teacher", total=None, info="texts", start=False, visible=False)
     steps = bar.add_task("training", total=None, info="", visible=False)
 
     def on_teacher(done: int, total: int) -> None:
         bar.start()  # drawn from the first report on, so bad input stays a single line
         bar.start_task(teach)
-        bar.update(teach, completed=done, total=total)
+        bar.update(teach, completed=done, total=total, visible=True)
 
     def on_step(step: int, total: int, loss: float, pairs_per_s: float) -> None:
         bar.start()

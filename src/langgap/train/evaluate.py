@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from langgap.data.corpora import Bitext, STSSet
 from langgap.data.readers import read_lines
 from langgap.errors import InputError
 from langgap.measure import load_tasks, measure
@@ -103,6 +104,16 @@ class Evaluator:
 
     def __bool__(self) -> bool:
         return bool(self.tasks) or self.guard is not None
+
+    def texts(self) -> dict[str, list[str]]:
+        """Every evaluation text, per file (both columns), for the training/evaluation overlap check."""
+        out: dict[str, list[str]] = {}
+        for _, corpus in self.tasks + ([self.guard] if self.guard is not None else []):
+            if isinstance(corpus, Bitext):
+                out[corpus.file.path] = corpus.src + corpus.tgt
+            elif isinstance(corpus, STSSet):
+                out[corpus.file.path] = corpus.s1 + corpus.s2
+        return out
 
     def guard_value(self, encoder: StudentEncoder) -> float | None:
         if self.guard is None:

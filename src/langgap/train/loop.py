@@ -55,6 +55,7 @@ from langgap.train.checkpoint import (
 from langgap.train.composer import Batch, BatchComposer
 from langgap.train.config import TrainConfig, build_composer, resolve_mixed_precision
 from langgap.train.evaluate import Evaluator, StudentEncoder
+from langgap.train.overlap import Overlap, text_overlap
 from langgap.train.teacher import build_teacher_cache, language_priority, make_loss, orient
 from langgap.types import Encoder, ProgressFn
 
@@ -138,6 +139,23 @@ def _stream(composer: BatchComposer) -> Iterator[Batch]:
         yield from composer
 
 
+def check_overlap(composer: BatchComposer, evaluator: Evaluator) -> list[Overlap]:
+    """Evaluation texts that also occur in the training pairs, per file; a warning names each file."""
+    pool = composer.pool.cross + composer.pool.mono
+    rows = text_overlap((t for p in pool for t in (p.text_a, p.text_b)), evaluator.texts())
+    for o in rows:
+        if o.shared:
+            log.warning(
+                "%s: %d of its %d distinct texts (%.1f%%) also occur in the training pairs; "
+                "its scores are optimistic",
+                o.name,
+                o.shared,
+                o.texts,
+                100 * o.share,
+            )
+    return rows
+
+
 def train(
     cfg: TrainConfig,
     *,
@@ -168,6 +186,7 @@ def train(
     ckpt = resume_point(out, resume)
     composer = build_composer(cfg)  # bad data fails before any model is loaded
     evaluator = Evaluator(cfg.eval_bitext, cfg.eval_sts, cfg.english_guard, cfg.guard_threshold)
+    overlap = check_overlap(composer, evaluator)
     cuda = torch.cuda.is_available()
     precision = resolve_mixed_precision(
         cfg.mixed_precision, cuda=cuda, bf16=cuda and torch.cuda.is_bf16_supported()
@@ -245,6 +264,7 @@ def train(
             "offline_copy": student.offline_note,
             "student_dim": student.dimension,
             "teacher_dim": cache.dim if cache is not None else None,
+            "eval_overlap": [o.as_dict() for o in overlap],
         }
         write_config(out, {"config": cfg.to_json(), "resolved": resolved, "versions": package_versions()})
 
