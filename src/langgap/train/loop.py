@@ -197,6 +197,8 @@ def train(
     GradientState._reset_state()
     try:
         accelerator = Accelerator(
+            # without a GPU, cpu=True is what makes Accelerate join a launcher's processes (gloo)
+            cpu=not cuda and not torch.backends.mps.is_available(),
             mixed_precision=precision,
             kwargs_handlers=[DistributedDataParallelKwargs(find_unused_parameters=True)],
         )
