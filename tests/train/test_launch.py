@@ -52,7 +52,9 @@ def test_two_processes_reach_the_weights_of_one(tmp_path, tiny_model_dir):
 
     one = run([sys.executable], tmp_path / "one")
     port = ["--master_port", str(free_port()), "--master_addr", "127.0.0.1"]
-    two = run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", *port], tmp_path / "two")
+    two = run(
+        [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", *port], tmp_path / "two"
+    )
     start = load_file(str(model / "model.safetensors"))
     assert one.keys() == two.keys()
     moved = max((one[k] - start[k]).abs().max().item() for k in one)
