@@ -6,6 +6,7 @@
 # Run from the repository root after `bash scripts/setup.sh`; writes under runs/exp/ and
 # appends "name<TAB>seconds" per step to runs/exp/times.tsv.
 # Usage: bash bench/experiments.sh [STEP ...]   (default: all; steps: data base a b c compare)
+#        SEED=1 bash bench/experiments.sh a compare   (a and b runs again with another seed)
 set -euo pipefail
 . .venv/bin/activate
 D=../shared/data
@@ -14,6 +15,7 @@ ME5=intfloat/multilingual-e5-small
 MINI=sentence-transformers/all-MiniLM-L6-v2
 SEED=${SEED:-0}
 STEPS=${STEPS:-80}          # optimizer steps per e5 run (batch 32: 2,560 pairs seen)
+SUF=""; [ "$SEED" = 0 ] || SUF="-seed$SEED"   # runs with another seed: a-cross0-seed1, ...
 mkdir -p $X/data
 
 # Evaluation data, never trained on: Tatoeba (deu, fra trained languages; ces, arz not) and STS17.
@@ -53,7 +55,7 @@ base() {
 }
 
 train_me5() {  # train_me5 NAME ARGS...: train from e5 for $STEPS steps, then measure the result
-  local name=$1; shift
+  local name=$1$SUF; shift
   timed train-$name langgap train --model $ME5 --prompt "query: " --freeze-embeddings \
     --max-steps $STEPS $COMMON $WATCH "$@" --out $X/$name
   timed measure-$name langgap measure --model $X/$name/model $EVAL --out $X/$name/measure -q
@@ -86,10 +88,15 @@ c() {
 compare() {
   for r in a-cross0 a-cross20 b-infonce b-soft-priority b-soft-priority-tcm b-soft-average \
       b-soft-average-tcm b-mse; do
-    [ -f $X/$r/measure/results.json ] && langgap compare $X/me5-base $X/$r/measure --out $X/cmp-$r -q
+    for d in $X/$r $X/$r-seed*; do
+      if [ -f $d/measure/results.json ]; then
+        langgap compare $X/me5-base $d/measure --out $X/cmp-${d##*/} -q
+      fi
+    done
   done
-  [ -f $X/c-minilm-mse/measure/results.json ] &&
+  if [ -f $X/c-minilm-mse/measure/results.json ]; then
     langgap compare $X/minilm-base $X/c-minilm-mse/measure --out $X/cmp-c-minilm-mse -q
+  fi
   python bench/experiments_tables.py $X > $X/tables.md
 }
 

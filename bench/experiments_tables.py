@@ -113,6 +113,11 @@ def guard_row(exp: Path, run: str) -> str | None:
     return f"| {run} | {g0['value']:.3f} | {g1['value']:.3f} | {g1['value'] - g0['value']:+.3f} | {'yes' if g1['warning'] else 'no'} |"
 
 
+def with_seeds(exp: Path, runs: list[str]) -> list[str]:
+    """Each run followed by its repeats with other seeds (``<run>-seed<N>``), where they exist."""
+    return [x for r in runs for x in [r, *sorted(p.name for p in exp.glob(f"{r}-seed*"))]]
+
+
 def main(exp: Path) -> None:
     times: dict[str, int] = {}
     if (exp / "times.tsv").exists():
@@ -133,7 +138,8 @@ def main(exp: Path) -> None:
         "purity (sample)",
         "train s",
     ]
-    for title, (base, runs) in GROUPS.items():
+    for title, (base, listed) in GROUPS.items():
+        runs = with_seeds(exp, listed)
         print(f"### {title}\n")
         print("| " + " | ".join(head) + " |")
         print("|" + "---|" + "---:|" * (len(head) - 1))
