@@ -1,0 +1,122 @@
+"""Training pairs: cross-language pairs from bitext files, same-language pairs from their own files.
+
+:class:`PairPool` holds what a :class:`~langgap.train.composer.BatchComposer` draws from. When no
+same-language files are given, same-language pairs are built SimCSE-style (Gao et al. 2021): the
+pair ``(x, x)`` for every distinct sentence of the cross-language pairs (see the composer's
+docstring). Every file is validated here: equal sides, at least one pair, and the right kind of
+languages for its option (``--pairs`` two languages, ``--mono-pairs`` one).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import NamedTuple
+
+from langgap.data.corpora import Bitext
+from langgap.data.readers import languages_from_name, read_bitext
+from langgap.errors import InputError
+
+_ONE_LANG = re.compile(r"^([A-Za-z]{2,3}(?:_[A-Za-z]{4})?)(?:[-_.].*)?$")  # deu.tsv, deu_Latn-nli.tsv
+
+
+class Pair(NamedTuple):
+    """One training pair: ``text_b`` is the positive of ``text_a``."""
+
+    text_a: str
+    text_b: str
+    lang_a: str
+    lang_b: str
+    source_id: str  # "path:line"; SimCSE pairs "path:line:src" or "path:line:tgt"
+
+
+def read_mono_pairs(path: str | Path, lang: str | None = None) -> Bitext:
+    """Read a same-language ``anchor<TAB>positive`` TSV as a :class:`Bitext` with equal languages.
+
+    Args:
+        path: the file; its language from the name: ``deu.tsv``, ``deu-deu.tsv``, ``deu_nli.tsv``.
+        lang: the language, to override the file name.
+    """
+    path = Path(path)
+    if lang is None:
+        both = languages_from_name(path)
+        one = _ONE_LANG.match(path.stem)
+        if both is not None:
+            if both[0] != both[1]:
+                raise InputError(
+                    f"{path}: the name gives two languages ({both[0]}, {both[1]}); same-language pairs "
+                    f"need one, e.g. '{both[0]}.tsv' or '{both[0]}-{both[0]}.tsv' (cross-language files "
+                    "go to --pairs)"
+                )
+            lang = both[0]
+        elif one is not None:
+            lang = one.group(1)
+        else:
+            raise InputError(f"{path}: cannot tell the language from the file name; name it like 'deu.tsv'")
+    return read_bitext(path, langs=(lang, lang))
+
+
+def _check_sides(bitext: Bitext, *, same_language: bool) -> None:
+    where = bitext.file.path
+    if len(bitext.src) != len(bitext.tgt):
+        raise InputError(
+            f"{where}: unequal sides: {len(bitext.src)} first-side and {len(bitext.tgt)} second-side sentences"
+        )
+    if not bitext.src:
+        raise InputError(f"{where}: no pairs")
+    if same_language and bitext.src_lang != bitext.tgt_lang:
+        raise InputError(
+            f"{where}: same-language pairs expected, got {bitext.src_lang}-{bitext.tgt_lang} (give it with --pairs)"
+        )
+    if not same_language and bitext.src_lang == bitext.tgt_lang:
+        raise InputError(
+            f"{where}: both sides are {bitext.src_lang}; same-language pairs go to --mono-pairs, not --pairs"
+        )
+
+
+@dataclass(frozen=True)
+class PairPool:
+    """The pairs a composer draws from: cross-language and same-language, in file order."""
+
+    cross: list[Pair]
+    mono: list[Pair]
+    simcse: bool  # same-language pairs built as (x, x) from the cross-language sentences
+
+    @classmethod
+    def build(cls, cross: Sequence[Bitext], mono: Sequence[Bitext] | None = None) -> PairPool:
+        """Pairs from cross-language bitexts and same-language files (``None`` or ``[]``: SimCSE)."""
+        cross_pairs: list[Pair] = []
+        for bt in cross:
+            _check_sides(bt, same_language=False)
+            cross_pairs += [
+                Pair(a, b, bt.src_lang, bt.tgt_lang, f"{bt.file.path}:{no}")
+                for no, (a, b) in enumerate(zip(bt.src, bt.tgt, strict=True), start=1)
+            ]
+        mono_pairs: list[Pair] = []
+        if mono:
+            for bt in mono:
+                _check_sides(bt, same_language=True)
+                mono_pairs += [
+                    Pair(a, b, bt.src_lang, bt.tgt_lang, f"{bt.file.path}:{no}")
+                    for no, (a, b) in enumerate(zip(bt.src, bt.tgt, strict=True), start=1)
+                ]
+        else:
+            seen: set[str] = set()
+            for p in cross_pairs:
+                for text, lang, side in ((p.text_a, p.lang_a, "src"), (p.text_b, p.lang_b, "tgt")):
+                    if text not in seen:
+                        seen.add(text)
+                        mono_pairs.append(Pair(text, text, lang, lang, f"{p.source_id}:{side}"))
+        return cls(cross_pairs, mono_pairs, simcse=not mono)
+
+    def sha256(self) -> str:
+        """Hash of the texts and languages in order (not the paths), to pin a checkpoint to its data."""
+        h = hashlib.sha256()
+        for name, pairs in (("cross", self.cross), ("mono", self.mono)):
+            h.update(f"{name}\x1e{len(pairs)}\x1e".encode())
+            for p in pairs:
+                h.update("\x1f".join(p[:4]).encode("utf-8") + b"\x1e")
+        return h.hexdigest()
