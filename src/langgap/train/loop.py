@@ -134,6 +134,19 @@ def _param_groups(st: Any, weight_decay: float) -> list[dict[str, Any]]:
     return [{"params": decay, "weight_decay": weight_decay}, {"params": plain, "weight_decay": 0.0}]
 
 
+def _adamw(groups: list[dict[str, Any]], lr: float) -> torch.optim.Optimizer:
+    """AdamW with the fused kernel where the parameters' device has one (the default of
+    transformers' Trainer since torch 2.8), else the per-tensor one.
+
+    Fused matters here: the step over e5's 250k x 384 word-embedding matrix takes 0.05 s fused
+    and 0.39 s unfused on 2 CPU cores, about a tenth of a batch of 32 pairs (docs/benchmarks.md).
+    """
+    try:
+        return torch.optim.AdamW(groups, lr=lr, fused=True)
+    except (RuntimeError, ValueError):  # a device without a fused kernel
+        return torch.optim.AdamW(groups, lr=lr)
+
+
 def _stream(composer: BatchComposer) -> Iterator[Batch]:
     while True:  # the composer moves on to the next epoch after the last batch of one
         yield from composer
@@ -236,7 +249,7 @@ def train(
     groups = _param_groups(st, cfg.weight_decay)
     if not any(g["params"] for g in groups):
         raise InputError("no trainable parameters")
-    optimizer = torch.optim.AdamW(groups, lr=cfg.lr)
+    optimizer = _adamw(groups, cfg.lr)
     scheduler = get_linear_schedule_with_warmup(optimizer, warmup, total)
     model, optimizer = accelerator.prepare(st, optimizer)
     accelerator.register_for_checkpointing(scheduler)
