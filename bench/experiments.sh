@@ -16,7 +16,7 @@ MINI=sentence-transformers/all-MiniLM-L6-v2
 SEED=${SEED:-0}
 STEPS=${STEPS:-80}          # optimizer steps per e5 run (batch 32: 2,560 pairs seen)
 SUF=""; [ "$SEED" = 0 ] || SUF="-seed$SEED"   # runs with another seed: a-cross0-seed1, ...
-mkdir -p $X/data
+mkdir -p $X/data/c
 
 # Evaluation data, never trained on: Tatoeba (deu, fra trained languages; ces, arz not) and STS17.
 EVAL="--bitext $D/tatoeba/deu-eng.tsv --bitext $D/tatoeba/fra-eng.tsv --bitext $D/tatoeba/ces-eng.tsv"
@@ -43,9 +43,9 @@ data() {
     awk -F'\t' '$1 >= 4.0 {print $2 "\t" $3}' $D/stsb_multi_mt/$l-train.tsv > $X/data/$l.tsv
   done
   # Experiment c: more pairs (MiniLM is about 5x cheaper per step), other lines again.
-  sed -n 3001,8000p $D/multi30k/train/en-de.tsv > $X/data/c-en-de.tsv
-  sed -n 8001,13000p $D/multi30k/train/en-fr.tsv > $X/data/c-en-fr.tsv
-  python bench/overlap.py --train $X/data/*.tsv --eval $D/tatoeba/{deu,fra,ces,arz}-eng.tsv \
+  sed -n 3001,8000p $D/multi30k/train/en-de.tsv > $X/data/c/en-de.tsv
+  sed -n 8001,13000p $D/multi30k/train/en-fr.tsv > $X/data/c/en-fr.tsv
+  python bench/overlap.py --train $X/data/*.tsv $X/data/c/*.tsv --eval $D/tatoeba/{deu,fra,ces,arz}-eng.tsv \
     $D/sts17/{en-en,es-es,ar-ar,en-de,fr-en,es-en,it-en,nl-en}.tsv --sample > $X/overlap.md
 }
 
@@ -80,7 +80,7 @@ b() {
 
 c() {
   timed train-c-minilm-mse langgap train --model $MINI --objective mse --teacher SAME \
-    --pairs $X/data/c-en-de.tsv --pairs $X/data/c-en-fr.tsv --epochs 1 --lr 5e-5 $COMMON $WATCH \
+    --pairs $X/data/c/en-de.tsv --pairs $X/data/c/en-fr.tsv --epochs 1 --lr 5e-5 $COMMON $WATCH \
     --out $X/c-minilm-mse
   timed measure-c-minilm-mse langgap measure --model $X/c-minilm-mse/model $EVAL --out $X/c-minilm-mse/measure -q
 }
