@@ -138,8 +138,9 @@ def _adamw(groups: list[dict[str, Any]], lr: float) -> torch.optim.Optimizer:
     """AdamW with the fused kernel where the parameters' device has one (the default of
     transformers' Trainer since torch 2.8), else the per-tensor one.
 
-    Fused matters here: the step over e5's 250k x 384 word-embedding matrix takes 0.05 s fused
-    and 0.39 s unfused on 2 CPU cores, about a tenth of a batch of 32 pairs (docs/benchmarks.md).
+    Fused matters here: the step over e5's 250k x 384 word-embedding matrix takes 0.048 s fused
+    and 0.366 s unfused on 2 CPU cores, about a tenth of a batch of 32 pairs
+    (``bench/bench_train_parts.py adamw``, docs/benchmarks.md).
     """
     try:
         return torch.optim.AdamW(groups, lr=lr, fused=True)
