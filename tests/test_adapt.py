@@ -18,7 +18,6 @@ from langgap.adapt import (
     fit_center,
     fit_procrustes,
     split_rows,
-    subset,
 )
 from langgap.data import read_bitext, read_multiway, read_sts
 from langgap.errors import InputError
@@ -137,15 +136,15 @@ def test_split_rows_depends_on_seed_and_rejects_bad_input():
 
 def test_subset_keeps_the_data_file_record(tmp_path):
     bt = read_bitext(write_bitext(tmp_path / "deu-eng.tsv", "deu", "eng", 10))
-    sub = subset(bt, np.array([1, 4, 7]))
+    sub = bt.subset(np.array([1, 4, 7]))
     assert sub.src == ["deu:1", "deu:4", "deu:7"] and sub.tgt == ["eng:1", "eng:4", "eng:7"]
     assert sub.file == bt.file and sub.file.rows == 10 and len(sub) == 3
     sts = read_sts(_sts(tmp_path / "en-de.tsv", 10))
-    sub_sts = subset(sts, np.array([0, 9]))
+    sub_sts = sts.subset(np.array([0, 9]))
     np.testing.assert_array_equal(sub_sts.scores, sts.scores[[0, 9]])
     assert sub_sts.s2 == ["deu:0", "deu:9"] and sub_sts.file.sha256 == sts.file.sha256
     mw = read_multiway(write_multiway(tmp_path / "mw", ["eng", "deu"], 6))
-    assert subset(mw, np.array([5])).texts == {"eng": ["eng:5"], "deu": ["deu:5"]}
+    assert mw.subset(np.array([5])).texts == {"eng": ["eng:5"], "deu": ["deu:5"]}
 
 
 def test_choose_pivot(tmp_path):

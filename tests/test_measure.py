@@ -119,7 +119,7 @@ def test_sample_task_scores_positive_tables(tmp_path, toy):
 
 
 def test_derangement_has_no_fixed_point():
-    from langgap.scoring import derangement
+    from langgap.metrics.alignment import derangement
 
     for n in range(2, 120):
         for seed in range(3):

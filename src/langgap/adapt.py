@@ -10,7 +10,7 @@ a corpus and evaluated on the rest:
   language do not change; only how the languages sit relative to each other does.
 
 The fitting functions are pure numpy functions of embeddings; :func:`split_rows` and
-:func:`subset` cut a corpus into the fit and evaluation rows; :func:`fit_corpus` fits one
+each corpus's ``subset`` cut a corpus into the fit and evaluation rows; :func:`fit_corpus` fits one
 :class:`Transform` per language of a corpus.
 
 References:
@@ -22,23 +22,21 @@ References:
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Literal, get_args
 
 import numpy as np
 
-from langgap.data.corpora import Bitext, MultiWay, Sample, STSSet
-from langgap.errors import InputError
-from langgap.types import FloatArray
+from langgap.data.corpora import Corpus
+from langgap.errors import InputError, did_you_mean
+from langgap.metrics.similarity import normalize
+from langgap.types import FloatArray, LangEmbed
 
 AdaptMethod = Literal["center", "procrustes"]
 METHODS: tuple[str, ...] = get_args(AdaptMethod)
 # "English" when no pivot is given: the first of these among a task's languages
 PIVOTS = ("eng", "en", "eng_Latn")
-Corpus = Bitext | MultiWay | STSSet | Sample
-# emb(lang, texts) -> (N, D): the embeddings of ``texts`` read as language ``lang``
-LangEmbed = Callable[[str, list[str]], np.ndarray]
 
 
 @dataclass(frozen=True)
@@ -58,6 +56,23 @@ class AdaptConfig:
     method: AdaptMethod
     fit_fraction: float = 0.5  # half of the rows fit, half evaluate
     pivot: str | None = None  # None: auto (English)
+
+    @classmethod
+    def from_options(
+        cls, method: str | None, fit_fraction: float | None = None, pivot: str | None = None
+    ) -> AdaptConfig | None:
+        """The config of ``--adapt``, ``--adapt-fit-fraction``, ``--adapt-pivot`` (``None``: no
+        ``--adapt``); options that configure nothing are refused with the option's name."""
+        if method is None:
+            if fit_fraction is not None or pivot is not None:
+                raise InputError("--adapt-fit-fraction and --adapt-pivot configure --adapt; give --adapt too")
+            return None
+        fraction = 0.5 if fit_fraction is None else fit_fraction
+        if not 0.0 < fraction < 1.0:
+            raise InputError(f"--adapt-fit-fraction must be in (0, 1), got {fraction:g}")
+        if pivot is not None and method != "procrustes":
+            raise InputError(f"--adapt-pivot is used by --adapt procrustes only, not --adapt {method}")
+        return cls(method, fraction, pivot)  # type: ignore[arg-type]
 
     def __post_init__(self) -> None:
         if self.method not in METHODS:
@@ -90,12 +105,6 @@ def apply_center(x: FloatArray, mean: np.ndarray) -> np.ndarray:
     return np.asarray(x, dtype=np.float64) - mean[None, :]
 
 
-def _normalize64(x: FloatArray) -> np.ndarray:
-    """L2-normalise rows in float64 (all-zero rows stay zero)."""
-    x = np.asarray(x, dtype=np.float64)
-    return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
-
-
 def fit_procrustes(x: FloatArray, y: FloatArray) -> np.ndarray:
     """The orthogonal map of ``x`` onto ``y`` (orthogonal Procrustes).
 
@@ -118,7 +127,7 @@ def fit_procrustes(x: FloatArray, y: FloatArray) -> np.ndarray:
     """
     if np.shape(x) != np.shape(y):
         raise ValueError(f"fit_procrustes needs equal shapes, got {np.shape(x)} and {np.shape(y)}")
-    xn, yn = _normalize64(x), _normalize64(y)  # (N, D), (N, D)
+    xn, yn = normalize(x, np.float64), normalize(y, np.float64)  # (N, D), (N, D)
     u, _, vt = np.linalg.svd(xn.T @ yn)  # (D, D), (D,), (D, D)
     return u @ vt  # (D, D)
 
@@ -148,65 +157,34 @@ def split_rows(n: int, fit_fraction: float, seed: int = 0) -> tuple[np.ndarray, 
     return np.sort(perm[:n_fit]), np.sort(perm[n_fit:])
 
 
-def subset(corpus: Corpus, rows: np.ndarray) -> Corpus:
-    """A copy of ``corpus`` with only ``rows`` (in that order); file records stay the data's."""
-    idx = [int(i) for i in rows]
-
-    def pick(texts: list[str]) -> list[str]:
-        return [texts[i] for i in idx]
-
-    if isinstance(corpus, Bitext):
-        return replace(corpus, src=pick(corpus.src), tgt=pick(corpus.tgt))
-    if isinstance(corpus, STSSet):
-        return replace(corpus, s1=pick(corpus.s1), s2=pick(corpus.s2), scores=corpus.scores[idx])
-    if isinstance(corpus, MultiWay):
-        return replace(corpus, texts={lang: pick(t) for lang, t in corpus.texts.items()})
-    return replace(
-        corpus,
-        anchors={lang: pick(t) for lang, t in corpus.anchors.items()},
-        positives={lang: pick(t) for lang, t in corpus.positives.items()},
-    )
-
-
-def columns_by_language(corpus: Corpus) -> dict[str, list[list[str]]]:
-    """``{lang: [column, ...]}``: every row-aligned text column of a corpus, by language.
-
-    Columns of two languages at the same position are parallel (bitext src/tgt, multi-way
-    files, the sample's anchors with anchors and positives with positives); an STS file's
-    two columns are not.
-    """
-    cols: dict[str, list[list[str]]] = {}
-    if isinstance(corpus, Bitext):
-        pairs = [(corpus.src_lang, corpus.src), (corpus.tgt_lang, corpus.tgt)]
-    elif isinstance(corpus, STSSet):
-        pairs = [(corpus.lang1, corpus.s1), (corpus.lang2, corpus.s2)]
-    elif isinstance(corpus, MultiWay):
-        pairs = list(corpus.texts.items())
-    else:
-        pairs = [(lang, corpus.anchors[lang]) for lang in corpus.languages]
-        pairs += [(lang, corpus.positives[lang]) for lang in corpus.languages]
-    for lang, texts in pairs:
-        cols.setdefault(lang, []).append(texts)
-    return cols
-
-
 def choose_pivot(corpus: Corpus, requested: str | None = None) -> tuple[str, str]:
     """The language a corpus's other languages are mapped onto, and a note saying why.
 
     ``requested`` when the corpus has it; else the first of ``eng``, ``en``, ``eng_Latn``;
-    else a bitext's target language or a multi-way corpus's first language.
+    else the corpus's own fallback (a bitext's target language, else its first language).
     """
-    langs = list(columns_by_language(corpus))
+    langs = list(corpus.by_language())
     if requested is not None and requested in langs:
         return requested, f"pivot {requested} (--adapt-pivot)"
     for lang in PIVOTS:
         if lang in langs:
             why = f"pivot {lang} (English)"
             return lang, why if requested is None else f"{why}; {requested!r} is not in this task"
-    pivot = corpus.tgt_lang if isinstance(corpus, Bitext) else langs[0]
-    side = "its target language" if isinstance(corpus, Bitext) else "its first language"
+    pivot, side = corpus.fallback_pivot()
     missing = "no English side" if requested is None else f"neither {requested!r} nor English"
     return pivot, f"pivot {pivot}: the task has {missing}, so {side}"
+
+
+def check_pivot(adapt: AdaptConfig, corpora: Sequence[Corpus]) -> None:
+    """A requested pivot must be a language of at least one task (a typo otherwise)."""
+    if adapt.method != "procrustes" or adapt.pivot is None:
+        return
+    langs = {lang for c in corpora for lang in c.by_language()}
+    if adapt.pivot not in langs:
+        raise InputError(
+            f"--adapt-pivot {adapt.pivot!r} is a language of no task"
+            f"{did_you_mean(adapt.pivot, langs)}; languages: {', '.join(sorted(langs))}"
+        )
 
 
 def fit_corpus(
@@ -218,13 +196,13 @@ def fit_corpus(
     each language but ``pivot``, :func:`fit_procrustes` from its columns onto the pivot's
     parallel columns; the pivot maps by identity. Needs parallel rows (not STS).
     """
-    cols = columns_by_language(corpus)
+    cols = corpus.by_language()
     x = {lang: [emb(lang, c) for c in cs] for lang, cs in cols.items()}
     if method == "center":
         means = fit_center({lang: np.concatenate(xs) for lang, xs in x.items()})
         return {lang: Transform(shift=m) for lang, m in means.items()}
-    if isinstance(corpus, STSSet):
-        raise ValueError("procrustes needs parallel rows; an STS file has none")
+    if not corpus.kind.parallel:
+        raise ValueError(f"procrustes needs parallel rows; a {corpus.kind} corpus has none")
     if pivot is None or pivot not in cols:
         raise ValueError(f"pivot {pivot!r} is not a language of this corpus ({', '.join(cols)})")
     out = {pivot: Transform()}

@@ -1,8 +1,8 @@
 """Compare two runs (A, B) on the same data: per task and metric, B - A with a 95% CI and a p-value.
 
-``compare(a, b)`` returns a :class:`Comparison` (data only); :func:`write_comparison` (in
-:mod:`langgap.report.compare`, re-exported here with the other writers) writes ``compare.json``,
-``compare.md`` (+ ``compare.png``) and a self-contained ``compare.html``.
+``compare(a, b)`` returns a :class:`Comparison` (data only);
+:func:`langgap.report.compare.write_comparison` writes ``compare.json``, ``compare.md``
+(+ ``compare.png``) and a self-contained ``compare.html``.
 
 Only tasks present in both runs are compared, and only when their data files are byte-identical
 (same sha256): anything else raises :class:`~langgap.errors.InputError` rather than compare
@@ -10,51 +10,34 @@ different items. Uncertainty comes from the per-item outcomes in ``items.npz``
 (:mod:`langgap.metrics.stats`): a paired bootstrap over items (same indices for A and B,
 percentile interval) and a paired permutation test (A/B swapped per item).
 
-Multi-way and sample tasks average their per-pair metrics over language pairs; rows (sentences)
-are resampled jointly across all pairs, which for a mean is the same as resampling the per-row
-average over pairs, so that average is what is resampled.
+Which metrics are compared for a task kind, from which per-item arrays and with which statistic
+comes from the metric registry (:class:`~langgap.metrics.registry.Resample`). Multi-way and
+sample tasks average their per-pair outcomes over language pairs; rows (sentences) are resampled
+jointly across all pairs, which for a mean is the same as resampling the per-row average over
+pairs, so that average is what is resampled.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, field
-from importlib import import_module
 from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
 
 from langgap.errors import InputError
-from langgap.metrics.stats import (
-    StatFn,
-    mean_stat,
-    nanmean_stat,
-    paired_bootstrap_ci,
-    paired_permutation_pvalue,
-    spearman_stat,
-    statistic,
-)
+from langgap.metrics import registry
+from langgap.metrics.registry import Metric
+from langgap.metrics.stats import StatFn, paired_bootstrap_ci, paired_permutation_pvalue, statistic
 from langgap.results import Results, TaskResult, load_results, round_floats
 
 Verdict = Literal["better", "worse", "no-change"]
 
-BITEXT_METRICS = (
-    "accuracy_src2tgt",
-    "accuracy_tgt2src",
-    "margin_accuracy_src2tgt",
-    "margin_accuracy_tgt2src",
-    "pair_cosine",
-    "random_cosine",
-    "rank_spearman",
-)
-MULTI_METRICS = ("accuracy_src2tgt", "accuracy_tgt2src", "pair_cosine", "xsim_error")
-LOWER_IS_BETTER = frozenset({"random_cosine"})  # and every metric with "error" in its name
-
 
 def greater_is_better(metric: str) -> bool:
-    """``False`` for ``random_cosine`` and any ``*error*`` metric (xSIM), ``True`` otherwise."""
-    return metric not in LOWER_IS_BETTER and "error" not in metric
+    """The metric's direction, from the registry (unregistered keys: higher is better)."""
+    return registry.greater_is_better(metric)
 
 
 @dataclass
@@ -149,51 +132,46 @@ def check_same_data(ta: TaskResult, tb: TaskResult) -> None:
 Inputs = dict[str, tuple[StatFn, tuple[np.ndarray, ...], tuple[np.ndarray, ...]]]
 
 
-def _pair_rows(t: TaskResult, pairs: list[str], key: str) -> np.ndarray | None:
-    """Per-row average over language pairs of ``<pair>/<key>`` (or of xSIM error), shape (N,)."""
-    if key == "xsim_error":  # 1 - ratio-margin accuracy, both directions of every pair
-        names = [f"{p}/margin_accuracy_{d}" for p in pairs for d in ("src2tgt", "tgt2src")]
-    else:
-        names = [f"{p}/{key}" for p in pairs]
+def metric_items(t: TaskResult, m: Metric, pairs: list[str]) -> tuple[np.ndarray, ...] | None:
+    """The per-item arrays ``langgap compare`` resamples for metric ``m`` of task ``t``.
+
+    Arrays named by ``m.compare.items`` (default: the metric's key), taken from every language
+    pair of a multi-language task (``<pair>/<key>``) or from the task itself; with
+    ``combine="mean"`` averaged per item into one (N,) array (then ``transform``ed). ``None``
+    when any of them is missing (e.g. no ``items.npz``).
+    """
+    spec = m.compare
+    assert spec is not None
+    keys = spec.items or (m.key,)
+    names = [f"{p}/{k}" for p in pairs for k in keys] if t.kind.multilingual else list(keys)
     if not names or any(n not in t.items for n in names):
         return None
-    cols = np.stack([np.asarray(t.items[n], dtype=np.float64) for n in names], axis=1)  # (N, P)
-    rows = cols.mean(axis=1)  # (N,)
-    return 1.0 - rows if key == "xsim_error" else rows
+    if spec.combine == "separate":
+        return tuple(t.items[n] for n in names)
+    cols = [np.asarray(t.items[n], dtype=np.float64) for n in names]
+    rows = cols[0] if len(cols) == 1 else np.stack(cols, axis=1).mean(axis=1)  # (N,)
+    return (spec.transform(rows) if spec.transform is not None else rows,)
 
 
 def task_inputs(ta: TaskResult, tb: TaskResult) -> Inputs:
     """``{metric: (stat_fn, a_items, b_items)}`` for the metrics with per-item outcomes in both runs."""
+    pairs = list(ta.per_pair)
+    if ta.kind.multilingual and list(tb.per_pair) != pairs:
+        raise InputError(
+            f"task {ta.name!r}: language pairs differ between the runs "
+            f"(A: {', '.join(pairs)}; B: {', '.join(tb.per_pair)})"
+        )
     out: Inputs = {}
-    if ta.kind == "bitext":
-        for key in BITEXT_METRICS:
-            if key in ta.items and key in tb.items:
-                stat = nanmean_stat if key == "rank_spearman" else mean_stat
-                out[key] = (stat, (ta.items[key].astype(np.float64),), (tb.items[key].astype(np.float64),))
-    elif ta.kind == "sts":
-        if all(k in t.items for k in ("cosine", "gold") for t in (ta, tb)):
-            out["spearman"] = (
-                spearman_stat,
-                (ta.items["cosine"], ta.items["gold"]),
-                (tb.items["cosine"], tb.items["gold"]),
-            )
-    elif ta.kind in ("multiway", "sample"):
-        pairs = list(ta.per_pair)
-        if list(tb.per_pair) != pairs:
-            raise InputError(
-                f"task {ta.name!r}: language pairs differ between the runs "
-                f"(A: {', '.join(pairs)}; B: {', '.join(tb.per_pair)})"
-            )
-        for key in MULTI_METRICS:
-            ra, rb = _pair_rows(ta, pairs, key), _pair_rows(tb, pairs, key)
-            if ra is not None and rb is not None:
-                out[key] = (mean_stat, (ra,), (rb,))
-    for key, (_, a_items, b_items) in out.items():
+    for m in registry.compared(ta.kind):
+        a_items, b_items = metric_items(ta, m, pairs), metric_items(tb, m, pairs)
+        if a_items is None or b_items is None:
+            continue
         if a_items[0].shape != b_items[0].shape:
             raise InputError(
-                f"task {ta.name!r}, {key}: A has {len(a_items[0])} items, B has {len(b_items[0])}; "
+                f"task {ta.name!r}, {m.key}: A has {len(a_items[0])} items, B has {len(b_items[0])}; "
                 "refusing to compare"
             )
+        out[m.key] = (m.compare.stat, a_items, b_items)  # type: ignore[union-attr]
     return out
 
 
@@ -297,27 +275,3 @@ def compare_runs(run_a: str | Path, run_b: str | Path, **kwargs: Any) -> Compari
     """:func:`compare` on two run directories (or their ``results.json``)."""
     a, b = load_results(run_a), load_results(run_b)
     return compare(a, b, a_path=run_a, b_path=run_b, **kwargs)
-
-
-# The writers live in langgap.report.compare, which imports this module: re-exported lazily.
-_WRITERS = frozenset(
-    {
-        "FIGURE_ORDER",
-        "HEADERS",
-        "MARK",
-        "change_cells",
-        "comparison_figure",
-        "comparison_html",
-        "comparison_markdown",
-        "comparison_table",
-        "fmt_p",
-        "fmt_signed",
-        "write_comparison",
-    }
-)
-
-
-def __getattr__(name: str) -> Any:
-    if name in _WRITERS:
-        return getattr(import_module("langgap.report.compare"), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -11,15 +11,30 @@ from __future__ import annotations
 
 import json
 import math
+import platform
 from dataclasses import asdict, dataclass, field
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from langgap.errors import InputError
+from langgap.kinds import TaskKind
 
 SCHEMA_VERSION = 1
+_PROVENANCE = ("langgap", "numpy", "scipy", "scikit-learn", "torch", "transformers", "sentence-transformers")
+
+
+def package_versions() -> dict[str, str]:
+    """Python and the installed versions of the packages that produce numbers (provenance)."""
+    out = {"python": platform.python_version()}
+    for pkg in _PROVENANCE:
+        try:
+            out[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            pass
+    return out
 
 
 def round_floats(x: Any, digits: int = 6) -> Any:
@@ -53,7 +68,7 @@ class TaskResult:
     """
 
     name: str
-    kind: str
+    kind: TaskKind
     languages: list[str]
     files: list[dict[str, Any]]
     metrics: dict[str, float]
@@ -64,10 +79,27 @@ class TaskResult:
     notes: dict[str, str] = field(default_factory=dict)
     items: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
 
+    def __post_init__(self) -> None:
+        try:
+            self.kind = TaskKind(self.kind)
+        except ValueError:
+            kinds = ", ".join(k.value for k in TaskKind)
+            raise InputError(
+                f"task {self.name!r}: unknown kind {self.kind!r}; expected one of {kinds}"
+            ) from None
+
     def to_json(self) -> dict[str, Any]:
         d = asdict(self)
         d.pop("items")
+        d["kind"] = self.kind.value
         return round_floats(d)
+
+    def pair_items(self, key: str) -> dict[str, np.ndarray]:
+        """``{language pair: per-item array}`` of ``key``: one entry per pair of a multi-language
+        task (``items["<pair>/<key>"]``), else the task's own ``items[key]`` under ``"a-b"``."""
+        if self.kind.multilingual:
+            return {p: self.items[f"{p}/{key}"] for p in self.per_pair if f"{p}/{key}" in self.items}
+        return {"-".join(self.languages): self.items[key]} if key in self.items else {}
 
 
 @dataclass

@@ -8,112 +8,91 @@ the same text differently in two languages.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from itertools import combinations
 
 import numpy as np
 
-from langgap.data.corpora import Bitext, DataFile, MultiWay, Sample, STSSet
-from langgap.metrics.alignment import pair_cosines, random_cosines, rank_spearman
-from langgap.metrics.bitext import retrieval_correct
-from langgap.metrics.language import language_id_probe, neighbour_purity, purity_chance
+from langgap.data.corpora import Bitext, Corpus, DataFile, MultiWay, Sample, STSSet
+from langgap.kinds import TaskKind
+from langgap.metrics import registry
+from langgap.metrics.bitext import xsim_error
 from langgap.metrics.similarity import pairwise_cos_sim
 from langgap.metrics.sts import sts_spearman
 from langgap.results import TaskResult
+from langgap.types import LangEmbed
 
-# emb(lang, texts) -> (N, D)
-Embed = Callable[[str, list[str]], np.ndarray]
 Items = dict[str, np.ndarray]
-
-
-def derangement(n: int, seed: int = 0) -> np.ndarray:
-    """A fixed permutation of ``range(n)`` with no fixed point (n >= 2)."""
-    perm = np.random.default_rng(seed).permutation(n)
-    fixed = perm == np.arange(n)
-    if fixed.any():  # rotate the fixed points among themselves, or swap a lone one with a neighbour
-        idx = np.flatnonzero(fixed)
-        perm[idx] = np.roll(perm[idx], 1) if len(idx) > 1 else perm[(idx + 1) % n]
-        if len(idx) == 1:
-            perm[(idx + 1) % n] = idx
-    return perm
+# scorer(name, corpus, emb, k, seed) -> TaskResult
+Scorer = Callable[[str, Corpus, LangEmbed, int, int], TaskResult]
 
 
 def pair_scores(a: np.ndarray, b: np.ndarray, k: int = 4) -> tuple[dict[str, float], Items]:
-    """All translation-pair metrics for row-aligned embeddings ``a`` (src) and ``b`` (tgt)."""
-    items: Items = {
-        "accuracy_src2tgt": retrieval_correct(a, b, "cosine"),
-        "accuracy_tgt2src": retrieval_correct(b, a, "cosine"),
-        "margin_accuracy_src2tgt": retrieval_correct(a, b, "ratio", k),
-        "margin_accuracy_tgt2src": retrieval_correct(b, a, "ratio", k),
-        "margin_distance_accuracy_src2tgt": retrieval_correct(a, b, "distance", k),
-        "margin_distance_accuracy_tgt2src": retrieval_correct(b, a, "distance", k),
-        "pair_cosine": pair_cosines(a, b),
-        "random_cosine": random_cosines(a, b),
-        "rank_spearman": rank_spearman(a, b),
-        # one non-translation partner per row (a fixed derangement): the "random pair" distribution
-        "random_pair_cosine": pairwise_cos_sim(a, b[derangement(len(b))]),
-    }
+    """Every registered per-pair metric (:func:`~langgap.metrics.registry.pair_metrics`) for
+    row-aligned embeddings ``a`` (source) and ``b`` (target): per-row outcomes and their means."""
+    items: Items = {m.key: m.pair(a, b, k) for m in registry.pair_metrics()}  # type: ignore[misc]
     metrics = {key: float(np.nanmean(v)) for key, v in items.items()}
     metrics["cosine_gap"] = metrics["pair_cosine"] - metrics["random_cosine"]
     return metrics, items
 
 
 def language_scores(per_lang: list[np.ndarray], seed: int = 0) -> tuple[dict[str, float], Items]:
-    """Language-ID probe and neighbour purity, with their chance levels."""
-    probe = language_id_probe(per_lang, seed=seed)
-    purity = neighbour_purity(per_lang)
+    """Every registered all-languages metric (language-ID probe, neighbour purity, ...) with the
+    chance levels the registry defines for them."""
     n_lang, n = len(per_lang), len(per_lang[0])
-    metrics = {
-        "language_id_accuracy": float(probe.mean()),
-        "language_id_chance": 1.0 / n_lang,
-        "neighbour_purity": float(purity.mean()),
-        "neighbour_purity_chance": purity_chance(n_lang, n),
-    }
-    return metrics, {"language_id_accuracy": probe, "neighbour_purity": purity}
+    metrics: dict[str, float] = {}
+    items: Items = {}
+    for m in registry.language_metrics():
+        items[m.key] = m.languages(per_lang, seed)  # type: ignore[misc]
+        metrics[m.key] = float(items[m.key].mean())
+        if m.chance is not None and m.chance_fn is not None:
+            metrics[m.chance] = m.chance_fn(n_lang, n)
+    return metrics, items
 
 
 def _files(*files: DataFile) -> list[dict[str, object]]:
     return [asdict(f) for f in files]
 
 
-def score_bitext(name: str, corpus: Bitext, emb: Embed, k: int = 4, seed: int = 0) -> TaskResult:
+def _result(name: str, corpus: Corpus, languages: list[str], files: list[DataFile], **kw) -> TaskResult:
+    main = corpus.kind.main_score
+    return TaskResult(
+        name,
+        corpus.kind,
+        languages,
+        _files(*files),
+        main_score=main,
+        greater_is_better=registry.greater_is_better(main),
+        **kw,
+    )
+
+
+def score_bitext(name: str, corpus: Bitext, emb: LangEmbed, k: int = 4, seed: int = 0) -> TaskResult:
     a, b = emb(corpus.src_lang, corpus.src), emb(corpus.tgt_lang, corpus.tgt)
     metrics, items = pair_scores(a, b, k)
     lang_m, lang_i = language_scores([a, b], seed)
     metrics.update(lang_m)
     items.update(lang_i)
-    return TaskResult(
-        name,
-        "bitext",
-        [corpus.src_lang, corpus.tgt_lang],
-        _files(corpus.file),
-        metrics,
-        main_score="accuracy_src2tgt",
-        items=items,
+    return _result(
+        name, corpus, [corpus.src_lang, corpus.tgt_lang], [corpus.file], metrics=metrics, items=items
     )
 
 
-def score_sts(name: str, corpus: STSSet, emb: Embed) -> TaskResult:
+def score_sts(name: str, corpus: STSSet, emb: LangEmbed, k: int = 4, seed: int = 0) -> TaskResult:
+    """Spearman of cosine against gold (``k`` and ``seed`` are unused: a uniform scorer signature)."""
     rho, cos = sts_spearman(emb(corpus.lang1, corpus.s1), emb(corpus.lang2, corpus.s2), corpus.scores)
     metrics = {
         "spearman": rho,
         "pair_cosine": float(cos.mean()),
         "cross_lingual": float(corpus.cross_lingual),
     }
-    return TaskResult(
-        name,
-        "sts",
-        [corpus.lang1, corpus.lang2],
-        _files(corpus.file),
-        metrics,
-        main_score="spearman",
-        items={"cosine": cos, "gold": corpus.scores},
-    )
+    items = {"cosine": cos, "gold": corpus.scores}
+    return _result(name, corpus, [corpus.lang1, corpus.lang2], [corpus.file], metrics=metrics, items=items)
 
 
 def _multi(
-    texts: dict[str, list[str]], emb: Embed, k: int, seed: int
+    texts: dict[str, list[str]], emb: LangEmbed, k: int, seed: int
 ) -> tuple[dict[str, float], dict, dict, Items]:
     """Shared by multi-way and sample: every language pair, xSIM per direction, language signal."""
     langs = list(texts)
@@ -125,8 +104,8 @@ def _multi(
     for la, lb in combinations(langs, 2):
         m, it = pair_scores(vecs[la], vecs[lb], k)
         # xSIM (LASER): ratio-margin retrieval error, one value per direction
-        m["xsim_error_src2tgt"] = 1.0 - m["margin_accuracy_src2tgt"]
-        m["xsim_error_tgt2src"] = 1.0 - m["margin_accuracy_tgt2src"]
+        m["xsim_error_src2tgt"] = float(xsim_error(m["margin_accuracy_src2tgt"]))
+        m["xsim_error_tgt2src"] = float(xsim_error(m["margin_accuracy_tgt2src"]))
         xsim_src[la].append(m["xsim_error_src2tgt"])
         xsim_tgt[lb].append(m["xsim_error_src2tgt"])
         xsim_src[lb].append(m["xsim_error_tgt2src"])
@@ -150,23 +129,21 @@ def _multi(
     return metrics, per_pair, per_language, items
 
 
-def score_multiway(name: str, corpus: MultiWay, emb: Embed, k: int = 4, seed: int = 0) -> TaskResult:
+def score_multiway(name: str, corpus: MultiWay, emb: LangEmbed, k: int = 4, seed: int = 0) -> TaskResult:
     metrics, per_pair, per_language, items = _multi(corpus.texts, emb, k, seed)
-    return TaskResult(
+    return _result(
         name,
-        "multiway",
+        corpus,
         corpus.languages,
-        _files(*corpus.files.values()),
-        metrics,
-        main_score="xsim_error",
-        greater_is_better=False,
+        list(corpus.files.values()),
+        metrics=metrics,
         per_pair=per_pair,
         per_language=per_language,
         items=items,
     )
 
 
-def score_sample(name: str, corpus: Sample, emb: Embed, k: int = 4, seed: int = 0) -> TaskResult:
+def score_sample(name: str, corpus: Sample, emb: LangEmbed, k: int = 4, seed: int = 0) -> TaskResult:
     """Translation metrics on the anchors plus Jina AI's anchor/positive tables.
 
     ``positive_cosine`` for languages (a, b) is the mean ``cos(anchor_a[i], positive_b[i])``:
@@ -189,14 +166,52 @@ def score_sample(name: str, corpus: Sample, emb: Embed, k: int = 4, seed: int = 
     metrics["positive_cosine_mono"] = float(np.mean(mono))
     metrics["positive_cosine_cross"] = float(np.mean(cross))
     metrics["positive_gap"] = metrics["positive_cosine_mono"] - metrics["positive_cosine_cross"]
-    return TaskResult(
+    return _result(
         name,
-        "sample",
+        corpus,
         langs,
-        _files(*corpus.files.values()),
-        metrics,
-        main_score="pair_cosine",
+        list(corpus.files.values()),
+        metrics=metrics,
         per_pair=per_pair,
         per_language=per_language,
         items=items,
     )
+
+
+SCORERS: dict[TaskKind, Scorer] = {
+    TaskKind.BITEXT: score_bitext,  # type: ignore[dict-item]
+    TaskKind.MULTIWAY: score_multiway,  # type: ignore[dict-item]
+    TaskKind.STS: score_sts,  # type: ignore[dict-item]
+    TaskKind.SAMPLE: score_sample,  # type: ignore[dict-item]
+}
+
+
+def score(name: str, corpus: Corpus, emb: LangEmbed, k: int = 4, seed: int = 0) -> TaskResult:
+    """Score one corpus with the scorer of its kind."""
+    return SCORERS[corpus.kind](name, corpus, emb, k, seed)
+
+
+def summarize(tasks: Sequence[TaskResult]) -> dict[str, float]:
+    """The registered headline numbers (:data:`~langgap.metrics.registry.SUMMARIES`) of ``tasks``:
+    for each, the mean over matching tasks of each of its keys, then the mean of those means."""
+    out: dict[str, float] = {}
+    for s in registry.SUMMARIES.values():
+        if s.derive is not None:
+            value = s.derive(out)
+        else:
+            means = [_mean_over(tasks, key, s) for key in s.of]
+            value = None if None in means else sum(means) / len(means)  # type: ignore[arg-type]
+        if value is not None:
+            out[s.key] = value
+    return out
+
+
+def _mean_over(tasks: Sequence[TaskResult], key: str, s: registry.Summary) -> float | None:
+    vals = [
+        t.metrics[key]
+        for t in tasks
+        if key in t.metrics
+        and (s.kinds is None or t.kind in s.kinds)
+        and (s.where is None or t.metrics.get(s.where[0]) == s.where[1])
+    ]
+    return float(np.mean(vals)) if vals else None

@@ -7,15 +7,23 @@ typo with "did you mean".
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
 
-from langgap.data.corpora import Bitext, MultiWay, Sample, STSSet
+from langgap.data import load_sample, read_bitext, read_multiway, read_sts
+from langgap.data.corpora import Corpus
+from langgap.data.readers import split_spec
 from langgap.errors import InputError, did_you_mean
+from langgap.kinds import TaskKind
 
-TaskKind = Literal["bitext", "multiway", "sts", "sample"]
-Corpus = Bitext | MultiWay | STSSet | Sample
+# how each kind reads its data: loader(path, languages) -> corpus
+LOADERS: dict[TaskKind, Callable[[str | None, tuple[str, ...] | None], Corpus]] = {
+    TaskKind.SAMPLE: lambda path, langs: load_sample(path),
+    TaskKind.BITEXT: lambda path, langs: read_bitext(str(path), langs),
+    TaskKind.STS: lambda path, langs: read_sts(str(path), langs),
+    TaskKind.MULTIWAY: lambda path, langs: read_multiway(str(path), langs),
+}
 
 
 @dataclass(frozen=True)
@@ -24,7 +32,7 @@ class Task:
 
     Attributes:
         name: unique within a run, e.g. ``bitext:deu-eng``.
-        kind: ``bitext`` | ``multiway`` | ``sts`` | ``sample``.
+        kind: a :class:`~langgap.kinds.TaskKind` (``bitext``, ``multiway``, ``sts``, ``sample``).
         path: data file or folder (``None``: the built-in sample).
         languages: for bitext/STS the two languages (default: from the file name); for
             multi-way the languages to read (default: all files).
@@ -37,18 +45,12 @@ class Task:
     languages: tuple[str, ...] | None = None
     description: str = ""
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "kind", TaskKind(self.kind))
+
     def load(self) -> Corpus:
         """Read and validate the data (raises :class:`InputError` on bad input)."""
-        from langgap.data import load_sample, read_bitext, read_multiway, read_sts
-
-        if self.kind == "sample":
-            return load_sample(self.path)
-        assert self.path is not None
-        if self.kind == "bitext":
-            return read_bitext(self.path, self.languages)
-        if self.kind == "sts":
-            return read_sts(self.path, self.languages)
-        return read_multiway(self.path, self.languages)
+        return LOADERS[self.kind](self.path, self.languages)
 
 
 def _langs(spec: str | None) -> tuple[str, ...] | None:
@@ -57,17 +59,40 @@ def _langs(spec: str | None) -> tuple[str, ...] | None:
 
 def bitext_task(path: str | Path, langs: str | None = None) -> Task:
     """A bitext mining task on ``src<TAB>tgt`` file ``path`` (langs ``"deu,eng"`` optional)."""
-    return Task(f"bitext:{Path(path).stem}", "bitext", str(path), _langs(langs))
+    return Task(f"bitext:{Path(path).stem}", TaskKind.BITEXT, str(path), _langs(langs))
 
 
 def sts_task(path: str | Path, langs: str | None = None) -> Task:
     """An STS task on ``score<TAB>s1<TAB>s2`` file ``path``."""
-    return Task(f"sts:{Path(path).stem}", "sts", str(path), _langs(langs))
+    return Task(f"sts:{Path(path).stem}", TaskKind.STS, str(path), _langs(langs))
 
 
 def multiway_task(path: str | Path, langs: str | None = None) -> Task:
     """A multi-way task on a folder of ``<lang>.txt`` files (langs ``"eng_Latn,deu_Latn"``)."""
-    return Task(f"multiway:{Path(path).name}", "multiway", str(path), _langs(langs))
+    return Task(f"multiway:{Path(path).name}", TaskKind.MULTIWAY, str(path), _langs(langs))
+
+
+def build_tasks(
+    *,
+    sample: bool | None = None,
+    bitext: Sequence[str] = (),
+    multiway: Sequence[str] = (),
+    langs: str | None = None,
+    sts: Sequence[str] = (),
+) -> list[Task]:
+    """The tasks of ``langgap measure``'s data options (``deu,eng=PATH`` specs allowed).
+
+    ``sample``: include the built-in sample; ``None`` = only when no other data is given.
+    """
+    if langs and not multiway:
+        raise InputError("--langs selects languages of a --multiway folder; give --multiway too")
+    tasks = []
+    if sample or (sample is None and not (bitext or multiway or sts)):
+        tasks.append(sample_task())
+    tasks += [bitext_task(p, lg) for lg, p in map(split_spec, bitext)]
+    tasks += [multiway_task(p, langs) for p in multiway]
+    tasks += [sts_task(p, lg) for lg, p in map(split_spec, sts)]
+    return tasks
 
 
 def sample_task() -> Task:
@@ -115,7 +140,7 @@ def unique_names(tasks: list[Task]) -> list[Task]:
 register(
     Task(
         "sample",
-        "sample",
+        TaskKind.SAMPLE,
         None,
         None,
         "built-in anchor/positive pairs in 10 languages, written by the langgap team",

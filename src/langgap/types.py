@@ -16,6 +16,9 @@ FloatArray = npt.NDArray[np.floating[Any]]
 LanguagePair = tuple[str, str]
 # progress(done, total): called by long-running library code; the CLI draws the bar.
 ProgressFn = Callable[[int, int], None]
+# emb(lang, texts) -> (N, D): the embeddings of ``texts`` read as language ``lang`` (a per-language
+# transform, e.g. langgap.adapt, may embed the same text differently in two languages)
+LangEmbed = Callable[[str, list[str]], np.ndarray]
 
 
 @runtime_checkable

@@ -86,7 +86,7 @@ def test_rank_spearman_with_ties_matches_scipy_loop(pair):
 def test_row_ranks_equal_rankdata():
     from scipy.stats import rankdata
 
-    from langgap.metrics.alignment import row_ranks
+    from langgap.metrics.ranks import row_ranks
 
     m = np.random.default_rng(0).integers(0, 5, size=(30, 12)).astype(float)  # many ties
     m[0] = np.arange(12)  # a row without ties

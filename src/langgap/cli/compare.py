@@ -7,18 +7,15 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich import box
-from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
 from langgap.cli import app
+from langgap.cli.output import console, out_console
 from langgap.errors import InputError
 
 if TYPE_CHECKING:
     from langgap.compare import Comparison
-
-console = Console(stderr=True)
-out_console = Console()
 
 _STYLE = {"better": "bold green", "worse": "bold red", "no-change": "dim"}
 
@@ -33,22 +30,10 @@ def default_out(run_a: Path, run_b: Path) -> Path:
     return b.parent / f"{b.name}-vs-{a.name}"
 
 
-SHORT = {
-    "accuracy_src2tgt": "acc→",
-    "accuracy_tgt2src": "acc←",
-    "margin_accuracy_src2tgt": "margin→",
-    "margin_accuracy_tgt2src": "margin←",
-    "pair_cosine": "pair cos",
-    "random_cosine": "rand cos",
-    "rank_spearman": "rank ρ",
-    "xsim_error": "xSIM err",
-    "spearman": "STS ρ",
-}
-
-
 def rich_changes(cmp: Comparison) -> Table:
     """The comparison for an 80-column terminal: a header row per task, one row per metric;
     ▲ green / ▼ red when the CI excludes 0, dim otherwise; ↓ marks lower-is-better metrics."""
+    from langgap.metrics.registry import label as short
     from langgap.report.compare import MARK, fmt_p, fmt_signed
 
     conf = round(100 * cmp.settings.get("confidence", 0.95))
@@ -60,7 +45,7 @@ def rich_changes(cmp: Comparison) -> Table:
         if c.task != task:
             task = c.task
             table.add_row(Text(task, style="bold"))
-        label = SHORT.get(c.metric, c.metric) + ("" if c.greater_is_better else " ↓")
+        label = short(c.metric) + ("" if c.greater_is_better else " ↓")
         table.add_row(
             f"  {label}",
             f"{c.a:.3f}",

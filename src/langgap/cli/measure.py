@@ -2,48 +2,19 @@
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
-from rich.table import Table
 
 from langgap.cli import app
+from langgap.cli.output import console, log_warnings, out_console, progress_bar, rich_table
 from langgap.errors import InputError
-from langgap.report.tables import Table as TableData
-from langgap.report.tables import summary_table, tasks_tables
-from langgap.types import Encoder
 
-console = Console(stderr=True)
-out_console = Console()
-
-
-def rich_table(data: TableData) -> Table:
-    title, headers, rows = data
-    table = Table(title=title, title_justify="left")
-    for i, h in enumerate(headers):
-        table.add_column(h, justify="left" if i == 0 else "right", no_wrap=i == 0)
-    for r in rows:
-        table.add_row(*r)
-    return table
-
-
-def _split_spec(spec: str) -> tuple[str | None, str]:
-    """``"deu,eng=path"`` -> ``("deu,eng", "path")``; ``"path"`` -> ``(None, "path")``."""
-    if "=" in spec and not Path(spec).exists():
-        langs, path = spec.split("=", 1)
-        return langs, path
-    return None, spec
+if TYPE_CHECKING:
+    from langgap.adapt import AdaptConfig
+    from langgap.results import Results
+    from langgap.types import Encoder
 
 
 @app.command()
@@ -123,121 +94,101 @@ def measure(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or tables.")] = False,
 ) -> None:
     """Measure the language gap of a model on parallel and STS data (default: the built-in sample)."""
-    from langgap.adapt import AdaptConfig
-    from langgap.encoders import load_encoder
+    from langgap.adapt import AdaptConfig, check_pivot
     from langgap.encoders.cache import CachedEncoder, default_cache_path
-    from langgap.encoders.precomputed import PrecomputedEncoder
-    from langgap.measure import check_pivot, corpus_columns, load_tasks
+    from langgap.measure import load_tasks, precomputed_encoder
     from langgap.measure import measure as run_measure
     from langgap.report.document import write_reports
-    from langgap.tasks import bitext_task, multiway_task, sample_task, sts_task
+    from langgap.tasks import build_tasks
 
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    log_warnings()
     if k < 1:
         raise InputError(f"--k must be >= 1, got {k}")
-    if langs and not multiway:
-        raise InputError("--langs selects languages of a --multiway folder; give --multiway too")
-    adapt_config = None
-    if adapt is None and (adapt_fit_fraction is not None or adapt_pivot is not None):
-        raise InputError("--adapt-fit-fraction and --adapt-pivot configure --adapt; give --adapt too")
-    if adapt is not None:
-        fraction = 0.5 if adapt_fit_fraction is None else adapt_fit_fraction
-        if not 0.0 < fraction < 1.0:
-            raise InputError(f"--adapt-fit-fraction must be in (0, 1), got {fraction:g}")
-        if adapt_pivot is not None and adapt != "procrustes":
-            raise InputError(f"--adapt-pivot is used by --adapt procrustes only, not --adapt {adapt}")
-        adapt_config = AdaptConfig(adapt, fraction, adapt_pivot)
-    tasks = []
-    if sample or (sample is None and not (bitext or multiway or sts)):
-        tasks.append(sample_task())
-    tasks += [bitext_task(p, lg) for lg, p in map(_split_spec, bitext or [])]
-    tasks += [multiway_task(p, langs) for p in multiway or []]
-    tasks += [sts_task(p, lg) for lg, p in map(_split_spec, sts or [])]
+    adapt_config = AdaptConfig.from_options(adapt, adapt_fit_fraction, adapt_pivot)
+    tasks = build_tasks(
+        sample=sample, bitext=bitext or [], multiway=multiway or [], langs=langs, sts=sts or []
+    )
     loaded = load_tasks(tasks)  # validate all data before loading a model
     if adapt_config is not None:
         check_pivot(adapt_config, [corpus for _, corpus in loaded])
-
     if embeddings is not None:
-        files: dict[str, list[list[str]]] = {}
-        for _, corpus in loaded:
-            for stem, cols in corpus_columns(corpus).items():
-                if stem in files and files[stem] != cols:
-                    raise InputError(
-                        f"two input files share the stem {stem!r}; --embeddings cannot tell their .npy apart"
-                    )
-                files[stem] = cols
-        encoder: Encoder = PrecomputedEncoder(embeddings, files)
+        encoder: Encoder = precomputed_encoder(embeddings, loaded)
     else:
-        if not quiet:
-            console.print(f"[bold]model[/bold] {model}")
-        encoder = load_encoder(
-            model,
-            prompt=prompt,
-            prompt_name=prompt_name,
-            batch_size=batch_size,
-            max_length=max_length,
-            device=device,
-        )
-        if prompt is None and prompt_name is None and getattr(encoder, "use_default_prompt", lambda: False)():
-            console.print(
-                f"prompt: using the model's configured 'query' prompt {getattr(encoder, 'prompt', '')!r} (override with --prompt)"
-            )
-        note = getattr(encoder, "offline_note", None)
-        if note:
-            console.print(f"[yellow]using the {note}[/yellow]")
-
-    with Progress(
-        TextColumn("encoding"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("texts"),
-        TimeElapsedColumn(),
-        TimeRemainingColumn(),
-        console=console,
-        disable=quiet,
-    ) as bar:
-        job = bar.add_task("encode", total=None)
-        cached = CachedEncoder(
+        encoder = _load_model(model, prompt, prompt_name, batch_size, max_length, device, quiet)
+    config = {
+        "command": "measure",
+        "batch_size": batch_size,
+        "max_length": max_length,
+        "cache": cache,
+        "tasks": [
+            {"name": t.name, "kind": t.kind.value, "path": t.path, "languages": t.languages} for t in tasks
+        ],
+    }
+    with progress_bar(quiet) as bar:
+        job = bar.add_task("encoding", total=None, info="texts")
+        with CachedEncoder(
             encoder,
             cache_path=default_cache_path() if cache and embeddings is None else None,
             progress=lambda done, total: bar.update(job, completed=done, total=total),
-        )
-        results = run_measure(
-            cached,
-            loaded,
-            k=k,
-            seed=seed,
-            adapt=adapt_config,
-            config={
-                "command": "measure",
-                "batch_size": batch_size,
-                "max_length": max_length,
-                "cache": cache,
-                "tasks": [
-                    {"name": t.name, "kind": t.kind, "path": t.path, "languages": t.languages} for t in tasks
-                ],
-            },
-        )
+        ) as cached:
+            results = run_measure(cached, loaded, k=k, seed=seed, adapt=adapt_config, config=config)
     results.save(out)
     written = write_reports(results, out)
     if not quiet:
-        for table in tasks_tables(results):
-            out_console.print(rich_table(table))
-        if results.summary:
-            out_console.print(rich_table(summary_table(results)))
-        s = results.encoding
+        _print(results, adapt_config, seed, [out / "results.json", out / "items.npz", *written.values()])
+
+
+def _load_model(
+    model: str,
+    prompt: str | None,
+    prompt_name: str | None,
+    batch_size: int,
+    max_length: int | None,
+    device: str | None,
+    quiet: bool,
+) -> Encoder:
+    """The model of ``--model`` (the CLI says which prompt it uses and whether it is an offline copy)."""
+    from langgap.encoders import load_encoder
+
+    if not quiet:
+        console.print(f"[bold]model[/bold] {model}")
+    encoder = load_encoder(
+        model,
+        prompt=prompt,
+        prompt_name=prompt_name,
+        batch_size=batch_size,
+        max_length=max_length,
+        device=device,
+    )
+    if prompt is None and prompt_name is None and getattr(encoder, "use_default_prompt", lambda: False)():
         console.print(
-            f"encoded {s['encoded']} texts ({s['from_cache']} from cache) in {results.timing['encode']:.1f} s; "
-            f"total {results.timing['total']:.1f} s"
+            f"prompt: using the model's configured 'query' prompt {getattr(encoder, 'prompt', '')!r} "
+            "(override with --prompt)"
         )
-        if adapt_config is not None:
-            console.print(
-                f"--adapt {adapt_config.method}: fitted on {adapt_config.fit_fraction:g} of each task's rows "
-                f"(seed {seed}); raw and +{adapt_config.method} results are scored on the other rows"
-            )
-            for t in results.tasks:
-                if "adapt_note" in t.notes:
-                    console.print(f"{t.name}: {t.notes['adapt_note']}")
+    note = getattr(encoder, "offline_note", None)
+    if note:
+        console.print(f"[yellow]using the {note}[/yellow]")
+    return encoder
+
+
+def _print(results: Results, adapt: AdaptConfig | None, seed: int, written: list[Path]) -> None:
+    from langgap.report.tables import summary_table, tasks_tables
+
+    for table in tasks_tables(results):
+        out_console.print(rich_table(table))
+    if results.summary:
+        out_console.print(rich_table(summary_table(results)))
+    s, t = results.encoding, results.timing
+    console.print(
+        f"encoded {s['encoded']} texts ({s['from_cache']} from cache) in {t['encode']:.1f} s; total {t['total']:.1f} s"
+    )
+    if adapt is not None:
         console.print(
-            f"wrote {out / 'results.json'}, {out / 'items.npz'}, {written['report.md']}, {written['report.html']}"
+            f"--adapt {adapt.method}: fitted on {adapt.fit_fraction:g} of each task's rows "
+            f"(seed {seed}); raw and +{adapt.method} results are scored on the other rows"
         )
+        for task in results.tasks:
+            if "adapt_note" in task.notes:
+                console.print(f"{task.name}: {task.notes['adapt_note']}")
+    shown = [p for p in written if p.suffix != ".png"]
+    console.print(f"wrote {', '.join(str(p) for p in shown)}")

@@ -6,13 +6,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 
 from langgap.cli import app
+from langgap.cli.output import console
 from langgap.errors import InputError
-
-console = Console(stderr=True)
 
 
 @app.command()

@@ -9,20 +9,10 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.markup import escape
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
 
 from langgap.cli import app
-
-console = Console(stderr=True)
+from langgap.cli.output import log_warnings, progress_bar
 
 Opt = typer.Option
 
@@ -100,22 +90,13 @@ def train(
     from langgap.train.loop import TrainingDiverged
     from langgap.train.loop import train as run_train
 
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    log_warnings()
     logging.getLogger("langgap.train.evaluate").setLevel(logging.ERROR)  # the eval line shows the guard
     options["priority"] = [p.strip() for p in priority.split(",") if p.strip()] if priority else None
     options["out"] = str(out) if out is not None else None
     cfg = TrainConfig.from_sources(config, options)
 
-    bar = Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[info]}"),
-        TimeElapsedColumn(),
-        TimeRemainingColumn(),
-        console=console,
-        disable=quiet,
-    )
+    bar = progress_bar(quiet)
     teach = bar.add_task("teacher", total=None, info="texts", start=False, visible=False)
     steps = bar.add_task("training", total=None, info="", visible=False)
 

@@ -1,13 +1,33 @@
 """Corpus dataclasses: what the readers return and the tasks consume.
 
-Each keeps the path it came from and the sha256 of its bytes, so results can pin the data.
+Each keeps the path it came from and the sha256 of its bytes, so results can pin the data, and
+answers the questions the rest of langgap asks of any corpus, whatever its kind:
+
+- ``kind``: its :class:`~langgap.kinds.TaskKind` (which scorer applies, is it parallel);
+- :meth:`all_texts`: every text it asks embeddings for, in a fixed order;
+- :meth:`by_language`: its row-aligned text columns per language;
+- :meth:`columns`: how it maps onto ``--embeddings`` ``.npy`` files (``{file stem: columns}``);
+- :meth:`subset`: a copy with some rows only (the fit / evaluation split of ``--adapt``);
+- :meth:`projection_texts`: the texts per language a 2-D projection shows (``None``: none);
+- :meth:`fallback_pivot`: the pivot language when no English is there, and why.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import ClassVar, Union
 
 import numpy as np
+
+from langgap.kinds import TaskKind
+
+Rows = Union[Sequence[int], np.ndarray]  # noqa: UP007 (a runtime alias on Python 3.10)
+
+
+def _pick(texts: list[str], rows: Rows) -> list[str]:
+    return [texts[int(i)] for i in rows]
 
 
 @dataclass(frozen=True)
@@ -28,9 +48,34 @@ class Bitext:
     src: list[str]
     tgt: list[str]
     file: DataFile
+    kind: ClassVar[TaskKind] = TaskKind.BITEXT
 
     def __len__(self) -> int:
         return len(self.src)
+
+    @property
+    def source(self) -> str:
+        return self.file.path
+
+    def all_texts(self) -> list[str]:
+        return self.src + self.tgt
+
+    def by_language(self) -> dict[str, list[list[str]]]:
+        return _group([(self.src_lang, self.src), (self.tgt_lang, self.tgt)])
+
+    def columns(self) -> dict[str, list[list[str]]]:
+        return {Path(self.file.path).stem: [self.src, self.tgt]}
+
+    def subset(self, rows: Rows) -> Bitext:
+        return replace(self, src=_pick(self.src, rows), tgt=_pick(self.tgt, rows))
+
+    def projection_texts(self) -> dict[str, list[str]] | None:
+        if self.src_lang == self.tgt_lang:
+            return None
+        return {self.src_lang: self.src, self.tgt_lang: self.tgt}
+
+    def fallback_pivot(self) -> tuple[str, str]:
+        return self.tgt_lang, "its target language"
 
 
 @dataclass(frozen=True)
@@ -40,6 +85,7 @@ class MultiWay:
     texts: dict[str, list[str]]
     files: dict[str, DataFile]
     path: str
+    kind: ClassVar[TaskKind] = TaskKind.MULTIWAY
 
     @property
     def languages(self) -> list[str]:
@@ -47,6 +93,28 @@ class MultiWay:
 
     def __len__(self) -> int:
         return len(next(iter(self.texts.values())))
+
+    @property
+    def source(self) -> str:
+        return self.path
+
+    def all_texts(self) -> list[str]:
+        return [t for texts in self.texts.values() for t in texts]
+
+    def by_language(self) -> dict[str, list[list[str]]]:
+        return _group(list(self.texts.items()))
+
+    def columns(self) -> dict[str, list[list[str]]]:
+        return {lang: [texts] for lang, texts in self.texts.items()}
+
+    def subset(self, rows: Rows) -> MultiWay:
+        return replace(self, texts={lang: _pick(t, rows) for lang, t in self.texts.items()})
+
+    def projection_texts(self) -> dict[str, list[str]] | None:
+        return self.texts
+
+    def fallback_pivot(self) -> tuple[str, str]:
+        return self.languages[0], "its first language"
 
 
 @dataclass(frozen=True)
@@ -59,6 +127,7 @@ class STSSet:
     s1: list[str]
     s2: list[str]
     file: DataFile
+    kind: ClassVar[TaskKind] = TaskKind.STS
 
     @property
     def cross_lingual(self) -> bool:
@@ -66,6 +135,30 @@ class STSSet:
 
     def __len__(self) -> int:
         return len(self.s1)
+
+    @property
+    def source(self) -> str:
+        return self.file.path
+
+    def all_texts(self) -> list[str]:
+        return self.s1 + self.s2
+
+    def by_language(self) -> dict[str, list[list[str]]]:
+        """The two columns by language; unlike the other kinds they are scored pairs, not translations."""
+        return _group([(self.lang1, self.s1), (self.lang2, self.s2)])
+
+    def columns(self) -> dict[str, list[list[str]]]:
+        return {Path(self.file.path).stem: [self.s1, self.s2]}
+
+    def subset(self, rows: Rows) -> STSSet:
+        idx = [int(i) for i in rows]
+        return replace(self, s1=_pick(self.s1, idx), s2=_pick(self.s2, idx), scores=self.scores[idx])
+
+    def projection_texts(self) -> dict[str, list[str]] | None:
+        return None
+
+    def fallback_pivot(self) -> tuple[str, str]:
+        return self.lang1, "its first language"
 
 
 @dataclass(frozen=True)
@@ -80,6 +173,7 @@ class Sample:
     positives: dict[str, list[str]]
     files: dict[str, DataFile] = field(default_factory=dict)
     path: str = "builtin:sample"
+    kind: ClassVar[TaskKind] = TaskKind.SAMPLE
 
     @property
     def languages(self) -> list[str]:
@@ -87,3 +181,41 @@ class Sample:
 
     def __len__(self) -> int:
         return len(next(iter(self.anchors.values())))
+
+    @property
+    def source(self) -> str:
+        return self.path
+
+    def all_texts(self) -> list[str]:
+        return [t for lang in self.languages for t in self.anchors[lang] + self.positives[lang]]
+
+    def by_language(self) -> dict[str, list[list[str]]]:
+        """Anchors with anchors and positives with positives are parallel across languages."""
+        cols = [(lang, self.anchors[lang]) for lang in self.languages]
+        return _group(cols + [(lang, self.positives[lang]) for lang in self.languages])
+
+    def columns(self) -> dict[str, list[list[str]]]:
+        return {lang: [self.anchors[lang], self.positives[lang]] for lang in self.languages}
+
+    def subset(self, rows: Rows) -> Sample:
+        return replace(
+            self,
+            anchors={lang: _pick(t, rows) for lang, t in self.anchors.items()},
+            positives={lang: _pick(t, rows) for lang, t in self.positives.items()},
+        )
+
+    def projection_texts(self) -> dict[str, list[str]] | None:
+        return self.anchors
+
+    def fallback_pivot(self) -> tuple[str, str]:
+        return self.languages[0], "its first language"
+
+
+Corpus = Union[Bitext, MultiWay, STSSet, Sample]  # noqa: UP007 (a runtime alias on Python 3.10)
+
+
+def _group(columns: list[tuple[str, list[str]]]) -> dict[str, list[list[str]]]:
+    out: dict[str, list[list[str]]] = {}
+    for lang, texts in columns:
+        out.setdefault(lang, []).append(texts)
+    return out

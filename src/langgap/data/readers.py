@@ -71,6 +71,17 @@ def _fields(path: Path, no: int, line: str, n: int, what: str) -> list[str]:
     return parts
 
 
+def split_spec(spec: str) -> tuple[str | None, str]:
+    """``"deu,eng=path"`` -> ``("deu,eng", "path")``; ``"path"`` -> ``(None, "path")``.
+
+    A spec naming an existing file is a path even if it holds ``=``.
+    """
+    if "=" in spec and not Path(spec).exists():
+        langs, path = spec.split("=", 1)
+        return langs, path
+    return None, spec
+
+
 def languages_from_name(path: str | Path) -> tuple[str, str] | None:
     """``deu-eng.tsv`` -> ``("deu", "eng")``; ``en-es-wmt.tsv`` -> ``("en", "es")``; else None."""
     m = _PAIR_NAME.match(Path(path).stem)

@@ -17,15 +17,14 @@ from typing import Any
 
 import numpy as np
 
+from langgap.paths import cache_home
 from langgap.types import Encoder, ProgressFn, describe_encoder
 
 
 def default_cache_path() -> Path:
     """``$LANGGAP_CACHE`` or ``~/.cache/langgap/embeddings.sqlite``."""
     env = os.environ.get("LANGGAP_CACHE")
-    if env:
-        return Path(env)
-    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "langgap" / "embeddings.sqlite"
+    return Path(env) if env else cache_home() / "embeddings.sqlite"
 
 
 def _text_hash(text: str) -> bytes:
@@ -95,6 +94,18 @@ class CachedEncoder:
 
     def describe(self) -> dict[str, Any]:
         return describe_encoder(self.encoder)
+
+    def close(self) -> None:
+        """Close the on-disk cache (if any); encoding afterwards uses no disk cache."""
+        if self.store is not None:
+            self.store.close()
+            self.store = None
+
+    def __enter__(self) -> CachedEncoder:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """Embeddings for ``texts`` (N, D) in input order; each distinct text encoded at most once."""

@@ -1,21 +1,25 @@
-"""sentence-transformers adapter: the one module that imports sentence_transformers.
+"""sentence-transformers adapter: the one module that calls sentence_transformers.
 
 Loads any sentence-transformers or plain Hugging Face model by id or local path (a plain HF
-model gets mean pooling from sentence-transformers) and encodes with an explicit prompt.
+model gets mean pooling from sentence-transformers) and encodes with an explicit prompt; for
+training, :func:`forward` (embeddings with gradient), :func:`encode_live` (a model being trained,
+evaluated without disturbing it) and :func:`save_model`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from langgap.errors import InputError
+from langgap.paths import cache_home
 
 log = logging.getLogger(__name__)
 
@@ -25,9 +29,7 @@ DEFAULT_MODEL = "intfloat/multilingual-e5-small"
 def offline_models_dir() -> Path:
     """Where ``scripts/setup.sh`` puts offline model copies (``$LANGGAP_MODELS_DIR``)."""
     env = os.environ.get("LANGGAP_MODELS_DIR")
-    if env:
-        return Path(env)
-    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "langgap" / "models"
+    return Path(env) if env else cache_home() / "models"
 
 
 def resolve_model(name_or_path: str) -> tuple[str, str | None]:
@@ -58,6 +60,67 @@ def _fingerprint(path: Path) -> str:
     return h.hexdigest()[:16]
 
 
+@contextlib.contextmanager
+def _quiet_loading() -> Iterator[None]:
+    """transformers' weight-loading progress bar off while loading, as it was before after."""
+    from transformers.utils import logging as hf_logging
+
+    was_enabled = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            hf_logging.enable_progress_bar()
+
+
+def load_model(load_from: str, name: str, device: str | None = None) -> Any:
+    """A ``SentenceTransformer`` from a resolved path or id (``name``: what the user gave)."""
+    from sentence_transformers import SentenceTransformer
+
+    try:
+        with _quiet_loading():
+            return SentenceTransformer(load_from, device=device)
+    except (OSError, ValueError) as e:
+        raise InputError(f"cannot load model {name!r}: {str(e).splitlines()[0]}") from None
+
+
+def forward(module: Any, st: Any, texts: Sequence[str], prompt: str, device: Any) -> Any:
+    """(N, D) sentence embeddings of ``texts`` with gradient: the training twin of ``st.encode``.
+
+    The same preprocessing (the prompt prepended, tokenised, truncated at ``max_seq_length``) and
+    the same module chain as ``SentenceTransformer.encode(texts, prompt=prompt)``, in grad mode.
+    ``module`` is ``st`` itself or its DDP wrapper (its forward syncs gradients); ``st`` is the
+    unwrapped ``SentenceTransformer``.
+    """
+    import torch
+
+    features = st.preprocess(list(texts), prompt=prompt or None)
+    features = {k: v.to(device) if isinstance(v, torch.Tensor) else v for k, v in features.items()}
+    return module(features)["sentence_embedding"]
+
+
+def encode_live(st: Any, texts: Sequence[str], prompt: str, batch_size: int = 64) -> np.ndarray:
+    """Embeddings of ``texts`` from a model being trained: eval mode and no gradient while it
+    encodes (``SentenceTransformer.encode`` does both), its train/eval mode restored after."""
+    was_training = st.training
+    try:
+        out = st.encode(
+            list(texts), prompt=prompt, batch_size=batch_size, convert_to_numpy=True, show_progress_bar=False
+        )
+    finally:
+        st.train(was_training)
+    return np.asarray(out, dtype=np.float32)
+
+
+def save_model(st: Any, folder: str | Path, prompt: str) -> None:
+    """Save ``st`` as a sentence-transformers folder whose default ``query`` prompt is ``prompt``,
+    so ``SentenceTransformer(folder).encode`` embeds as training did."""
+    st.prompts = {**(st.prompts or {}), "query": prompt}
+    st.default_prompt_name = "query"
+    st.save(str(folder), create_model_card=False)
+
+
 class SentenceTransformerEncoder:
     """A sentence-transformers model behind the :class:`~langgap.types.Encoder` protocol.
 
@@ -80,11 +143,6 @@ class SentenceTransformerEncoder:
         max_length: int | None = None,
         device: str | None = None,
     ) -> None:
-        from sentence_transformers import SentenceTransformer
-        from transformers.utils import logging as hf_logging
-
-        hf_logging.disable_progress_bar()  # the weight-loading bar; langgap draws its own
-
         if prompt is not None and prompt_name is not None:
             raise InputError("give --prompt or --prompt-name, not both")
         if batch_size < 1:
@@ -92,10 +150,7 @@ class SentenceTransformerEncoder:
         self.name = model
         load_from, self.offline_note = resolve_model(model)
         self.path = load_from
-        try:
-            self.model = SentenceTransformer(load_from, device=device)
-        except (OSError, ValueError) as e:
-            raise InputError(f"cannot load model {model!r}: {str(e).splitlines()[0]}") from None
+        self.model = load_model(load_from, model, device)
         prompts: dict[str, str] = dict(getattr(self.model, "prompts", {}) or {})
         if prompt_name is not None:
             if prompt_name not in prompts:

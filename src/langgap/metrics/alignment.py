@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
-from scipy.stats import rankdata
 
+from langgap.metrics.ranks import rank_correlation, row_ranks
 from langgap.metrics.similarity import cos_sim_matrix, normalize, pairwise_cos_sim
 from langgap.types import FloatArray
 
@@ -35,25 +35,29 @@ def random_cosines(a: FloatArray, b: FloatArray) -> np.ndarray:
     return (row_sums - diag) / (n - 1)
 
 
+def derangement(n: int, seed: int = 0) -> np.ndarray:
+    """A fixed permutation of ``range(n)`` with no fixed point (n >= 2)."""
+    perm = np.random.default_rng(seed).permutation(n)
+    fixed = perm == np.arange(n)
+    if fixed.any():  # rotate the fixed points among themselves, or swap a lone one with a neighbour
+        idx = np.flatnonzero(fixed)
+        perm[idx] = np.roll(perm[idx], 1) if len(idx) > 1 else perm[(idx + 1) % n]
+        if len(idx) == 1:
+            perm[(idx + 1) % n] = idx
+    return perm
+
+
+def random_pair_cosines(a: FloatArray, b: FloatArray, seed: int = 0) -> np.ndarray:
+    """Cosine of each row with one non-translation partner: ``out[i] = cos(a[i], b[p[i]])`` for a
+    fixed derangement ``p`` (:func:`derangement`), shape (N,): the "random pair" distribution the
+    report's histograms set against the translation pairs."""
+    return pairwise_cos_sim(a, b[derangement(len(b), seed)])
+
+
 def _offdiag(m: np.ndarray) -> np.ndarray:
     """(N, N) -> (N, N-1): each row without its diagonal entry."""
     n = m.shape[0]
     return m[~np.eye(n, dtype=bool)].reshape(n, n - 1)
-
-
-def row_ranks(m: np.ndarray) -> np.ndarray:
-    """Ranks 1..K within each row of ``m`` (N, K), ties averaged (= ``rankdata(m, axis=1)``).
-
-    One argsort per row; rows that hold ties (rare: duplicate sentences) fall back to scipy.
-    """
-    n, k = m.shape
-    order = np.argsort(m, axis=1)  # (N, K); tie order does not matter, tied rows are redone below
-    ranks = np.empty((n, k), dtype=np.float64)
-    np.put_along_axis(ranks, order, np.arange(1, k + 1, dtype=np.float64)[None, :].repeat(n, 0), axis=1)
-    ties = (np.diff(np.take_along_axis(m, order, axis=1), axis=1) == 0).any(axis=1)  # (N,)
-    if ties.any():
-        ranks[ties] = rankdata(m[ties], axis=1)
-    return ranks
 
 
 def rank_spearman(a: FloatArray, b: FloatArray) -> np.ndarray:
@@ -73,9 +77,4 @@ def rank_spearman(a: FloatArray, b: FloatArray) -> np.ndarray:
         raise ValueError(f"rank_spearman needs two aligned sets of >= 3 rows, got {len(a)} and {len(b)}")
     ra = row_ranks(_offdiag(cos_sim_matrix(a, a)))  # (N, N-1)
     rb = row_ranks(_offdiag(cos_sim_matrix(b, b)))  # (N, N-1)
-    ra -= ra.mean(axis=1, keepdims=True)
-    rb -= rb.mean(axis=1, keepdims=True)
-    num = (ra * rb).sum(axis=1)
-    den = np.sqrt((ra * ra).sum(axis=1) * (rb * rb).sum(axis=1))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
+    return rank_correlation(ra, rb)  # (N,)

@@ -58,7 +58,15 @@ def retrieval_correct(
     return best == np.arange(n)
 
 
+def xsim_error(margin_accuracy: float | np.ndarray) -> float | np.ndarray:
+    """LASER's xSIM error from ratio-margin retrieval accuracy: ``1 - accuracy``.
+
+    The one definition langgap uses, on a mean accuracy or on per-row outcomes alike.
+    """
+    return 1.0 - margin_accuracy
+
+
 def xsim_errors(src: FloatArray, tgt: FloatArray, k: int = 4) -> np.ndarray:
     """Per-row xSIM error (LASER's definition: ratio margin, k=4): 1.0 where source ``i`` does
     not retrieve target ``i``, else 0.0. The xSIM error rate is the mean."""
-    return (~retrieval_correct(src, tgt, "ratio", k)).astype(np.float64)
+    return np.asarray(xsim_error(retrieval_correct(src, tgt, "ratio", k).astype(np.float64)))

@@ -7,9 +7,9 @@ import numpy as np
 from langgap.types import FloatArray
 
 
-def normalize(x: FloatArray) -> np.ndarray:
-    """L2-normalise rows (float32); all-zero rows stay zero."""
-    x = np.asarray(x, dtype=np.float32)
+def normalize(x: FloatArray, dtype: type[np.floating] = np.float32) -> np.ndarray:
+    """L2-normalise rows in ``dtype`` (float32 unless asked); all-zero rows stay zero."""
+    x = np.asarray(x, dtype=dtype)
     if x.ndim != 2:
         raise ValueError(f"expected a 2-D array (N, D), got shape {x.shape}")
     norms = np.linalg.norm(x, axis=1, keepdims=True)

@@ -26,6 +26,8 @@ from collections.abc import Callable, Iterator, Sequence
 import numpy as np
 from scipy.stats import rankdata
 
+from langgap.metrics.ranks import rank_correlation
+
 ItemArrays = np.ndarray | Sequence[np.ndarray]
 # stat_fn(*arrays) with arrays of shape (R, N, ...) -> (R,)
 StatFn = Callable[..., np.ndarray]
@@ -52,14 +54,7 @@ def spearman_stat(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     Average ranks for ties, as :func:`scipy.stats.spearmanr` (a bootstrap resample repeats
     items, so ties are the rule). NaN where a resample's ranking is constant.
     """
-    rx = rankdata(x, axis=-1)  # (R, N)
-    ry = rankdata(y, axis=-1)  # (R, N)
-    rx -= rx.mean(axis=-1, keepdims=True)
-    ry -= ry.mean(axis=-1, keepdims=True)
-    num = (rx * ry).sum(axis=-1)  # (R,)
-    den = np.sqrt((rx * rx).sum(axis=-1) * (ry * ry).sum(axis=-1))  # (R,)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
+    return rank_correlation(rankdata(x, axis=-1), rankdata(y, axis=-1))  # (R,)
 
 
 def _as_arrays(items: ItemArrays) -> tuple[np.ndarray, ...]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from itertools import combinations
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -49,18 +48,12 @@ def cosine_pairs(tasks: Results | Sequence[TaskResult]) -> list[CosinePair]:
     """Every language pair with per-row translation and random-pair cosines in ``items``."""
     found: list[tuple[TaskResult, str, CosinePair]] = []
     for t in _tasks(tasks):
-        if t.kind == "bitext":
-            keys = [("-".join(t.languages), "pair_cosine", "random_pair_cosine")]
-        elif t.kind in ("multiway", "sample"):
-            keys = [
-                (f"{a}-{b}", f"{a}-{b}/pair_cosine", f"{a}-{b}/random_pair_cosine")
-                for a, b in combinations(t.languages, 2)
-            ]
-        else:
+        if not t.kind.parallel:
             continue
-        for label, kp, kr in keys:
-            if kp in t.items and kr in t.items:
-                found.append((t, label, CosinePair(label, t.items[kp], t.items[kr])))
+        pair, rand = t.pair_items("pair_cosine"), t.pair_items("random_pair_cosine")
+        for label in pair:
+            if label in rand:
+                found.append((t, label, CosinePair(label, pair[label], rand[label])))
     counts: dict[str, int] = {}
     for _, label, _ in found:
         counts[label] = counts.get(label, 0) + 1
@@ -68,7 +61,7 @@ def cosine_pairs(tasks: Results | Sequence[TaskResult]) -> list[CosinePair]:
     return [
         c
         if counts[label] == 1
-        else CosinePair(t.name if t.kind == "bitext" else f"{t.name} {label}", c.pair, c.random)
+        else CosinePair(f"{t.name} {label}" if t.kind.multilingual else t.name, c.pair, c.random)
         for t, label, c in found
     ]
 
@@ -139,7 +132,7 @@ def bitext_accuracies(results: Results | Sequence[TaskResult]) -> list[tuple[str
     for t in _tasks(results):
         vals = [t.metrics[k] for k in ("accuracy_src2tgt", "accuracy_tgt2src") if k in t.metrics]
         vals = [v for v in vals if v is not None]
-        if t.kind == "bitext" and vals:
+        if t.kind.parallel and not t.kind.multilingual and vals:
             rows.append((t, bitext_language(t), float(np.mean(vals))))
     counts: dict[str, int] = {}
     for _, label, _ in rows:
@@ -194,7 +187,7 @@ def _cross(task: TaskResult) -> bool:
 def sts_bars(results: Results | Sequence[TaskResult]) -> Figure | None:
     """STS Spearman per STS task: same-language (mono) and cross-language bars in two colours,
     each group sorted, with the mono and cross means as dashed lines. ``None`` without STS."""
-    tasks = [t for t in _tasks(results) if t.kind == "sts" and t.metrics.get("spearman") is not None]
+    tasks = [t for t in _tasks(results) if not t.kind.parallel and t.metrics.get("spearman") is not None]
     if not tasks:
         return None
     mono = sorted((t for t in tasks if not _cross(t)), key=lambda t: t.metrics["spearman"])

@@ -13,9 +13,19 @@ import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from langgap.compare import BITEXT_METRICS, Comparison, MetricChange, greater_is_better
-from langgap.report.html import esc, figure_html, figure_png, page, table_html
-from langgap.report.markdown import md_table
+from langgap.compare import Comparison, MetricChange
+from langgap.metrics import registry
+from langgap.report.blocks import (
+    Block,
+    Bullets,
+    FigureBlock,
+    Heading,
+    TableBlock,
+    Text,
+    render_html,
+    render_markdown,
+)
+from langgap.report.html import figure_png
 from langgap.report.mpl import pyplot
 from langgap.report.tables import Table
 
@@ -58,7 +68,12 @@ def comparison_table(cmp: Comparison) -> Table:
     return ("Changes (B − A)", headers, [change_cells(c) for c in cmp.changes])
 
 
-FIGURE_ORDER = (*BITEXT_METRICS, "xsim_error", "spearman")  # panels, in this order
+def _figure_order() -> tuple[str, ...]:
+    """Panels in registry order of the compared metrics."""
+    return tuple(m.key for m in registry.METRICS.values() if m.compare is not None)
+
+
+FIGURE_ORDER = _figure_order()  # panels, in this order
 
 
 def comparison_figure(cmp: Comparison, *, ncols: int = 4) -> Figure:
@@ -113,7 +128,7 @@ def comparison_figure(cmp: Comparison, *, ncols: int = 4) -> Figure:
                     capsize=1.5,
                     zorder=2,
                 )
-            title = metric if greater_is_better(metric) else f"{metric} (−Δ: lower is better)"
+            title = metric if registry.greater_is_better(metric) else f"{metric} (−Δ: lower is better)"
             ax.set_title(title, fontsize=font + 1)
             ax.tick_params(axis="both", labelsize=font)
             ax.grid(color="0.92", linewidth=0.6)
@@ -154,49 +169,43 @@ def _notes(cmp: Comparison) -> list[str]:
     return out
 
 
-def comparison_markdown(cmp: Comparison, figure: str | None = "compare.png") -> str:
+def comparison_blocks(cmp: Comparison, png: bytes | None, figure: str = "compare") -> list[Block]:
+    """The comparison page as report blocks: runs, counts, notes, the dot plot, the table."""
     counts = cmp.counts()
-    parts = ["# langgap compare", ""]
-    for label, r in _run_lines(cmp):
-        parts.append(f"- **{label}**: `{r['model']}` (`{r['path']}`), created {r['created']}")
-    parts += [
-        "",
-        f"{len(cmp.tasks)} tasks, {len(cmp.changes)} metrics: {counts['better']} better, "
-        f"{counts['worse']} worse, {counts['no-change']} without significant change.",
-        "",
-        *[f"{line}\n" for line in _notes(cmp)],
+    blocks: list[Block] = [
+        Heading("langgap compare", 1),
+        Bullets(
+            [
+                f"**{label}**: `{r['model']}` (`{r['path']}`), created {r['created']}"
+                for label, r in _run_lines(cmp)
+            ]
+        ),
+        Text(
+            f"{len(cmp.tasks)} tasks, {len(cmp.changes)} metrics: **{counts['better']} better**, "
+            f"**{counts['worse']} worse**, {counts['no-change']} without significant change."
+        ),
+        *[Text(line) for line in _notes(cmp)],
     ]
-    if figure:
-        parts += [f"![change per task and metric with confidence intervals]({figure})", ""]
-    parts.append(md_table(comparison_table(cmp)))
-    return "\n".join(parts)
+    if png is not None:
+        caption = (
+            "Change per task and metric, oriented so that right is better; bars are confidence "
+            "intervals; green/red: significant improvement/regression."
+        )
+        blocks.append(
+            FigureBlock(figure, "change per task and metric with confidence intervals", caption, png)
+        )
+    return [*blocks, TableBlock(comparison_table(cmp))]
+
+
+def comparison_markdown(cmp: Comparison, figure: str | None = "compare.png") -> str:
+    """``compare.md`` (the figure, if named, is a PNG beside it)."""
+    png = b"" if figure else None
+    return render_markdown(comparison_blocks(cmp, png, Path(figure).stem if figure else "compare"))
 
 
 def comparison_html(cmp: Comparison, png: bytes | None) -> str:
-    counts = cmp.counts()
-    runs = (
-        "Runs",
-        ["run", "model", "path", "created"],
-        [[label, str(r["model"]), str(r["path"]), str(r["created"])] for label, r in _run_lines(cmp)],
-    )
-    body = [
-        "<h1>langgap compare</h1>",
-        table_html(runs),
-        f"<p>{len(cmp.tasks)} tasks, {len(cmp.changes)} metrics: <b>{counts['better']} better</b>, "
-        f"<b>{counts['worse']} worse</b>, {counts['no-change']} without significant change.</p>",
-        *[f'<p class="note">{esc(line)}</p>' for line in _notes(cmp)],
-    ]
-    if png is not None:
-        body.append(
-            figure_html(
-                png,
-                "Change per task and metric, oriented so that right is better; bars are confidence "
-                "intervals; green/red: significant improvement/regression.",
-                "dot plot of the change of every metric with its confidence interval",
-            )
-        )
-    body.append(table_html(comparison_table(cmp)))
-    return page("langgap compare", "".join(body))
+    """``compare.html``: one self-contained page, the figure inlined."""
+    return render_html(comparison_blocks(cmp, png), "langgap compare")
 
 
 def write_comparison(cmp: Comparison, out_dir: str | Path) -> dict[str, Path]:

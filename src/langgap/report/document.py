@@ -1,62 +1,32 @@
-"""One report document, two renderings: ``report.md`` (PNG files beside it) and ``report.html``
-(one self-contained file, every figure inlined as a base64 PNG, no external URL).
+"""The report of a run: ``report.md`` (PNG files beside it) and ``report.html`` (one
+self-contained file, every figure inlined as a base64 PNG, no external URL).
 
 :func:`build_document` turns :class:`~langgap.results.Results` into a list of blocks (headings,
-text, tables, figures, notes); :func:`render_markdown` and :func:`render_html` lay the same
+text, tables, figures, notes; :mod:`langgap.report.blocks`), whose two renderers lay the same
 blocks out, so both files always carry the same content.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 from langgap.report import html as h
-from langgap.report.markdown import md_table
+from langgap.report.blocks import (
+    Block,
+    Bullets,
+    FigureBlock,
+    Heading,
+    Note,
+    TableBlock,
+    Text,
+    render_html,
+    render_markdown,
+)
 from langgap.report.plots import available_figures
 from langgap.report.tables import Table, languages_table, pairs_table, summary_table, tasks_tables
 from langgap.results import Results
 
-FOLD_ROWS = 60  # HTML tables longer than this start folded (<details>)
-
-
-@dataclass(frozen=True)
-class Heading:
-    text: str
-    level: int = 2
-
-
-@dataclass(frozen=True)
-class Text:
-    """A paragraph; `` `code` `` and ``**bold**`` spans are kept in both renderings."""
-
-    text: str
-
-
-@dataclass(frozen=True)
-class Bullets:
-    items: list[str]
-
-
-@dataclass(frozen=True)
-class TableBlock:
-    table: Table
-
-
-@dataclass(frozen=True)
-class FigureBlock:
-    name: str  # file stem of the PNG beside report.md
-    title: str
-    caption: str
-    png: bytes
-
-
-@dataclass(frozen=True)
-class Note:
-    text: str
-
-
-Block = Heading | Text | Bullets | TableBlock | FigureBlock | Note
+__all__ = ["Block", "build_document", "render_html", "render_markdown", "write_report", "write_reports"]
 
 
 def _model_lines(results: Results) -> list[str]:
@@ -129,44 +99,6 @@ def build_document(results: Results) -> list[Block]:
     return blocks
 
 
-def render_markdown(blocks: list[Block]) -> str:
-    """``report.md``: figures link to ``<name>.png`` beside it."""
-    parts: list[str] = []
-    for b in blocks:
-        if isinstance(b, Heading):
-            parts += ["#" * b.level + " " + b.text, ""]
-        elif isinstance(b, Text):
-            parts += [b.text, ""]
-        elif isinstance(b, Bullets):
-            parts += [*[f"- {i}" for i in b.items], ""]
-        elif isinstance(b, TableBlock):
-            parts.append(md_table(b.table))
-        elif isinstance(b, FigureBlock):
-            parts += [f"![{b.title}]({b.name}.png)", "", f"*{b.caption}*", ""]
-        elif isinstance(b, Note):
-            parts += [f"> **note**: {b.text}", ""]
-    return "\n".join(parts).rstrip() + "\n"
-
-
-def render_html(blocks: list[Block], title: str = "langgap report") -> str:
-    """``report.html``: one file, figures inlined as base64 PNG."""
-    parts: list[str] = []
-    for b in blocks:
-        if isinstance(b, Heading):
-            parts.append(f"<h{b.level}>{h.esc(b.text)}</h{b.level}>")
-        elif isinstance(b, Text):
-            parts.append(h.paragraph_html(b.text))
-        elif isinstance(b, Bullets):
-            parts.append(h.bullets_html(b.items))
-        elif isinstance(b, TableBlock):
-            parts.append(h.table_html(b.table, fold_over=FOLD_ROWS))
-        elif isinstance(b, FigureBlock):
-            parts.append(h.figure_html(b.png, b.caption, b.title))
-        elif isinstance(b, Note):
-            parts.append(h.paragraph_html(f"**note**: {b.text}", cls="note"))
-    return h.page(title, "\n".join(parts))
-
-
 def write_reports(results: Results, out_dir: str | Path) -> dict[str, Path]:
     """Write ``report.md`` with its PNG figures and a self-contained ``report.html`` into ``out_dir``.
 
@@ -187,3 +119,8 @@ def write_reports(results: Results, out_dir: str | Path) -> dict[str, Path]:
         (out / name).write_text(text, encoding="utf-8")
         written[name] = out / name
     return written
+
+
+def write_report(results: Results, out_dir: str | Path) -> Path:
+    """:func:`write_reports`, returning the path of ``report.md`` (the older entry point)."""
+    return write_reports(results, out_dir)["report.md"]

@@ -11,6 +11,7 @@ import io
 import re
 from typing import TYPE_CHECKING
 
+from langgap.report.mpl import save
 from langgap.report.tables import Table
 
 if TYPE_CHECKING:
@@ -54,11 +55,8 @@ def bullets_html(items: list[str]) -> str:
 
 def figure_png(fig: Figure) -> bytes:
     """Render a matplotlib Figure to PNG bytes and close it."""
-    import matplotlib.pyplot as plt
-
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", bbox_inches="tight")
-    plt.close(fig)
+    save(fig, buf)
     return buf.getvalue()
 
 

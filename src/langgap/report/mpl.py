@@ -5,10 +5,11 @@ matplotlib is imported on first use only, so importing a figure module stays che
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from pathlib import Path
+    from typing import BinaryIO
 
     from matplotlib.figure import Figure
 
@@ -28,7 +29,10 @@ def label_size(n: int) -> float:
     return 9.0 if n <= 20 else 7.5 if n <= 40 else 6.5 if n <= 80 else 6.0
 
 
-def save(fig: Figure, path: str | Path) -> None:
-    """Write ``fig`` to ``path`` (format from the suffix) and close it."""
-    fig.savefig(path, bbox_inches="tight")
+def save(fig: Figure, path: str | Path | BinaryIO) -> None:
+    """Write ``fig`` to ``path`` (format from the suffix; PNG into an open binary file) and close it."""
+    if isinstance(path, str | Path):
+        fig.savefig(path, bbox_inches="tight")
+    else:
+        fig.savefig(path, bbox_inches="tight", format="png")
     pyplot().close(fig)

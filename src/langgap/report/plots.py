@@ -108,7 +108,7 @@ def language_projection(task: TaskResult, *, lines: int = 5) -> Figure:
 def projection_tasks(tasks: list[TaskResult]) -> list[TaskResult]:
     """Tasks that carry a projection: multi-language ones, else the first bitext."""
     have = [t for t in tasks if "projection_xy" in t.items]
-    multi = [t for t in have if t.kind in ("sample", "multiway")]
+    multi = [t for t in have if t.kind.multilingual]
     return multi or have[:1]
 
 
@@ -139,7 +139,7 @@ def pair_matrix(task: TaskResult, metric: str) -> np.ndarray | None:
     return out if found else None
 
 
-_HEATMAP = {
+_HEATMAP = {  # title and colour map; a directional metric's rows are sources, columns targets
     "pair_cosine": ("mean cosine of translation pairs", "viridis"),
     "xsim_error": ("xSIM error (row = source, column = target; lower is better)", "magma_r"),
 }
@@ -151,7 +151,7 @@ def pair_heatmap(task: TaskResult, metric: PairMetric | str = "pair_cosine") -> 
     Values are written in the cells when there are at most 16 languages. ``None`` for other
     task kinds or when no pair carries ``metric``.
     """
-    if task.kind not in ("multiway", "sample") or not task.per_pair:
+    if not task.kind.multilingual or not task.per_pair:
         return None
     mat = pair_matrix(task, metric)
     if mat is None:
@@ -206,90 +206,98 @@ def available_figures(results: Results) -> tuple[list[FigureSpec], list[str]]:
     """The figures that apply to ``results``, and one note per figure that is skipped (and why)."""
     specs: list[FigureSpec] = []
     skipped: list[str] = []
-    tasks = results.tasks
+    for part in (_projection_figures, _heatmap_figures, _histogram_figures, _bar_figures):
+        more, notes = part(results.tasks)
+        specs += more
+        skipped += notes
+    return specs, skipped
+
+
+Figures = tuple[list[FigureSpec], list[str]]
+
+
+def _projection_figures(tasks: list[TaskResult]) -> Figures:
+    specs = []
     for i, t in enumerate(projection_tasks(tasks)):
         method = t.notes.get("projection", "2-D projection (method not recorded)")
+        caption = (
+            f"{t.name}: {method}, coloured by language; grey lines join the translations of the first 5 "
+            "sentences. Points that cluster by colour are a language gap."
+        )
         specs.append(
             FigureSpec(
-                f"projection_{i}",
-                f"{t.name}: language clusters",
-                f"{t.name}: {method}, coloured by language; grey lines join the translations of the "
-                "first 5 sentences. Points that cluster by colour are a language gap.",
-                partial(language_projection, t),
+                f"projection_{i}", f"{t.name}: language clusters", caption, partial(language_projection, t)
             )
         )
-    if not specs:
-        skipped.append("no 2-D projection stored (no multi-language task): language projection skipped")
-    multi = [t for t in tasks if t.kind in ("multiway", "sample") and t.per_pair]
+    note = "no 2-D projection stored (no multi-language task): language projection skipped"
+    return specs, [] if specs else [note]
+
+
+def _heatmap_figures(tasks: list[TaskResult]) -> Figures:
+    multi = [t for t in tasks if t.kind.multilingual and t.per_pair]
+    specs = []
     for i, t in enumerate(multi):
         if pair_matrix(t, "pair_cosine") is not None:
+            caption = (
+                f"{t.name}: mean cosine between a sentence and its translation, per language pair "
+                "(symmetric). Low cells are pairs the model keeps apart."
+            )
+            title = f"{t.name}: translation cosine per language pair"
             specs.append(
-                FigureSpec(
-                    f"pair_cosine_{i}",
-                    f"{t.name}: translation cosine per language pair",
-                    f"{t.name}: mean cosine between a sentence and its translation, per language pair "
-                    "(symmetric). Low cells are pairs the model keeps apart.",
-                    partial(pair_heatmap, t, "pair_cosine"),
-                )
+                FigureSpec(f"pair_cosine_{i}", title, caption, partial(pair_heatmap, t, "pair_cosine"))
             )
         if pair_matrix(t, "xsim_error") is not None:
+            caption = (
+                f"{t.name}: xSIM error (ratio-margin retrieval error) from the row language (source) "
+                "to the column language (target); lower is better."
+            )
+            title = f"{t.name}: xSIM error per direction"
             specs.append(
-                FigureSpec(
-                    f"xsim_error_{i}",
-                    f"{t.name}: xSIM error per direction",
-                    f"{t.name}: xSIM error (ratio-margin retrieval error) from the row language (source) "
-                    "to the column language (target); lower is better.",
-                    partial(pair_heatmap, t, "xsim_error"),
-                )
+                FigureSpec(f"xsim_error_{i}", title, caption, partial(pair_heatmap, t, "xsim_error"))
             )
-    if not multi:
-        skipped.append("no multi-way or sample data: per-pair heatmaps skipped")
+    return specs, [] if multi else ["no multi-way or sample data: per-pair heatmaps skipped"]
+
+
+def _histogram_figures(tasks: list[TaskResult]) -> Figures:
     pairs = cosine_pairs(tasks)
-    if pairs:
-        cap = 24
-        shown = (
-            f"the {cap} of {len(pairs)} pairs with the smallest gap are shown"
-            if len(pairs) > cap
-            else f"{len(pairs)} pair{'s' if len(pairs) != 1 else ''}"
-        )
-        specs.append(
-            FigureSpec(
-                "cosine_histograms",
-                "Translation vs random-pair cosines",
-                "Distribution of the cosine between a sentence and its translation (blue) and between a "
-                f"sentence and an unrelated one in the other language (orange), per language pair ({shown}). "
-                "Overlap means translations are not told apart from unrelated sentences.",
-                partial(cosine_histograms, tasks, max_panels=cap),
-            )
-        )
-    elif any(t.kind in ("bitext", "multiway", "sample") for t in tasks):
-        skipped.append(
-            "no per-item cosines (items.npz missing or from an older run): cosine histograms skipped"
-        )
-    else:
-        skipped.append("no translation pairs: cosine histograms skipped")
+    if not pairs:
+        if any(t.kind.parallel for t in tasks):
+            return [], [
+                "no per-item cosines (items.npz missing or from an older run): cosine histograms skipped"
+            ]
+        return [], ["no translation pairs: cosine histograms skipped"]
+    cap = 24
+    shown = (
+        f"the {cap} of {len(pairs)} pairs with the smallest gap are shown"
+        if len(pairs) > cap
+        else f"{len(pairs)} pair{'s' if len(pairs) != 1 else ''}"
+    )
+    caption = (
+        "Distribution of the cosine between a sentence and its translation (blue) and between a "
+        f"sentence and an unrelated one in the other language (orange), per language pair ({shown}). "
+        "Overlap means translations are not told apart from unrelated sentences."
+    )
+    make = partial(cosine_histograms, tasks, max_panels=cap)
+    return [FigureSpec("cosine_histograms", "Translation vs random-pair cosines", caption, make)], []
+
+
+def _bar_figures(tasks: list[TaskResult]) -> Figures:
+    specs, skipped = [], []
     if bitext_accuracies(tasks):
-        specs.append(
-            FigureSpec(
-                "bitext_accuracy",
-                "Bitext accuracy per language",
-                "Bitext mining accuracy per language (nearest neighbour by cosine, mean of both "
-                "directions), sorted; the dashed line is the mean.",
-                partial(bitext_accuracy_bars, tasks),
-            )
+        caption = (
+            "Bitext mining accuracy per language (nearest neighbour by cosine, mean of both directions), "
+            "sorted; the dashed line is the mean."
         )
+        make = partial(bitext_accuracy_bars, tasks)
+        specs.append(FigureSpec("bitext_accuracy", "Bitext accuracy per language", caption, make))
     else:
         skipped.append("no bitext data: bitext accuracy figure skipped")
-    if any(t.kind == "sts" for t in tasks):
-        specs.append(
-            FigureSpec(
-                "sts_spearman",
-                "STS Spearman per file",
-                "STS Spearman correlation per file, same-language (blue) and cross-language (orange); "
-                "dashed lines are the group means, their distance is the STS gap.",
-                partial(sts_bars, tasks),
-            )
+    if any(not t.kind.parallel for t in tasks):
+        caption = (
+            "STS Spearman correlation per file, same-language (blue) and cross-language (orange); "
+            "dashed lines are the group means, their distance is the STS gap."
         )
+        specs.append(FigureSpec("sts_spearman", "STS Spearman per file", caption, partial(sts_bars, tasks)))
     else:
         skipped.append("no STS data: STS figure skipped")
     return specs, skipped

@@ -5,32 +5,23 @@ A table is ``(title, headers, rows)`` with rows of strings; renderers only lay t
 
 from __future__ import annotations
 
+from langgap.metrics import registry
 from langgap.results import Results
 
 Table = tuple[str, list[str], list[list[str]]]
 
-_GROUPS = {
-    "Retrieval (bitext mining)": [
-        ("accuracy_src2tgt", "acc→"),
-        ("accuracy_tgt2src", "acc←"),
-        ("margin_accuracy_src2tgt", "margin→"),
-        ("margin_accuracy_tgt2src", "margin←"),
-        ("xsim_error", "xSIM err"),
-    ],
-    "Alignment and language signal": [
-        ("pair_cosine", "pair cos"),
-        ("random_cosine", "rand cos"),
-        ("rank_spearman", "rank ρ"),
-        ("spearman", "STS ρ"),
-        ("language_id_accuracy", "lang-ID"),
-        ("neighbour_purity", "purity"),
-    ],
-    "Paraphrase (anchor/positive cosine)": [
-        ("positive_cosine_mono", "same language"),
-        ("positive_cosine_cross", "across languages"),
-        ("positive_gap", "gap"),
-    ],
-}
+# per-pair columns of the detail tables, in this order (when any pair has them)
+PAIR_KEYS = (
+    "pair_cosine",
+    "random_cosine",
+    "rank_spearman",
+    "accuracy_src2tgt",
+    "accuracy_tgt2src",
+    "xsim_error_src2tgt",
+    "xsim_error_tgt2src",
+    "positive_cosine_src2tgt",
+    "positive_cosine_tgt2src",
+)
 
 
 def fmt(x: float | None) -> str:
@@ -43,15 +34,13 @@ def summary_table(results: Results) -> Table:
 
 
 def tasks_tables(results: Results) -> list[Table]:
-    """Per-task metrics, one table per group of columns (narrow enough for a terminal)."""
+    """Per-task metrics, one table per registry group of columns (narrow enough for a terminal)."""
     tables = []
-    for title, columns in _GROUPS.items():
-        cols = [(k, h) for k, h in columns if any(k in t.metrics for t in results.tasks)]
-        tasks = [t for t in results.tasks if any(k in t.metrics for k, _ in cols)]
-        if not cols:
-            continue
-        rows = [[t.name, _langs(t.languages), *[fmt(t.metrics.get(k)) for k, _ in cols]] for t in tasks]
-        tables.append((title, ["task", "languages", *[h for _, h in cols]], rows))
+    present = {k for t in results.tasks for k in t.metrics}
+    for title, metrics in registry.table_groups(present).items():
+        tasks = [t for t in results.tasks if any(m.key in t.metrics for m in metrics)]
+        rows = [[t.name, _langs(t.languages), *[fmt(t.metrics.get(m.key)) for m in metrics]] for t in tasks]
+        tables.append((title, ["task", "languages", *[m.label for m in metrics]], rows))
     return tables
 
 
@@ -61,21 +50,7 @@ def _langs(langs: list[str]) -> str:
 
 def pairs_table(results: Results, task_name: str) -> Table:
     t = results.task(task_name)
-    keys = [
-        k
-        for k in (
-            "pair_cosine",
-            "random_cosine",
-            "rank_spearman",
-            "accuracy_src2tgt",
-            "accuracy_tgt2src",
-            "xsim_error_src2tgt",
-            "xsim_error_tgt2src",
-            "positive_cosine_src2tgt",
-            "positive_cosine_tgt2src",
-        )
-        if any(k in m for m in t.per_pair.values())
-    ]
+    keys = [k for k in PAIR_KEYS if any(k in m for m in t.per_pair.values())]
     rows = [[pair, *[fmt(m.get(k)) for k in keys]] for pair, m in t.per_pair.items()]
     return (f"{task_name}: per language pair", ["pair", *keys], rows)
 

@@ -57,7 +57,6 @@ from __future__ import annotations
 
 import logging
 import math
-from collections import deque
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -66,7 +65,7 @@ import numpy as np
 
 from langgap.data.corpora import Bitext
 from langgap.errors import InputError
-from langgap.train.pairs import Pair, PairPool, read_mono_pairs
+from langgap.train.pairs import Batch, EpochStats, Pair, PairPool, PairStream, read_mono_pairs
 
 __all__ = ["Batch", "BatchComposer", "EpochStats", "Pair", "PairPool", "read_mono_pairs"]
 
@@ -75,70 +74,6 @@ logger = logging.getLogger(__name__)
 STATE_FORMAT = "langgap.batch-composer/1"
 _CROSS, _MONO = 0, 1  # pool ids, also part of the shuffle seeds
 _WHAT = ("cross-language", "same-language")
-
-
-@dataclass(frozen=True)
-class Batch:
-    """One composed batch; ``texts_b[i]`` is the positive of ``texts_a[i]``."""
-
-    texts_a: list[str]
-    texts_b: list[str]
-    langs_a: list[str]
-    langs_b: list[str]
-    is_cross: list[bool]
-    source_ids: list[str]
-
-    def __len__(self) -> int:
-        return len(self.texts_a)
-
-
-@dataclass(frozen=True)
-class EpochStats:
-    """What composing one epoch took."""
-
-    epoch: int
-    batches: int
-    deferrals: int  # pairs put off to a later batch because they would repeat a sentence
-    unplaced: list[str]  # source ids of primary pairs in no batch of this epoch (drop_last)
-    secondary_passes: int  # shuffles of the secondary pool used (0 when there is none)
-
-
-class _Stream:
-    """Draws pairs of one pool into batches: deferred pairs first (FIFO), then the shuffled order."""
-
-    def __init__(self, pool: list[Pair], order: Iterator[int]) -> None:
-        self.pool, self.order = pool, order
-        self.queue: deque[int] = deque()
-        self.deferrals = 0
-
-    def fill(self, need: int, texts: set[str], max_draws: int | None = None) -> list[int]:
-        """Up to ``need`` pair indices whose texts are not in ``texts`` (which they are added to)."""
-        out: list[int] = []
-        kept: deque[int] = deque()
-        while self.queue and len(out) < need:
-            j = self.queue.popleft()
-            (out if self._take(j, texts) else kept).append(j)
-        kept.extend(self.queue)
-        self.queue = kept
-        draws = 0
-        while len(out) < need:
-            k = next(self.order, None)
-            if k is None or (max_draws is not None and draws >= max_draws):
-                break
-            draws += 1
-            if self._take(k, texts):
-                out.append(k)
-            else:
-                self.queue.append(k)
-                self.deferrals += 1
-        return out
-
-    def _take(self, j: int, texts: set[str]) -> bool:
-        p = self.pool[j]
-        if p.text_a in texts or p.text_b in texts:
-            return False
-        texts.update((p.text_a, p.text_b))
-        return True
 
 
 @dataclass(frozen=True)
@@ -318,8 +253,8 @@ class BatchComposer:
                 passes += 1
                 yield from self._order(epoch, s, passes - 1)
 
-        primary = _Stream(self._pools[p], iter(self._order(epoch, p, 0)))
-        secondary = _Stream(self._pools[s], secondary_order())
+        primary = PairStream(self._pools[p], iter(self._order(epoch, p, 0)))
+        secondary = PairStream(self._pools[s], secondary_order())
         max_draws = 2 * len(self._pools[s])  # 2 passes hold a whole shuffle: every pair was tried
         batches: list[tuple[list[int], list[int]]] = []
         unplaced: list[int] = []

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, get_args
 
-from langgap.data.readers import read_bitext
+from langgap.data.readers import read_bitext, split_spec
 from langgap.encoders.st import DEFAULT_MODEL
 from langgap.errors import InputError, did_you_mean
 from langgap.train.composer import BatchComposer, read_mono_pairs
@@ -224,11 +224,3 @@ def build_composer(cfg: TrainConfig) -> BatchComposer:
         cross_lingual_fraction=cfg.cross_lingual_fraction,
         seed=cfg.seed,
     )
-
-
-def split_spec(spec: str) -> tuple[str | None, str]:
-    """``"deu,eng=path"`` -> ``("deu,eng", "path")``; ``"path"`` -> ``(None, "path")``."""
-    if "=" in spec and not Path(spec).exists():
-        langs, path = spec.split("=", 1)
-        return langs, path
-    return None, spec

@@ -25,12 +25,13 @@ from typing import Any
 
 import numpy as np
 
-from langgap.data.corpora import Bitext, STSSet
-from langgap.data.readers import read_lines
+from langgap.data.corpora import Corpus
+from langgap.data.readers import read_lines, split_spec
+from langgap.encoders.st import encode_live
 from langgap.errors import InputError
+from langgap.kinds import TaskKind
 from langgap.measure import load_tasks, measure
-from langgap.tasks import Corpus, Task, bitext_task, sts_task
-from langgap.train.config import split_spec
+from langgap.tasks import Task, bitext_task, sts_task
 
 log = logging.getLogger(__name__)
 
@@ -42,18 +43,7 @@ class StudentEncoder:
         self.model, self.prompt, self.batch_size = model, prompt, batch_size
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
-        was_training = self.model.training
-        try:  # SentenceTransformer.encode switches to eval mode and no_grad itself
-            out = self.model.encode(
-                list(texts),
-                prompt=self.prompt,
-                batch_size=self.batch_size,
-                convert_to_numpy=True,
-                show_progress_bar=False,
-            )
-        finally:
-            self.model.train(was_training)
-        return np.asarray(out, dtype=np.float32)
+        return encode_live(self.model, texts, self.prompt, self.batch_size)
 
     def describe(self) -> dict[str, Any]:
         return {"kind": "student", "prompt": self.prompt}
@@ -65,9 +55,9 @@ def guard_task(path: str) -> tuple[Task, str]:
     fields = lines[0].split("\t")
     name = f"guard:{Path(path).stem}"
     if len(fields) == 3:
-        return Task(name, "sts", path, ("en", "en")), "spearman"
+        return Task(name, TaskKind.STS, path, ("en", "en")), "spearman"
     if len(fields) == 2:
-        return Task(name, "bitext", path, ("en", "en")), "cosine_gap"
+        return Task(name, TaskKind.BITEXT, path, ("en", "en")), "cosine_gap"
     raise InputError(
         f"{path}:1: the English guard needs an STS file (score<TAB>s1<TAB>s2) or paraphrase pairs "
         f"(a<TAB>b), got {len(fields)} tab-separated fields"
@@ -107,13 +97,8 @@ class Evaluator:
 
     def texts(self) -> dict[str, list[str]]:
         """Every evaluation text, per file (both columns), for the training/evaluation overlap check."""
-        out: dict[str, list[str]] = {}
-        for _, corpus in self.tasks + ([self.guard] if self.guard is not None else []):
-            if isinstance(corpus, Bitext):
-                out[corpus.file.path] = corpus.src + corpus.tgt
-            elif isinstance(corpus, STSSet):
-                out[corpus.file.path] = corpus.s1 + corpus.s2
-        return out
+        pairs = self.tasks + ([self.guard] if self.guard is not None else [])
+        return {corpus.source: corpus.all_texts() for _, corpus in pairs}
 
     def guard_value(self, encoder: StudentEncoder) -> float | None:
         if self.guard is None:

@@ -1,6 +1,7 @@
 """Training pairs: cross-language pairs from bitext files, same-language pairs from their own files.
 
-:class:`PairPool` holds what a :class:`~langgap.train.composer.BatchComposer` draws from. When no
+:class:`PairPool` holds what a :class:`~langgap.train.composer.BatchComposer` draws from, and
+:class:`PairStream` draws one pool's pairs into a :class:`Batch`. When no
 same-language files are given, same-language pairs are built SimCSE-style (Gao et al. 2021): the
 pair ``(x, x)`` for every distinct sentence of the cross-language pairs (see the composer's
 docstring). Every file is validated here: equal sides, at least one pair, and the right kind of
@@ -11,7 +12,8 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Sequence
+from collections import deque
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
@@ -120,3 +122,71 @@ class PairPool:
             for p in pairs:
                 h.update("\x1f".join(p[:4]).encode("utf-8") + b"\x1e")
         return h.hexdigest()
+
+
+@dataclass(frozen=True)
+class Batch:
+    """One composed batch; ``texts_b[i]`` is the positive of ``texts_a[i]``."""
+
+    texts_a: list[str]
+    texts_b: list[str]
+    langs_a: list[str]
+    langs_b: list[str]
+    is_cross: list[bool]
+    source_ids: list[str]
+
+    def __len__(self) -> int:
+        return len(self.texts_a)
+
+
+@dataclass(frozen=True)
+class EpochStats:
+    """What composing one epoch took."""
+
+    epoch: int
+    batches: int
+    deferrals: int  # pairs put off to a later batch because they would repeat a sentence
+    unplaced: list[str]  # source ids of primary pairs in no batch of this epoch (drop_last)
+    secondary_passes: int  # shuffles of the secondary pool used (0 when there is none)
+
+
+class PairStream:
+    """Draws pairs of one pool into batches: deferred pairs first (FIFO), then the shuffled order.
+
+    A pair whose text is already in the batch is deferred to the queue (no sentence twice in a
+    batch; see :mod:`langgap.train.composer`).
+    """
+
+    def __init__(self, pool: list[Pair], order: Iterator[int]) -> None:
+        self.pool, self.order = pool, order
+        self.queue: deque[int] = deque()
+        self.deferrals = 0
+
+    def fill(self, need: int, texts: set[str], max_draws: int | None = None) -> list[int]:
+        """Up to ``need`` pair indices whose texts are not in ``texts`` (which they are added to)."""
+        out: list[int] = []
+        kept: deque[int] = deque()
+        while self.queue and len(out) < need:
+            j = self.queue.popleft()
+            (out if self._take(j, texts) else kept).append(j)
+        kept.extend(self.queue)
+        self.queue = kept
+        draws = 0
+        while len(out) < need:
+            k = next(self.order, None)
+            if k is None or (max_draws is not None and draws >= max_draws):
+                break
+            draws += 1
+            if self._take(k, texts):
+                out.append(k)
+            else:
+                self.queue.append(k)
+                self.deferrals += 1
+        return out
+
+    def _take(self, j: int, texts: set[str]) -> bool:
+        p = self.pool[j]
+        if p.text_a in texts or p.text_b in texts:
+            return False
+        texts.update((p.text_a, p.text_b))
+        return True

@@ -1,0 +1,170 @@
+"""The registered metrics and headline summaries (see :mod:`langgap.metrics.registry`).
+
+Task metrics first, in the order scorers compute them and writers show them; then the summary.
+A new metric is one :func:`~langgap.metrics.registry.register` call here plus the function that
+computes it (``docs/architecture.md`` walks through the strong-alignment metric).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from langgap.metrics.alignment import pair_cosines, random_cosines, random_pair_cosines, rank_spearman
+from langgap.metrics.bitext import Scoring, retrieval_correct, xsim_error
+from langgap.metrics.language import language_id_probe, neighbour_purity, purity_chance
+from langgap.metrics.registry import (
+    BITEXT,
+    METRICS,
+    MULTI,
+    MULTIWAY,
+    PARALLEL,
+    SAMPLE,
+    STS,
+    Metric,
+    PairFn,
+    Resample,
+    Summary,
+    register,
+)
+from langgap.metrics.stats import nanmean_stat, spearman_stat
+
+
+def _retrieval(scoring: Scoring, forward: bool) -> PairFn:
+    """Per source row (``forward``) or target row, whether its best candidate is its translation."""
+
+    def fn(a: np.ndarray, b: np.ndarray, k: int) -> np.ndarray:
+        return retrieval_correct(a, b, scoring, k) if forward else retrieval_correct(b, a, scoring, k)
+
+    return fn
+
+
+ALL_PARALLEL, BITEXT_ONLY = Resample(PARALLEL), Resample(frozenset({BITEXT}))
+_MARGIN = "scoring with the ratio margin over k neighbours (Artetxe & Schwenk 2019)"
+_DISTANCE = "scoring with the distance margin over k neighbours (Artetxe & Schwenk 2019)"
+
+# fmt: off
+# -- retrieval: both directions of cosine, ratio-margin and distance-margin nearest neighbours --------
+for _scoring, _prefix, _short, _how, _table, _cmp in (
+    ("cosine", "", "acc", "by cosine", True, ALL_PARALLEL),
+    ("ratio", "margin_", "margin", _MARGIN, True, BITEXT_ONLY),
+    ("distance", "margin_distance_", "dist", _DISTANCE, False, None),
+):
+    for _fwd, _dir, _arrow, _from, _to in ((True, "src2tgt", "→", "source", "target"),
+                                          (False, "tgt2src", "←", "target", "source")):
+        register(Metric(
+            f"{_prefix}accuracy_{_dir}", f"{_short}{_arrow}",
+            f"{_from}→{_to} retrieval accuracy" + ("" if _scoring == "cosine" else f" ({_scoring} margin)"),
+            f"share of {_from} sentences whose best {_to} candidate ({_how}) is their translation",
+            "retrieval", table=_table, pair=_retrieval(_scoring, _fwd), compare=_cmp))  # type: ignore[arg-type]
+
+# -- alignment of translations --------------------------------------------------------------------
+register(Metric("pair_cosine", "pair cos", "translation cosine",
+                "mean cosine between a sentence and its translation", "alignment", unit="cosine",
+                pair=lambda a, b, k: pair_cosines(a, b), compare=ALL_PARALLEL))
+register(Metric("random_cosine", "rand cos", "non-translation cosine",
+                "mean cosine between a sentence and every non-translation in the other language",
+                "alignment", unit="cosine", greater_is_better=False,
+                pair=lambda a, b, k: random_cosines(a, b), compare=BITEXT_ONLY))
+register(Metric("rank_spearman", "rank ρ", "cross-lingual ranking Spearman",
+                "rank all sentences by similarity to a reference in language A and in language B; "
+                "Spearman of the two rankings, averaged over references", "alignment", unit="correlation",
+                pair=lambda a, b, k: rank_spearman(a, b), compare=Resample(frozenset({BITEXT}), stat=nanmean_stat)))
+register(Metric("random_pair_cosine", "rand pair cos", "random-pair cosine",
+                "cosine between each sentence and one fixed non-translation (the histograms' random pairs)",
+                "detail", unit="cosine", greater_is_better=False, table=False,
+                pair=lambda a, b, k: random_pair_cosines(a, b)))
+register(Metric("cosine_gap", "cos gap", "translation minus non-translation cosine",
+                "pair_cosine - random_cosine: how far translations stand out", "detail", unit="difference",
+                table=False))
+
+# -- multi-way: xSIM (LASER) and the sample's paraphrase tables --------------------------------------
+register(Metric("xsim_error", "xSIM err", "xSIM error",
+                "LASER's xSIM: ratio-margin retrieval error over every ordered language pair", "retrieval",
+                greater_is_better=False,
+                compare=Resample(MULTI, items=("margin_accuracy_src2tgt", "margin_accuracy_tgt2src"),
+                                 transform=xsim_error)))  # type: ignore[arg-type]
+for _dir, _from, _to in (("src2tgt", "source", "target"), ("tgt2src", "target", "source")):
+    register(Metric(f"xsim_error_{_dir}", f"xSIM {_dir}", f"xSIM error {_from}→{_to}",
+                    f"xSIM error retrieving {_to} sentences for {_from} sentences of one language pair",
+                    "detail", greater_is_better=False, table=False))
+    register(Metric(f"positive_cosine_{_dir}", f"positive cos {_dir}", f"paraphrase cosine {_from}→{_to}",
+                    f"mean cosine between an anchor in the {_from} language and its positive in the {_to}",
+                    "detail", unit="cosine", table=False))
+for _side in ("source", "target"):
+    register(Metric(f"xsim_error_as_{_side}", f"xSIM as {_side}", f"xSIM error as {_side}",
+                    f"xSIM error averaged over the pairs where the language is the {_side}", "detail",
+                    greater_is_better=False, table=False))
+register(Metric("positive_cosine", "positive cos", "paraphrase cosine",
+                "mean cosine between an anchor and its positive in the same language", "detail",
+                unit="cosine", table=False))
+
+# -- STS ------------------------------------------------------------------------------------------------
+register(Metric("spearman", "STS ρ", "STS Spearman",
+                "Spearman correlation of each sentence pair's cosine with its gold similarity", "alignment",
+                unit="correlation",
+                compare=Resample(frozenset({STS}), items=("cosine", "gold"), stat=spearman_stat,
+                                 combine="separate")))
+register(Metric("cross_lingual", "cross", "cross-language STS file",
+                "1 when the two columns are in different languages, else 0", "detail", unit="flag",
+                table=False))
+
+# -- language signal left in the embeddings ---------------------------------------------------------
+register(Metric("language_id_accuracy", "lang-ID", "language-ID probe accuracy",
+                "a linear probe tells the language of held-out sentences from their embedding; near "
+                "chance means no language signal", "alignment", greater_is_better=False,
+                chance="language_id_chance", languages=lambda per_lang, seed: language_id_probe(per_lang, seed=seed),
+                chance_fn=lambda n_lang, n: 1.0 / n_lang))
+register(Metric("language_id_chance", "lang-ID chance", "language-ID chance level",
+                "1 / number of languages", "detail", table=False))
+register(Metric("neighbour_purity", "purity", "neighbour purity",
+                "share of each embedding's 10 nearest neighbours in its own language; near chance means "
+                "the languages mix", "alignment", greater_is_better=False, chance="neighbour_purity_chance",
+                languages=lambda per_lang, seed: neighbour_purity(per_lang), chance_fn=purity_chance))
+register(Metric("neighbour_purity_chance", "purity chance", "neighbour purity chance level",
+                "(N - 1) / (L * N - 1): the purity of a space where language carries no signal", "detail",
+                table=False))
+
+# -- the sample's anchor/positive (paraphrase) cosines (Jina AI's tables) ---------------------------
+register(Metric("positive_cosine_mono", "same language", "paraphrase cosine, same language",
+                "mean anchor/positive cosine within a language", "paraphrase", unit="cosine"))
+register(Metric("positive_cosine_cross", "across languages", "paraphrase cosine, across languages",
+                "mean cosine of an anchor with its positive in another language", "paraphrase", unit="cosine"))
+register(Metric("positive_gap", "gap", "paraphrase gap",
+                "same-language minus cross-language paraphrase cosine", "paraphrase", unit="difference",
+                greater_is_better=False))
+
+# -- summary: the headline numbers of a run -----------------------------------------------------------
+_B, _M, _S, _SA = frozenset({BITEXT}), frozenset({MULTIWAY}), frozenset({STS}), frozenset({SAMPLE})
+register(Summary("bitext_accuracy", "bitext acc", "bitext retrieval accuracy",
+                 "mean over bitext files of both retrieval directions (cosine)",
+                 of=("accuracy_src2tgt", "accuracy_tgt2src"), kinds=_B))
+register(Summary("bitext_margin_accuracy", "bitext margin acc", "bitext margin accuracy",
+                 "mean over bitext files of both retrieval directions (ratio margin)",
+                 of=("margin_accuracy_src2tgt", "margin_accuracy_tgt2src"), kinds=_B))
+register(Summary("bitext_pair_cosine", "bitext pair cos", "bitext translation cosine",
+                 "mean translation cosine over bitext files", of=("pair_cosine",), kinds=_B, unit="cosine"))
+register(Summary("bitext_random_cosine", "bitext rand cos", "bitext non-translation cosine",
+                 "mean non-translation cosine over bitext files", of=("random_cosine",), kinds=_B,
+                 unit="cosine", greater_is_better=False))
+register(Summary("multiway_xsim_error", "xSIM err", "multi-way xSIM error", "mean xSIM error over multi-way "
+                 "folders", of=("xsim_error",), kinds=_M, greater_is_better=False))
+register(Summary("sts_spearman_mono", "STS ρ mono", "STS Spearman, same language",
+                 "mean Spearman over same-language STS files", of=("spearman",), kinds=_S,
+                 where=("cross_lingual", 0.0), unit="correlation"))
+register(Summary("sts_spearman_cross", "STS ρ cross", "STS Spearman, across languages",
+                 "mean Spearman over cross-language STS files", of=("spearman",), kinds=_S,
+                 where=("cross_lingual", 1.0), unit="correlation"))
+for _key in ("pair_cosine", "random_cosine", "positive_cosine_mono", "positive_cosine_cross", "positive_gap"):
+    _m = METRICS[_key]
+    register(Summary(f"sample_{_key}", f"sample {_m.label}", f"sample: {_m.name}",
+                     f"{_m.description} (built-in sample)", of=(_key,), kinds=_SA, unit=_m.unit,
+                     greater_is_better=_m.greater_is_better))
+for _key in ("language_id_accuracy", "neighbour_purity"):
+    _m = METRICS[_key]
+    register(Summary(_key, _m.label, _m.name, f"{_m.description} (mean over tasks)", of=(_key,),
+                     greater_is_better=False, chance=_m.chance))
+register(Summary("sts_gap", "STS gap", "STS gap", "same-language minus cross-language STS Spearman",
+                 derive=lambda s: s["sts_spearman_mono"] - s["sts_spearman_cross"]
+                 if "sts_spearman_mono" in s and "sts_spearman_cross" in s else None,
+                 unit="difference", greater_is_better=False))
+# fmt: on

@@ -1,0 +1,223 @@
+"""Everything a training run needs before its first step, gathered in one :class:`Run`.
+
+:func:`setup` checks the data and options (before any model is loaded), builds the Accelerator,
+the student, the teacher cache and the loss, the optimizer and LR schedule, restores a checkpoint
+on ``resume`` and writes ``config.json``. The loop in :mod:`langgap.train.loop` then only reads
+the :class:`Run`.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from langgap.encoders.st import SentenceTransformerEncoder
+from langgap.errors import InputError
+from langgap.results import package_versions
+from langgap.train.accel import make_accelerator
+from langgap.train.checkpoint import load_checkpoint, read_sidecar, resume_point, rewind_logs, warn_changed
+from langgap.train.checkpoint import write_config as write_config_file
+from langgap.train.composer import BatchComposer
+from langgap.train.config import TrainConfig, build_composer, resolve_mixed_precision
+from langgap.train.evaluate import Evaluator, StudentEncoder
+from langgap.train.overlap import Overlap, text_overlap
+from langgap.train.teacher import build_teacher_cache, language_priority, make_loss
+from langgap.types import Encoder, ProgressFn
+
+log = logging.getLogger(__name__)
+
+# settings that do not change what is trained (a resume may change them without a warning)
+NOT_TRAINING = ("eval_every", "save_every", "eval_bitext", "eval_sts", "english_guard", "guard_threshold")
+
+
+@dataclass
+class Run:
+    """A training run between :func:`setup` and the end of the loop."""
+
+    cfg: TrainConfig
+    out: Path
+    accelerator: Any
+    model: Any  # the student as the loop calls it (DDP-wrapped under a launcher)
+    st: Any  # the unwrapped SentenceTransformer
+    prompt: str
+    optimizer: Any
+    scheduler: Any
+    composer: BatchComposer
+    evaluator: Evaluator
+    loss_of: Callable[..., Any]  # loss(a, b, first_texts, second_texts)
+    order: list[str]  # language priority (which side of a pair comes first)
+    rows: slice  # this process's rows of every global batch
+    total: int  # optimizer steps of the whole run
+    start: int = 0  # steps already done (a resume)
+    history: list[dict[str, Any]] = field(default_factory=list)  # evaluation records
+
+    @property
+    def main(self) -> bool:
+        return bool(self.accelerator.is_main_process)
+
+    @property
+    def rank(self) -> int:
+        return int(self.accelerator.process_index)
+
+    @property
+    def device(self) -> Any:
+        return self.accelerator.device
+
+
+def shard(n: int, index: int, count: int) -> slice:
+    """The rows of a global batch of ``n`` that process ``index`` of ``count`` trains on.
+
+    Contiguous and equal: ``slice(index * n // count, (index + 1) * n // count)``; the slices of
+    all processes tile ``range(n)`` in order (gathered negatives need equal shapes).
+    """
+    if not 0 <= index < count:
+        raise ValueError(f"process index {index} out of range for {count} processes")
+    if n % count:
+        raise InputError(f"--batch-size {n} must be divisible by the number of processes ({count})")
+    size = n // count
+    return slice(index * size, (index + 1) * size)
+
+
+def freeze_embeddings(st: Any) -> None:
+    """Keep the (large) word-embedding matrix fixed: no gradient, no optimizer state."""
+    for module in st.modules():
+        get = getattr(module, "get_input_embeddings", None)
+        if callable(get) and get() is not None:
+            get().weight.requires_grad_(False)
+            return
+    raise InputError("--freeze-embeddings: the model has no input-embedding matrix to freeze")
+
+
+def param_groups(st: Any, weight_decay: float) -> list[dict[str, Any]]:
+    """AdamW groups of the trainable parameters: weight decay on matrices, none on biases and norms."""
+    decay: list[torch.Tensor] = []
+    plain: list[torch.Tensor] = []
+    for name, p in st.named_parameters():
+        if p.requires_grad:
+            (plain if p.ndim < 2 or "norm" in name.lower() else decay).append(p)
+    return [{"params": decay, "weight_decay": weight_decay}, {"params": plain, "weight_decay": 0.0}]
+
+
+def adamw(groups: list[dict[str, Any]], lr: float) -> torch.optim.Optimizer:
+    """AdamW with the fused kernel where the parameters' device has one (the default of
+    transformers' Trainer since torch 2.8), else the per-tensor one.
+
+    Fused matters here: the step over e5's 250k x 384 word-embedding matrix takes 0.048 s fused
+    and 0.366 s unfused on 2 CPU cores, about a tenth of a batch of 32 pairs
+    (``bench/bench_train_parts.py adamw``, docs/benchmarks.md).
+    """
+    try:
+        return torch.optim.AdamW(groups, lr=lr, fused=True)
+    except (RuntimeError, ValueError):  # a device without a fused kernel
+        return torch.optim.AdamW(groups, lr=lr)
+
+
+def check_overlap(composer: BatchComposer, evaluator: Evaluator) -> list[Overlap]:
+    """Evaluation texts that also occur in the training pairs, per file; a warning names each file."""
+    pool = composer.pool.cross + composer.pool.mono
+    rows = text_overlap((t for p in pool for t in (p.text_a, p.text_b)), evaluator.texts())
+    for o in rows:
+        if o.shared:
+            log.warning(
+                "%s: %d of its %d distinct texts (%.1f%%) also occur in the training pairs; "
+                "its scores are optimistic",
+                o.name,
+                o.shared,
+                o.texts,
+                100 * o.share,
+            )
+    return rows
+
+
+def setup(
+    cfg: TrainConfig,
+    *,
+    resume: bool = False,
+    teacher: Encoder | None = None,
+    encode_progress: ProgressFn | None = None,
+) -> Run:
+    """Build the :class:`Run` of ``cfg`` (see the module docstring)."""
+    from transformers import get_linear_schedule_with_warmup
+
+    out = Path(cfg.out)
+    ckpt = resume_point(out, resume)
+    composer = build_composer(cfg)  # bad data fails before any model is loaded
+    evaluator = Evaluator(cfg.eval_bitext, cfg.eval_sts, cfg.english_guard, cfg.guard_threshold)
+    overlap = check_overlap(composer, evaluator)
+    cuda = torch.cuda.is_available()
+    precision = resolve_mixed_precision(
+        cfg.mixed_precision, cuda=cuda, bf16=cuda and torch.cuda.is_bf16_supported()
+    )
+    accelerator = make_accelerator(precision)
+    rows = shard(cfg.batch_size, accelerator.process_index, accelerator.num_processes)
+    student = SentenceTransformerEncoder(
+        cfg.model, prompt=cfg.prompt, prompt_name=cfg.prompt_name, max_length=cfg.max_length,
+        device=str(accelerator.device),
+    )  # fmt: skip
+    if cfg.prompt is None and cfg.prompt_name is None:
+        student.use_default_prompt()  # as langgap measure: E5's configured 'query: '
+    st, prompt = student.model, student.prompt
+    if cfg.freeze_embeddings:
+        freeze_embeddings(st)
+    n_cross, n_mono = composer.per_batch  # only the pools batches draw from
+    used = (composer.pool.cross if n_cross else []) + (composer.pool.mono if n_mono else [])
+    order = language_priority(used, cfg.priority)
+    cache = build_teacher_cache(
+        cfg, used, order, prompt, student.dimension, accelerator.device, teacher, encode_progress
+    )
+    per_epoch = len(composer)  # batches in epoch 0 (later epochs may differ by a batch or so)
+    total = cfg.max_steps or max(1, cfg.epochs * per_epoch // cfg.grad_accum)
+    warmup = math.ceil(cfg.warmup_ratio * total)
+    groups = param_groups(st, cfg.weight_decay)
+    if not any(g["params"] for g in groups):
+        raise InputError("no trainable parameters")
+    optimizer = adamw(groups, cfg.lr)
+    scheduler = get_linear_schedule_with_warmup(optimizer, warmup, total)
+    model, optimizer = accelerator.prepare(st, optimizer)
+    accelerator.register_for_checkpointing(scheduler)
+    run = Run(
+        cfg, out, accelerator, model, st, prompt, optimizer, scheduler, composer, evaluator,
+        make_loss(cfg, cache), order, rows, total,
+    )  # fmt: skip
+    if ckpt is not None:
+        restore(run, ckpt)
+    if run.main:
+        resolved = {
+            "prompt": prompt,
+            "mixed_precision": precision,
+            "priority": order,
+            "total_steps": total,
+            "warmup_steps": warmup,
+            "batches_per_epoch": per_epoch,
+            "processes": accelerator.num_processes,
+            "model_path": student.path,
+            "offline_copy": student.offline_note,
+            "student_dim": student.dimension,
+            "teacher_dim": cache.dim if cache is not None else None,
+            "eval_overlap": [o.as_dict() for o in overlap],
+        }
+        write_config_file(
+            out, {"config": cfg.to_json(), "resolved": resolved, "versions": package_versions()}
+        )
+    return run
+
+
+def restore(run: Run, ckpt: Path) -> None:
+    """Continue from checkpoint ``ckpt``: weights, optimizer, schedule, batches, logs, guard."""
+    run.start = int(read_sidecar(ckpt)["step"])
+    if run.main:
+        run.history = rewind_logs(run.out, run.start)
+        warn_changed(run.out / "config.json", run.cfg.to_json(), NOT_TRAINING)
+        guard = [r["english_guard"]["baseline"] for r in run.history if "english_guard" in r]
+        # the guard's baseline is the starting model's value: from the history, else now (st still is it)
+        run.evaluator.baseline = (
+            guard[0] if guard else run.evaluator.guard_value(StudentEncoder(run.st, run.prompt))
+        )
+    run.composer.load_state_dict(load_checkpoint(run.accelerator, ckpt)["composer"])
+    log.info("resumed from %s (step %d)", ckpt, run.start)
