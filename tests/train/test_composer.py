@@ -11,6 +11,7 @@ from langgap.data.corpora import Bitext, DataFile
 from langgap.data.readers import read_bitext
 from langgap.errors import InputError
 from langgap.train.composer import BatchComposer, PairPool, read_mono_pairs
+from langgap.train.loop import shard
 
 
 def write_bitext(tmp_path, name, rows):
@@ -290,3 +291,21 @@ def test_bad_inputs(tmp_path, en_de, deu):
     tiny = write_mono(tmp_path, "eng.tsv", [("a", "b"), ("c", "d")])
     with pytest.raises(InputError, match="cannot fill 3 same-language places"):
         BatchComposer([en_de], [tiny], batch_size=4, cross_lingual_fraction=0.25, seed=0)
+
+
+@pytest.mark.parametrize(
+    "batch_size, r", [(8, 0.25), (8, 0.5), (8, 0.75), (12, 0.25), (12, 0.5), (16, 0.3), (16, 0.8)]
+)
+def test_every_process_shard_gets_its_share_of_cross_pairs(en_de, deu, batch_size, r):
+    """Under DDP each process trains on a contiguous slice of the batch (loop.shard): with 2 or 4
+    processes every slice holds the batch's cross-language fraction, to within one pair."""
+    c = BatchComposer([en_de], [deu], batch_size=batch_size, cross_lingual_fraction=r, seed=4)
+    n_cross = c.per_batch[0]
+    assert 0 < n_cross < batch_size
+    for b in c:
+        assert sum(b.is_cross) == n_cross
+        for world in (2, 4):
+            size = batch_size // world
+            for rank in range(world):
+                got = sum(b.is_cross[shard(batch_size, rank, world)])
+                assert abs(got - size * n_cross / batch_size) < 1, (world, rank, b.is_cross)
