@@ -309,3 +309,28 @@ def test_every_process_shard_gets_its_share_of_cross_pairs(en_de, deu, batch_siz
             for rank in range(world):
                 got = sum(b.is_cross[shard(batch_size, rank, world)])
                 assert abs(got - size * n_cross / batch_size) < 1, (world, rank, b.is_cross)
+
+
+def test_secondary_pool_reshuffled_on_every_pass(tmp_path, en_de):
+    """8 same-language pairs, 4 per batch, 10 batches: 5 passes over them in one epoch, each a
+    whole shuffle of the pool and each in a new order; the same for the same seed."""
+    mono = write_mono(tmp_path, "deu.tsv", [(f"anker {i}", f"positiv {i}") for i in range(8)])
+
+    def passes(seed):
+        c = BatchComposer([en_de], [mono], batch_size=8, cross_lingual_fraction=0.5, seed=seed)
+        drawn = [
+            int(s.rsplit(":", 1)[1])
+            for b in c
+            for s, x in zip(b.source_ids, b.is_cross, strict=True)
+            if not x
+        ]
+        assert c.epoch_stats(0).secondary_passes == 5 and len(drawn) == 40
+        return [drawn[i : i + 8] for i in range(0, 40, 8)]
+
+    runs = passes(0)
+    for p in runs:
+        assert sorted(p) == list(range(1, 9))  # line numbers: each pair once per pass
+    for first, second in zip(runs[:-1], runs[1:], strict=True):
+        assert first != second, runs
+    assert passes(0) == runs
+    assert passes(1) != runs
