@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from torch.optim.optimizer import register_optimizer_step_pre_hook
 
 from langgap.errors import InputError
 from langgap.losses import info_nce
@@ -346,3 +347,41 @@ def test_margin_and_temperature_reach_the_logged_loss(tmp_path, still_model_dir)
 
     assert abs(direct(0.3) - direct(0.0)) > 0.1  # the margin matters on this batch
     assert logged == pytest.approx(direct(0.3), abs=1e-5)
+
+
+@pytest.mark.parametrize("cache_chunk", [0, 3])
+def test_grad_accum_averages_the_micro_batch_gradients(tmp_path, still_model_dir, cache_chunk):
+    """Two micro-batches holding the same 8 pairs (every batch of an 8-pair file does): the
+    optimizer sees the gradient of one batch (the mean), not twice it (the sum), as with
+    grad_accum=1; on the plain and the GradCache path. Clipping is off, so the gradient reaches
+    the optimizer as accumulated."""
+    (tmp_path / "few").mkdir()
+    pairs = write_pairs(tmp_path / "few" / "xx-yy.tsv", n=8)  # config() writes its own xx-yy.tsv
+    seen: dict[int, list[list[torch.Tensor]]] = {1: [], 2: []}
+    accum = 1
+
+    def record(optimizer, args, kwargs):
+        params = [p for g in optimizer.param_groups for p in g["params"] if p.grad is not None]
+        seen[accum].append([p.grad.clone() for p in params])
+
+    handle = register_optimizer_step_pre_hook(record)
+    try:
+        for accum in (1, 2):
+            cfg = config(
+                tmp_path,
+                still_model_dir,
+                pairs=(str(pairs),),
+                grad_accum=accum,
+                cache_chunk=cache_chunk,
+                max_steps=1,
+                max_grad_norm=0.0,
+                out=str(tmp_path / f"accum{accum}"),
+            )
+            train(cfg)
+    finally:
+        handle.remove()
+    assert len(seen[1]) == len(seen[2]) == 1  # one optimizer step each
+    (one,), (two,) = seen[1], seen[2]
+    assert len(one) == len(two) and max(float(g.abs().max()) for g in one) > 1e-3
+    for g1, g2 in zip(one, two, strict=True):
+        torch.testing.assert_close(g2, g1, rtol=1e-4, atol=1e-6)
