@@ -58,6 +58,32 @@ class RotatedEnglish(ToyEncoder):
         return f"rotated|{self.dim}"
 
 
+class ChangedOnEvalRows(ToyEncoder):
+    """``deu:i`` is ``eng:i`` on the fit rows; on the evaluation rows (``held``) it is shifted by a
+    large offset (``center``) or rotated (``procrustes``). What the fit rows teach cannot close the
+    gap of the evaluation rows; a transform fitted on them (or on all rows) would, in part or whole.
+    """
+
+    def __init__(self, held: np.ndarray, change: str, dim: int = 16) -> None:
+        super().__init__(dim=dim, gap=0.0, noise=0.3)
+        self.held, self.change = {int(i) for i in held}, change
+        self.offset = 2.0 * self._vec("Ldeu")  # (D,), twice a meaning vector's size
+        self.rotation = _rotation(dim, seed=7)
+
+    def encode(self, texts):
+        out = []
+        for t in texts:
+            lang, _, ident = t.partition(":")
+            v = super().encode([f"eng:{ident}"])[0].astype(np.float64)
+            if lang == "deu" and int(ident) in self.held:
+                v = v + self.offset if self.change == "center" else v @ self.rotation
+            out.append(v)
+        return np.asarray(out, dtype=np.float32).reshape(len(texts), self.dim)
+
+    def cache_key(self) -> str:
+        return f"changed-on-eval|{self.change}|{self.dim}|{sorted(self.held)}"
+
+
 # --- the math -------------------------------------------------------------------------------
 
 
@@ -270,3 +296,24 @@ def test_adapted_results_roundtrip(tasks, tmp_path):
     back = load_results(tmp_path / "run").task("bitext:deu-eng+procrustes")
     assert back.notes["adapt_pivot_note"] == "pivot eng (--adapt-pivot)"
     assert back.items["accuracy_src2tgt"].shape == (120,)
+
+
+@pytest.mark.parametrize("method", ["center", "procrustes"])
+def test_adapt_is_fitted_on_the_fit_rows_only(tmp_path, method):
+    """Fit rows without a gap, evaluation rows with one: the adapted numbers keep the raw gap.
+
+    A transform fitted on the evaluation rows (or on all rows) would see their offset or rotation
+    and undo it: every ``+center`` / ``+procrustes`` number would be optimistic.
+    """
+    n = 100
+    _, held = split_rows(n, 0.5, seed=0)
+    tasks = [bitext_task(write_bitext(tmp_path / "deu-eng.tsv", "deu", "eng", n))]
+    r = measure(ChangedOnEvalRows(held, method), tasks, adapt=AdaptConfig(method), projection_points=0)
+    raw, ada = r.task("bitext:deu-eng").metrics, r.task(f"bitext:deu-eng+{method}").metrics
+    assert raw["pair_cosine"] < 0.5 and raw["accuracy_src2tgt"] < 0.4  # a gap to close
+    # fitted on all rows: pair cosine 0.72 (center), 0.64 (procrustes); on the evaluation rows: 1.0
+    assert ada["pair_cosine"] < raw["pair_cosine"] + 0.05
+    assert ada["accuracy_src2tgt"] <= raw["accuracy_src2tgt"] + 0.05
+    assert ada["language_id_accuracy"] >= raw["language_id_accuracy"] - 0.05
+    if method == "procrustes":  # fitted on identical rows: the identity, so nothing changes
+        assert ada == pytest.approx(raw, abs=1e-5)

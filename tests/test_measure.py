@@ -125,3 +125,60 @@ def test_derangement_has_no_fixed_point():
         for seed in range(3):
             p = derangement(n, seed)
             assert sorted(p.tolist()) == list(range(n)) and not (p == np.arange(n)).any()
+
+
+class TableEncoder:
+    """Looks every text up in a fixed ``{text: vector}`` table."""
+
+    def __init__(self, table: dict[str, np.ndarray]) -> None:
+        self.table = table
+
+    def encode(self, texts):
+        return np.stack([self.table[t] for t in texts]).astype(np.float32)
+
+    def cache_key(self) -> str:
+        return f"table|{id(self)}"
+
+
+def _naive_best(x: np.ndarray, y: np.ndarray, scoring: str, k: int) -> np.ndarray:
+    """Per query row of ``x``, its best row of ``y``: plain cosine, or LASER's margin, as loops."""
+    cos = np.array([[u @ v / np.linalg.norm(u) / np.linalg.norm(v) for v in y] for u in x])
+    if scoring == "cosine":
+        return np.array([int(np.argmax(row)) for row in cos])
+    best = []
+    for i in range(len(x)):
+        knn = sorted(range(len(y)), key=lambda j: -cos[i, j])[:k]
+        avg_x = np.mean([cos[i, j] for j in knn])
+        scores = []
+        for j in knn:
+            avg_y = np.mean(sorted(cos[:, j], reverse=True)[:k])
+            denom = (avg_x + avg_y) / 2
+            scores.append(cos[i, j] / denom if scoring == "ratio" else cos[i, j] - denom)
+        best.append(knn[int(np.argmax(scores))])
+    return np.array(best)
+
+
+def test_each_retrieval_direction_scored_by_its_own_queries(tmp_path):
+    """src->tgt and tgt->src differ on data with hubs; each equals its naive loop."""
+    rng = np.random.default_rng(2)
+    n, d = 30, 8
+    common = 1.5 * rng.standard_normal(d)
+    src = common + rng.standard_normal((n, d))
+    tgt = src + 0.6 * rng.standard_normal((n, d))
+    tgt[:4] = common + 0.2 * rng.standard_normal((4, d))  # hubs: near every source, not their own
+    table = {f"deu:{i}": src[i] for i in range(n)} | {f"eng:{i}": tgt[i] for i in range(n)}
+    task = bitext_task(write_bitext(tmp_path / "deu-eng.tsv", "deu", "eng", n))
+    res = measure(TableEncoder(table), [task], projection_points=0).task("bitext:deu-eng")
+    rows = np.arange(n)
+    for prefix, scoring in (
+        ("accuracy", "cosine"),
+        ("margin_accuracy", "ratio"),
+        ("margin_distance_accuracy", "distance"),
+    ):
+        s2t = _naive_best(src, tgt, scoring, 4) == rows
+        t2s = _naive_best(tgt, src, scoring, 4) == rows
+        assert s2t.mean() != t2s.mean(), prefix  # the data tell the directions apart
+        np.testing.assert_array_equal(res.items[f"{prefix}_src2tgt"], s2t, err_msg=prefix)
+        np.testing.assert_array_equal(res.items[f"{prefix}_tgt2src"], t2s, err_msg=prefix)
+        assert res.metrics[f"{prefix}_src2tgt"] == pytest.approx(s2t.mean())
+        assert res.metrics[f"{prefix}_tgt2src"] == pytest.approx(t2s.mean())

@@ -11,7 +11,9 @@ rows without a process group.  The identities tested, for info_nce and soft_cont
                     (all_gather_with_grad returns each process the summed gradient of its rows)
     (c) parameters: a shared nn.Linear encoder; the mean over processes of the parameter
                     gradients (what DDP's all-reduce computes)  =  ∂L/∂θ — also through the
-                    cached (GradCache) path.
+                    cached (GradCache) path, and through it under real DDP with ``no_sync``
+                    (every chunk's backward but the last unsynchronised): every process ends
+                    with ∂L/∂θ.
 
 Processes are started with the spawn method and joined with a timeout, so a hung process group
 fails the test instead of hanging the suite.
@@ -97,6 +99,26 @@ def _run_all(data: dict[str, torch.Tensor], rows: slice, gather: bool) -> dict[s
     return out
 
 
+def _ddp_cached(data: dict[str, torch.Tensor], rows: slice) -> torch.Tensor:
+    """GradCache under real DDP: the weight gradient each process is left with after the step."""
+    from torch.nn.parallel import DistributedDataParallel
+
+    enc = _encoder(data)
+    ddp = DistributedDataParallel(enc)
+    x_a, x_b = data["x_a"][rows], data["x_b"][rows]
+    cached_info_nce(
+        ddp,
+        list(x_a.split(3)),  # 2 chunks per side: 4 backwards, the last one synchronises
+        list(x_b.split(2)),
+        temperature=TAU,
+        margin=MARGIN,
+        gather=True,
+        no_sync=ddp.no_sync,
+    )
+    assert enc.weight.grad is not None
+    return enc.weight.grad
+
+
 def _worker(rank: int, port: int, outdir: str) -> None:
     try:
         torch.set_num_threads(1)
@@ -112,6 +134,7 @@ def _worker(rank: int, port: int, outdir: str) -> None:
             for key in [k for k in out if k.endswith("/grad_w")]:  # DDP: mean of parameter gradients
                 dist.all_reduce(out[key], op=dist.ReduceOp.SUM)
                 out[key] /= WORLD
+            out["ddp_cached"] = _ddp_cached(_batch(), slice(rank * LOCAL, (rank + 1) * LOCAL))
             try:  # unequal local batches would misplace the positives: refused on every process
                 all_gather_with_grad(torch.zeros(rank + 1, 2))
             except ValueError as e:
@@ -189,3 +212,12 @@ def test_unequal_local_batches_are_refused(results):
 def test_all_gather_is_identity_without_process_group():
     x = torch.randn(3, 2, requires_grad=True)
     assert all_gather_with_grad(x) is x
+
+
+def test_gradcache_under_ddp_syncs_the_whole_accumulated_gradient(results):
+    """Real DDP with ``no_sync`` around every chunk's backward but the last: both processes end
+    with the single-process gradient of the whole batch. Synchronising any other backward would
+    average only the chunks accumulated so far and leave the rest per process."""
+    per_rank, single = results
+    for out in per_rank:
+        torch.testing.assert_close(out["ddp_cached"], single["cached/grad_w"], rtol=0, atol=1e-12)

@@ -192,3 +192,20 @@ def test_neighbour_purity_matches_naive_loop():
 def test_probe_rejects_too_little_data():
     with pytest.raises(ValueError, match="needs >= 2 languages"):
         language_id_probe([np.zeros((10, 3))])
+
+
+@pytest.mark.parametrize("n_lang", [2, 3, 4])
+def test_probe_cannot_memorise_content(n_lang):
+    """No language signal, but room to memorise: D = 512 >= L * N embeddings, each its own noise.
+
+    A probe that saw the test sentences (in any language) while fitting could learn every point's
+    label; split by sentence it has only the language, which here is nothing: chance 1 / L.
+    """
+    n, d = 60, 512
+    accuracies = []
+    for seed in range(5):
+        rng = np.random.default_rng(seed)
+        meaning = rng.standard_normal((n, d))
+        per_lang = [meaning + rng.standard_normal((n, d)) for _ in range(n_lang)]  # no language part
+        accuracies.append(float(language_id_probe(per_lang, seed=seed).mean()))
+    assert np.mean(accuracies) < 1 / n_lang + 0.1, accuracies

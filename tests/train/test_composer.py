@@ -11,6 +11,7 @@ from langgap.data.corpora import Bitext, DataFile
 from langgap.data.readers import read_bitext
 from langgap.errors import InputError
 from langgap.train.composer import BatchComposer, PairPool, read_mono_pairs
+from langgap.train.loop import shard
 
 
 def write_bitext(tmp_path, name, rows):
@@ -290,3 +291,46 @@ def test_bad_inputs(tmp_path, en_de, deu):
     tiny = write_mono(tmp_path, "eng.tsv", [("a", "b"), ("c", "d")])
     with pytest.raises(InputError, match="cannot fill 3 same-language places"):
         BatchComposer([en_de], [tiny], batch_size=4, cross_lingual_fraction=0.25, seed=0)
+
+
+@pytest.mark.parametrize(
+    "batch_size, r", [(8, 0.25), (8, 0.5), (8, 0.75), (12, 0.25), (12, 0.5), (16, 0.3), (16, 0.8)]
+)
+def test_every_process_shard_gets_its_share_of_cross_pairs(en_de, deu, batch_size, r):
+    """Under DDP each process trains on a contiguous slice of the batch (loop.shard): with 2 or 4
+    processes every slice holds the batch's cross-language fraction, to within one pair."""
+    c = BatchComposer([en_de], [deu], batch_size=batch_size, cross_lingual_fraction=r, seed=4)
+    n_cross = c.per_batch[0]
+    assert 0 < n_cross < batch_size
+    for b in c:
+        assert sum(b.is_cross) == n_cross
+        for world in (2, 4):
+            size = batch_size // world
+            for rank in range(world):
+                got = sum(b.is_cross[shard(batch_size, rank, world)])
+                assert abs(got - size * n_cross / batch_size) < 1, (world, rank, b.is_cross)
+
+
+def test_secondary_pool_reshuffled_on_every_pass(tmp_path, en_de):
+    """8 same-language pairs, 4 per batch, 10 batches: 5 passes over them in one epoch, each a
+    whole shuffle of the pool and each in a new order; the same for the same seed."""
+    mono = write_mono(tmp_path, "deu.tsv", [(f"anker {i}", f"positiv {i}") for i in range(8)])
+
+    def passes(seed):
+        c = BatchComposer([en_de], [mono], batch_size=8, cross_lingual_fraction=0.5, seed=seed)
+        drawn = [
+            int(s.rsplit(":", 1)[1])
+            for b in c
+            for s, x in zip(b.source_ids, b.is_cross, strict=True)
+            if not x
+        ]
+        assert c.epoch_stats(0).secondary_passes == 5 and len(drawn) == 40
+        return [drawn[i : i + 8] for i in range(0, 40, 8)]
+
+    runs = passes(0)
+    for p in runs:
+        assert sorted(p) == list(range(1, 9))  # line numbers: each pair once per pass
+    for first, second in zip(runs[:-1], runs[1:], strict=True):
+        assert first != second, runs
+    assert passes(0) == runs
+    assert passes(1) != runs

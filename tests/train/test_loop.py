@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+from torch.optim.optimizer import register_optimizer_step_pre_hook
 
 from langgap.errors import InputError
+from langgap.losses import info_nce
 from langgap.train.checkpoint import list_checkpoints
 from langgap.train.composer import Pair
-from langgap.train.config import TrainConfig, resolve_mixed_precision
+from langgap.train.config import TrainConfig, build_composer, resolve_mixed_precision
 from langgap.train.loop import TrainingDiverged, _adamw, embed, shard, step_seed, train
 from langgap.train.teacher import language_priority, orient, teacher_texts
 
@@ -42,6 +45,17 @@ def config(tmp_path: Path, model: Path, **kw) -> TrainConfig:
         out=str(tmp_path / "run"),
     )
     return TrainConfig(**{**base, **kw})
+
+
+@pytest.fixture(scope="module")
+def still_model_dir(tiny_model_dir, tmp_path_factory) -> Path:
+    """The tiny model without dropout: a training step is a pure function of its batch."""
+    dst = tmp_path_factory.mktemp("still") / "model"
+    shutil.copytree(tiny_model_dir, dst)
+    cfg = json.loads((dst / "config.json").read_text())
+    cfg["hidden_dropout_prob"] = cfg["attention_probs_dropout_prob"] = 0.0
+    (dst / "config.json").write_text(json.dumps(cfg))
+    return dst
 
 
 class Counting:
@@ -311,3 +325,63 @@ def test_training_records_and_warns_about_overlap(tmp_path, tiny_model_dir, capl
     # eval texts: w60 w61 .. w67 w68 (src) and w60 w62 .. w67 w69 (tgt); training has w0..w63 starts
     assert rows == [{"name": str(shared), "texts": 16, "shared": 8, "share": 0.5}]
     assert any("8 of its 16 distinct texts" in r.getMessage() for r in caplog.records)
+
+
+def test_margin_and_temperature_reach_the_logged_loss(tmp_path, still_model_dir):
+    """Step 1's logged loss is info_nce with the run's --margin and --temperature on the first
+    batch as the starting model embeds it (the loss is taken before the optimizer step)."""
+    from sentence_transformers import SentenceTransformer
+
+    cfg = config(tmp_path, still_model_dir, margin=0.3, temperature=0.1, max_steps=1)
+    res = train(cfg)
+    logged = json.loads((res.out / "train_log.jsonl").read_text().splitlines()[0])["loss"]
+    composer = build_composer(cfg)
+    first, second = orient(next(iter(composer)), language_priority(composer.pool.cross))
+    st = SentenceTransformer(str(still_model_dir))
+    with torch.no_grad():
+        e = embed(st, st, first + second, res.prompt, torch.device("cpu"))  # (2B, D)
+    n = len(first)
+
+    def direct(margin: float) -> float:
+        return float(info_nce(e[:n], e[n:], temperature=0.1, margin=margin))
+
+    assert abs(direct(0.3) - direct(0.0)) > 0.1  # the margin matters on this batch
+    assert logged == pytest.approx(direct(0.3), abs=1e-5)
+
+
+@pytest.mark.parametrize("cache_chunk", [0, 3])
+def test_grad_accum_averages_the_micro_batch_gradients(tmp_path, still_model_dir, cache_chunk):
+    """Two micro-batches holding the same 8 pairs (every batch of an 8-pair file does): the
+    optimizer sees the gradient of one batch (the mean), not twice it (the sum), as with
+    grad_accum=1; on the plain and the GradCache path. Clipping is off, so the gradient reaches
+    the optimizer as accumulated."""
+    (tmp_path / "few").mkdir()
+    pairs = write_pairs(tmp_path / "few" / "xx-yy.tsv", n=8)  # config() writes its own xx-yy.tsv
+    seen: dict[int, list[list[torch.Tensor]]] = {1: [], 2: []}
+    accum = 1
+
+    def record(optimizer, args, kwargs):
+        params = [p for g in optimizer.param_groups for p in g["params"] if p.grad is not None]
+        seen[accum].append([p.grad.clone() for p in params])
+
+    handle = register_optimizer_step_pre_hook(record)
+    try:
+        for accum in (1, 2):
+            cfg = config(
+                tmp_path,
+                still_model_dir,
+                pairs=(str(pairs),),
+                grad_accum=accum,
+                cache_chunk=cache_chunk,
+                max_steps=1,
+                max_grad_norm=0.0,
+                out=str(tmp_path / f"accum{accum}"),
+            )
+            train(cfg)
+    finally:
+        handle.remove()
+    assert len(seen[1]) == len(seen[2]) == 1  # one optimizer step each
+    (one,), (two,) = seen[1], seen[2]
+    assert len(one) == len(two) and max(float(g.abs().max()) for g in one) > 1e-3
+    for g1, g2 in zip(one, two, strict=True):
+        torch.testing.assert_close(g2, g1, rtol=1e-4, atol=1e-6)

@@ -1,0 +1,112 @@
+"""make_loss: every loss setting of TrainConfig reaches the loss it builds.
+
+The loss ``make_loss(cfg, teacher)`` returns must equal the objective's loss function called
+directly with ``cfg``'s values, and change when one of them changes: a setting dropped between
+the config and the loss (``--margin`` left at the function's default) fails here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+import torch
+
+import langgap.losses.contrastive as contrastive
+from conftest import ToyEncoder
+from langgap.losses import info_nce, mse_distill, soft_contrastive, soft_labels
+from langgap.train.config import TrainConfig
+from langgap.train.teacher import TeacherCache, make_loss
+
+B, D = 6, 16
+FIRST = [f"eng:{i}" for i in range(B)]
+SECOND = [f"deu:{i}" for i in range(B)]
+# every loss setting away from its default, and a second value for each
+BASE = dict(temperature=0.2, margin=0.3, teacher_temperature=0.07, tcm_weight=0.5, labels="average")
+OTHER = dict(temperature=0.05, margin=0.0, teacher_temperature=0.5, tcm_weight=0.0, labels="priority")
+SETTINGS = {
+    "infonce": ["temperature", "margin", "gather"],
+    "soft": ["temperature", "margin", "teacher_temperature", "tcm_weight", "labels", "gather"],
+    "mse": [],
+}
+
+
+def _teacher() -> TeacherCache:
+    return TeacherCache(ToyEncoder(dim=D, gap=1.0), FIRST + SECOND)
+
+
+def _student() -> tuple[torch.Tensor, torch.Tensor]:
+    g = torch.Generator().manual_seed(0)
+    a = torch.randn(B, D, generator=g)
+    return a, a + 0.8 * torch.randn(B, D, generator=g)
+
+
+def _direct(cfg: TrainConfig, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """The objective's loss function called by hand with ``cfg``'s values."""
+    enc = ToyEncoder(dim=D, gap=1.0)
+    t_first = torch.as_tensor(enc.encode(FIRST), dtype=torch.float32)
+    t_second = torch.as_tensor(enc.encode(SECOND), dtype=torch.float32)
+    if cfg.objective == "infonce":
+        return info_nce(a, b, temperature=cfg.temperature, margin=cfg.margin, gather=cfg.gather)
+    if cfg.objective == "mse":
+        return mse_distill(a, b, t_first)
+    labels = soft_labels(
+        t_first,
+        t_second if cfg.labels == "average" else None,
+        temperature=cfg.teacher_temperature,
+        mode=cfg.labels,
+        gather=cfg.gather,
+    )
+    return soft_contrastive(
+        a,
+        b,
+        labels,
+        temperature=cfg.temperature,
+        margin=cfg.margin,
+        tcm_weight=cfg.tcm_weight,
+        gather=cfg.gather,
+    )
+
+
+@pytest.fixture
+def two_processes(monkeypatch):
+    """A stand-in for a second process, so that ``gather`` is observable in one: the gathered
+    candidates are this process's rows followed by another block of rows (a fixed function of
+    them), as ``all_gather_with_grad`` would return on rank 0 of 2."""
+    monkeypatch.setattr(contrastive, "rank_and_world_size", lambda: (0, 2))
+    monkeypatch.setattr(
+        contrastive, "all_gather_with_grad", lambda x: torch.cat([x, 0.5 * x.roll(1, dims=1)])
+    )
+
+
+@pytest.mark.parametrize("objective", list(SETTINGS))
+@pytest.mark.parametrize("gather", [False, True])
+def test_loss_equals_the_objective_with_the_configs_values(objective, gather, two_processes):
+    cfg = TrainConfig(objective=objective, gather=gather, **BASE)  # type: ignore[arg-type]
+    a, b = _student()
+    got = make_loss(cfg, _teacher())(a, b, FIRST, SECOND)
+    torch.testing.assert_close(got, _direct(cfg, a, b), rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("objective, setting", [(o, s) for o, settings in SETTINGS.items() for s in settings])
+def test_each_setting_reaches_the_loss(objective, setting, two_processes):
+    """Change one setting: the loss changes, to the objective's value with the new setting."""
+    cfg = TrainConfig(objective=objective, gather=True, **BASE)  # type: ignore[arg-type]
+    other = replace(cfg, **{setting: False if setting == "gather" else OTHER[setting]})
+    a, b = _student()
+    teacher = _teacher()
+    before, after = (make_loss(c, teacher)(a, b, FIRST, SECOND) for c in (cfg, other))
+    assert abs(float(before - after)) > 1e-3, setting  # the setting matters for this loss
+    torch.testing.assert_close(after, _direct(other, a, b), rtol=1e-6, atol=1e-6)
+    torch.testing.assert_close(before, _direct(cfg, a, b), rtol=1e-6, atol=1e-6)
+
+
+def test_objective_chooses_the_loss(two_processes):
+    a, b = _student()
+    teacher = _teacher()
+    values = {}
+    for objective in SETTINGS:
+        cfg = TrainConfig(objective=objective, **BASE)  # type: ignore[arg-type]
+        values[objective] = float(make_loss(cfg, teacher)(a, b, FIRST, SECOND))
+        assert values[objective] == pytest.approx(float(_direct(cfg, a, b)), rel=1e-6)
+    assert len({round(v, 4) for v in values.values()}) == 3, values
