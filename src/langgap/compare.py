@@ -136,14 +136,16 @@ def metric_items(t: TaskResult, m: Metric, pairs: list[str]) -> tuple[np.ndarray
     """The per-item arrays ``langgap compare`` resamples for metric ``m`` of task ``t``.
 
     Arrays named by ``m.compare.items`` (default: the metric's key), taken from every language
-    pair of a multi-language task (``<pair>/<key>``) or from the task itself; with
+    pair of a multi-language task (``<pair>/<key>``) or from the task itself (a bitext, or a
+    metric computed over all languages at once, ``m.languages``); with
     ``combine="mean"`` averaged per item into one (N,) array (then ``transform``ed). ``None``
     when any of them is missing (e.g. no ``items.npz``).
     """
     spec = m.compare
     assert spec is not None
     keys = spec.items or (m.key,)
-    names = [f"{p}/{k}" for p in pairs for k in keys] if t.kind.multilingual else list(keys)
+    per_pair = t.kind.multilingual and m.languages is None
+    names = [f"{p}/{k}" for p in pairs for k in keys] if per_pair else list(keys)
     if not names or any(n not in t.items for n in names):
         return None
     if spec.combine == "separate":
