@@ -27,6 +27,7 @@ from langgap.metrics.registry import (
     register,
 )
 from langgap.metrics.stats import nanmean_stat, spearman_stat
+from langgap.metrics.strong import language_preference, strong_alignment_ap
 
 
 def _retrieval(scoring: Scoring, forward: bool) -> PairFn:
@@ -123,6 +124,18 @@ register(Metric("neighbour_purity", "purity", "neighbour purity",
 register(Metric("neighbour_purity_chance", "purity chance", "neighbour purity chance level",
                 "(N - 1) / (L * N - 1): the purity of a space where language carries no signal", "detail",
                 table=False))
+register(Metric("strong_alignment_map", "strong mAP", "strong alignment (mAP)",
+                "retrieval from a pool of every language (LAReQA, Roy et al. 2020): mean average precision "
+                "of a sentence's translations among all other sentences", "alignment",
+                languages=lambda per_lang, seed: strong_alignment_ap(per_lang), compare=ALL_PARALLEL))
+register(Metric("language_preference", "lang pref", "language preference rate",
+                "share of sentences whose nearest other sentence in the pool of every language is a "
+                "same-language non-translation", "alignment", greater_is_better=False,
+                chance="language_preference_chance", languages=lambda per_lang, seed: language_preference(per_lang),
+                chance_fn=purity_chance, compare=ALL_PARALLEL))
+register(Metric("language_preference_chance", "lang pref chance", "language preference chance level",
+                "(N - 1) / (L * N - 1): the rate of a space where language carries no signal", "detail",
+                table=False))
 
 # -- the sample's anchor/positive (paraphrase) cosines (Jina AI's tables) ---------------------------
 register(Metric("positive_cosine_mono", "same language", "paraphrase cosine, same language",
@@ -159,10 +172,10 @@ for _key in ("pair_cosine", "random_cosine", "positive_cosine_mono", "positive_c
     register(Summary(f"sample_{_key}", f"sample {_m.label}", f"sample: {_m.name}",
                      f"{_m.description} (built-in sample)", of=(_key,), kinds=_SA, unit=_m.unit,
                      greater_is_better=_m.greater_is_better))
-for _key in ("language_id_accuracy", "neighbour_purity"):
+for _key in ("language_id_accuracy", "neighbour_purity", "strong_alignment_map", "language_preference"):
     _m = METRICS[_key]
     register(Summary(_key, _m.label, _m.name, f"{_m.description} (mean over tasks)", of=(_key,),
-                     greater_is_better=False, chance=_m.chance))
+                     greater_is_better=_m.greater_is_better, chance=_m.chance))
 register(Summary("sts_gap", "STS gap", "STS gap", "same-language minus cross-language STS Spearman",
                  derive=lambda s: s["sts_spearman_mono"] - s["sts_spearman_cross"]
                  if "sts_spearman_mono" in s and "sts_spearman_cross" in s else None,
