@@ -155,3 +155,11 @@ def run_cli(args: list[str], capsys) -> tuple[int, str, str]:
 @pytest.fixture
 def cli(capsys):
     return lambda args: run_cli([str(a) for a in args], capsys)
+
+
+@pytest.fixture
+def data(tmp_path) -> dict[str, Path]:
+    """A 24-row bitext and an STS file in the tiny model's vocabulary (the fault-injection tests)."""
+    from faults.helpers import small_data
+
+    return small_data(tmp_path / "data")

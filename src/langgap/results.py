@@ -9,6 +9,7 @@ later comparisons can resample.
 
 from __future__ import annotations
 
+import io
 import json
 import math
 import platform
@@ -19,10 +20,12 @@ from typing import Any
 
 import numpy as np
 
+from langgap import atomic
 from langgap.errors import InputError
 from langgap.kinds import TaskKind
 
 SCHEMA_VERSION = 1
+RUN_FILES = ("results.json", "items.npz")  # what makes a folder a measure run
 _PROVENANCE = ("langgap", "numpy", "scipy", "scikit-learn", "torch", "transformers", "sentence-transformers")
 
 
@@ -145,17 +148,28 @@ class Results:
         }
 
     def save(self, out_dir: str | Path) -> Path:
-        """Write ``results.json`` and ``items.npz`` into ``out_dir`` (atomically, file by file)."""
-        out = Path(out_dir)
-        out.mkdir(parents=True, exist_ok=True)
-        items = {f"{t.name}/{k}": v for t in self.tasks for k, v in t.items.items()}
-        tmp = out / "items.npz.tmp.npz"
-        np.savez_compressed(tmp, **items)  # type: ignore[arg-type]
-        tmp.replace(out / "items.npz")
-        tmp_json = out / "results.json.tmp"
-        tmp_json.write_text(json.dumps(self.to_json(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-        tmp_json.replace(out / "results.json")
+        """Write ``results.json`` and ``items.npz`` as the run folder ``out_dir``.
+
+        The folder is replaced as a whole, in one step (:func:`langgap.atomic.staged_dir`): files
+        of an earlier run there (its report, figures) are gone, and a failure on the way leaves
+        the earlier run intact. A non-empty folder that is not a measure run is refused.
+        """
+        out = atomic.check_out_dir(out_dir, RUN_FILES, "langgap measure run (results.json)")
+        with atomic.staged_dir(out) as tmp:
+            self.write_into(tmp)
         return out / "results.json"
+
+    def write_into(self, folder: str | Path) -> None:
+        """Write ``items.npz`` and ``results.json`` into an existing ``folder`` (each file atomically;
+        :meth:`save` and the CLI call it inside a staged folder)."""
+        folder = Path(folder)
+        items = {f"{t.name}/{k}": v for t in self.tasks for k, v in t.items.items()}
+        buf = io.BytesIO()
+        np.savez_compressed(buf, **items)  # type: ignore[arg-type]
+        atomic.write_bytes(folder / "items.npz", buf.getvalue())
+        atomic.write_text(
+            folder / "results.json", json.dumps(self.to_json(), indent=2, ensure_ascii=False) + "\n"
+        )
 
 
 def load_results(path: str | Path) -> Results:

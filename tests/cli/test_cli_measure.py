@@ -114,3 +114,21 @@ def test_version_and_python_m(cli):
         [sys.executable, "-m", "langgap", "measure", "--help"], capture_output=True, text=True
     )
     assert proc.returncode == 0 and "--prompt-name" in proc.stdout
+
+
+def test_multiway_without_langs_says_how_much_it_reads(cli, tiny_model_dir, tmp_path):
+    mw = write_multiway(tmp_path / "mw", ["eng_Latn", "deu_Latn", "fra_Latn"], 20)
+    code, _, err = cli(["measure", "--model", tiny_model_dir, "--multiway", mw, "--out", tmp_path / "run"])
+    assert code == 0, err
+    assert f"{mw}: all 3 languages (60 texts); --langs a,b,c measures some of them" in err.replace("\n", " ")
+
+
+def test_help_shows_flags_without_a_type():
+    from typer.testing import CliRunner
+
+    from langgap.cli import app
+
+    for command in ("measure", "train", "compare", "report"):
+        text = CliRunner().invoke(app, [command, "--help"], env={"COLUMNS": "200"}).output
+        assert "--help" in text and "<bool>" not in text, command
+    assert "<int>" in CliRunner().invoke(app, ["measure", "--help"], env={"COLUMNS": "200"}).output

@@ -50,7 +50,9 @@ def test_unreadable_model_path(tmp_path):
 
 def test_offline_copy_resolution(tmp_path, monkeypatch):
     monkeypatch.setenv("LANGGAP_MODELS_DIR", str(tmp_path))
-    assert resolve_model("intfloat/multilingual-e5-small") == ("intfloat/multilingual-e5-small", None)
+    # offline (HF_HUB_OFFLINE=1 in every test), not local, not cached: refused at once, not retried
+    with pytest.raises(InputError, match="HF_HUB_OFFLINE is set; give a local path"):
+        resolve_model("intfloat/multilingual-e5-small")
     (tmp_path / "multilingual-e5-small").mkdir()
     (tmp_path / "multilingual-e5-small" / "config.json").write_text("{}")
     path, note = resolve_model("intfloat/multilingual-e5-small")
@@ -70,3 +72,46 @@ def test_token_sorted_batching_matches_plain_encode(tiny_model_dir):
     assert enc.token_lengths(texts) == [5, 10, 6, 7, 8, 5]  # [CLS] query : ... [SEP]
     direct = enc.model.encode(texts, prompt="query: ", batch_size=64, convert_to_numpy=True)
     assert np.allclose(enc.encode(texts), direct, atol=1e-5)
+
+
+def test_hub_id_needs_a_reachable_hub(monkeypatch):
+    import langgap.encoders.st as st
+
+    monkeypatch.delenv("HF_HUB_OFFLINE")
+    monkeypatch.setattr(st, "_hub_reachable", lambda timeout=3.0: False)
+    with pytest.raises(InputError, match="the Hugging Face Hub cannot be reached"):
+        resolve_model("org/not-here")
+    monkeypatch.setattr(st, "_hub_reachable", lambda timeout=3.0: True)
+    assert resolve_model("org/not-here") == ("org/not-here", None)  # the download is tried
+
+
+def test_a_typo_in_a_local_path_is_not_taken_for_a_hub_id(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "runs" / "aligned").mkdir(parents=True)
+    with pytest.raises(
+        InputError, match=r"runs/alignedx: no such file or directory \(did you mean 'runs/aligned'\?\)"
+    ):
+        resolve_model("runs/alignedx")
+
+
+def test_a_training_run_folder_points_to_its_model(tmp_path, tiny_model_dir):
+    import shutil
+
+    run = tmp_path / "run"
+    shutil.copytree(tiny_model_dir, run / "model")
+    (run / "config.json").write_text('{"format": "langgap.train-config/1"}')
+    with pytest.raises(InputError, match=f"training run folder; its model is {run / 'model'}"):
+        SentenceTransformerEncoder(str(run))
+
+
+@pytest.mark.parametrize(
+    "device,message",
+    [("cuda", "sees 0 CUDA device"), ("tpu9", "not a device name"), ("xla", "runs on cpu, cuda or mps")],
+)
+def test_unusable_device_refused_before_loading(tiny_model_dir, device, message, monkeypatch):
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr("langgap.encoders.st.load_model", lambda *a, **k: pytest.fail("model loaded"))
+    with pytest.raises(InputError, match=message):
+        SentenceTransformerEncoder(str(tiny_model_dir), device=device)

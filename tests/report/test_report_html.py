@@ -197,4 +197,4 @@ def test_cli_report_unwritable_out_exit_2(cli, run, tmp_path):
     _, out = run
     (tmp_path / "a-file").write_text("x")
     code, _, err = cli(["report", out, "--out", tmp_path / "a-file"])
-    assert code == 2 and "cannot write the report" in err and "Traceback" not in err
+    assert code == 2 and "is a file; give a folder" in err and "Traceback" not in err

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 
 import typer
+from typer.core import TyperOption
 
 from langgap.errors import InputError
 
@@ -34,15 +36,52 @@ def _root(
     """Measure and close the language gap of multilingual text-embedding models."""
 
 
+_display_type = TyperOption.display_type_rich
+
+
+def _flag_type(self: TyperOption, ctx: object) -> str | None:
+    """Help shows no ``<bool>`` after a flag (``--resume``, ``--cache/--no-cache``): flags take no value."""
+    return None if getattr(self, "is_flag", False) else _display_type(self, ctx)  # type: ignore[arg-type]
+
+
+TyperOption.display_type_rich = _flag_type  # type: ignore[method-assign]
+
+
+def terminate_as_interrupt(signum: int = 0, frame: object = None) -> None:
+    """SIGTERM handler: end a command like Ctrl-C, with its message and exit 130."""
+    raise KeyboardInterrupt
+
+
+class _Interrupt:
+    """Whether the running command already said what an interruption kept (else ``main`` does)."""
+
+    explained = False
+
+
+def interrupted(message: str) -> typer.Exit:
+    """Print what an interruption kept and how to go on; return the exit (130) to raise."""
+    from langgap.cli.output import console
+
+    console.print(message, soft_wrap=True, markup=False, highlight=False)
+    _Interrupt.explained = True
+    return typer.Exit(130)
+
+
 def main() -> None:
-    """Console entry point: bad input is one line on stderr and exit status 2, never a traceback."""
+    """Console entry point: bad input is one line on stderr and exit status 2, never a traceback;
+    Ctrl-C and SIGTERM say what was kept and exit 130."""
     from langgap.cli import compare as _compare  # noqa: F401  (registers the command)
     from langgap.cli import measure as _measure  # noqa: F401
     from langgap.cli import report as _report  # noqa: F401
     from langgap.cli import train as _train  # noqa: F401
 
+    signal.signal(signal.SIGTERM, terminate_as_interrupt)
     try:
         app()
     except InputError as e:
         typer.echo(f"error: {e}", err=True)
         sys.exit(2)
+    except SystemExit as e:
+        if e.code == 130 and not _Interrupt.explained:  # typer turns KeyboardInterrupt into exit 130
+            typer.echo("interrupted before anything was written", err=True)
+        raise

@@ -86,7 +86,13 @@ def compare(
     if n_boot < 1 or n_perm < 1:
         raise InputError(f"--n-boot and --n-perm must be >= 1, got {n_boot} and {n_perm}")
     cmp = compare_runs(run_a, run_b, n_boot=n_boot, n_perm=n_perm, seed=seed)
-    paths = write_comparison(cmp, out if out is not None else default_out(run_a, run_b))
+    target = out if out is not None else default_out(run_a, run_b)
+    try:
+        paths = write_comparison(cmp, target)
+    except OSError as e:
+        raise InputError(
+            f"{target}: cannot write the comparison ({e.strerror or e}); the folder is as it was"
+        ) from None
     for label, names in (("A", cmp.only_a), ("B", cmp.only_b)):
         if names:
             console.print(f"[yellow]only in {label}, not compared: {', '.join(names)}[/yellow]")

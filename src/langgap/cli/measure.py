@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 
-from langgap.cli import app
+from langgap.cli import app, interrupted
 from langgap.cli.output import console, log_warnings, out_console, progress_bar, rich_table
 from langgap.errors import InputError
 
@@ -95,20 +95,31 @@ def measure(
 ) -> None:
     """Measure the language gap of a model on parallel and STS data (default: the built-in sample)."""
     from langgap.adapt import AdaptConfig, check_pivot
+    from langgap.atomic import check_out_dir
     from langgap.encoders.cache import CachedEncoder, default_cache_path
     from langgap.measure import load_tasks, precomputed_encoder
     from langgap.measure import measure as run_measure
-    from langgap.report.document import write_reports
+    from langgap.results import RUN_FILES
     from langgap.tasks import build_tasks
 
     log_warnings()
     if k < 1:
         raise InputError(f"--k must be >= 1, got {k}")
     adapt_config = AdaptConfig.from_options(adapt, adapt_fit_fraction, adapt_pivot)
+    out = check_out_dir(out, RUN_FILES, "langgap measure run (results.json)")  # before any work
     tasks = build_tasks(
         sample=sample, bitext=bitext or [], multiway=multiway or [], langs=langs, sts=sts or []
     )
     loaded = load_tasks(tasks)  # validate all data before loading a model
+    for task, corpus in loaded:
+        if task.kind.multilingual and task.path and not langs and not quiet:
+            n = len(corpus.all_texts())
+            console.print(
+                f"{task.path}: all {len(corpus.by_language())} languages ({n:,} texts); "
+                "--langs a,b,c measures some of them",
+                soft_wrap=True,
+                markup=False,
+            )
     if adapt_config is not None:
         check_pivot(adapt_config, [corpus for _, corpus in loaded])
     if embeddings is not None:
@@ -124,18 +135,54 @@ def measure(
             {"name": t.name, "kind": t.kind.value, "path": t.path, "languages": t.languages} for t in tasks
         ],
     }
-    with progress_bar(quiet) as bar:
-        job = bar.add_task("encoding", total=None, info="texts")
-        with CachedEncoder(
-            encoder,
-            cache_path=default_cache_path() if cache and embeddings is None else None,
-            progress=lambda done, total: bar.update(job, completed=done, total=total),
-        ) as cached:
-            results = run_measure(cached, loaded, k=k, seed=seed, adapt=adapt_config, config=config)
-    results.save(out)
-    written = write_reports(results, out)
+    cache_path = default_cache_path() if cache and embeddings is None else None
+    stats = {"encoded": 0}  # texts encoded in committed chunks, for the message on Ctrl-C
+    try:
+        with progress_bar(quiet) as bar:
+            job = bar.add_task("encoding", total=None, info="texts")
+            progress = lambda done, total: bar.update(job, completed=done, total=total)  # noqa: E731
+            with CachedEncoder(encoder, cache_path=cache_path, progress=progress) as cached:
+                stats = cached.stats
+                results = run_measure(cached, loaded, k=k, seed=seed, adapt=adapt_config, config=config)
+    except KeyboardInterrupt:
+        raise _interrupted_measure(out, stats["encoded"], cache_path) from None
+    written = write_run(results, out)
     if not quiet:
-        _print(results, adapt_config, seed, [out / "results.json", out / "items.npz", *written.values()])
+        _print(results, adapt_config, seed, [out / name for name in written])
+
+
+def write_run(results: Results, out: Path) -> list[str]:
+    """Results, items and report as one new run folder ``out`` (replaced in one step; a failure
+    or Ctrl-C on the way leaves the earlier run as it was)."""
+    from langgap.atomic import staged_dir
+    from langgap.report.document import build_document, write_report_files
+
+    blocks = build_document(results)
+    try:
+        with staged_dir(out) as tmp:
+            results.write_into(tmp)
+            return ["results.json", "items.npz", *write_report_files(blocks, tmp, report_title(results))]
+    except KeyboardInterrupt:
+        raise interrupted(f"interrupted while writing; {out} is as it was before this run") from None
+    except OSError as e:
+        raise InputError(
+            f"{out}: cannot write the run ({e.strerror or e}); the folder is as it was"
+        ) from None
+
+
+def report_title(results: Results) -> str:
+    return f"langgap report: {results.model.get('name', 'model')}"
+
+
+def _interrupted_measure(out: Path, encoded: int, cache_path: Path | None) -> typer.Exit:
+    """Ctrl-C / SIGTERM while encoding or scoring: say what was kept and how to go on; exit 130."""
+    kept = (
+        f"the {encoded} texts encoded in finished chunks are in the embedding cache {cache_path}: "
+        "run the same command again to continue from there"
+        if cache_path is not None
+        else "nothing was cached (--no-cache or --embeddings)"
+    )
+    return interrupted(f"interrupted: {out} is as it was before this run; {kept}")
 
 
 def _load_model(
@@ -150,8 +197,6 @@ def _load_model(
     """The model of ``--model`` (the CLI says which prompt it uses and whether it is an offline copy)."""
     from langgap.encoders import load_encoder
 
-    if not quiet:
-        console.print(f"[bold]model[/bold] {model}")
     encoder = load_encoder(
         model,
         prompt=prompt,
@@ -160,7 +205,12 @@ def _load_model(
         max_length=max_length,
         device=device,
     )
-    if prompt is None and prompt_name is None and getattr(encoder, "use_default_prompt", lambda: False)():
+    if not quiet:  # after loading: a bad --model or --device is the only line printed
+        console.print(f"[bold]model[/bold] {model}")
+    adopted = (
+        prompt is None and prompt_name is None and getattr(encoder, "use_default_prompt", lambda: False)()
+    )
+    if adopted and getattr(encoder, "prompt", ""):
         console.print(
             f"prompt: using the model's configured 'query' prompt {getattr(encoder, 'prompt', '')!r} "
             "(override with --prompt)"

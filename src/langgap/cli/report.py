@@ -30,7 +30,9 @@ def report(
     try:
         written = write_reports(results, target)
     except OSError as e:
-        raise InputError(f"{target}: cannot write the report ({e.strerror or e})") from None
+        raise InputError(
+            f"{target}: cannot write the report ({e.strerror or e}); the folder is as it was"
+        ) from None
     if not quiet:
         if not any(t.items for t in results.tasks):
             console.print(

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape
 
-from langgap.cli import app
+from langgap.cli import app, interrupted
 from langgap.cli.output import log_warnings, progress_bar
 
 Opt = typer.Option
@@ -31,6 +31,18 @@ def eval_line(record: dict[str, Any]) -> str:
             text = f"[yellow]{text}: dropped by more than {guard['threshold']:g}[/yellow]"
         parts.append(text)
     return f"eval step {record['step']}: " + " | ".join(parts)
+
+
+def _kept(out: str) -> str:
+    """What an interrupted training run leaves: its last checkpoint, or nothing to resume from."""
+    from langgap.train.checkpoint import last_checkpoint
+
+    ckpt = last_checkpoint(out)
+    if ckpt is None:
+        return (
+            f"interrupted; no checkpoint was saved yet in {out} (one every --save-every steps): start again"
+        )
+    return f"interrupted; {ckpt} is kept: continue with the same command and --resume (--out {out})"
 
 
 @app.command()
@@ -126,8 +138,7 @@ def train(
         sys.exit(1)
     except KeyboardInterrupt:
         stop()
-        typer.echo(f"interrupted; continue with: langgap train ... --out {cfg.out} --resume", err=True)
-        sys.exit(130)
+        raise interrupted(_kept(cfg.out)) from None
     finally:
         stop()
 

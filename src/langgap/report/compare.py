@@ -13,6 +13,7 @@ import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from langgap import atomic
 from langgap.compare import Comparison, MetricChange
 from langgap.metrics import registry
 from langgap.report.blocks import (
@@ -211,15 +212,21 @@ def comparison_html(cmp: Comparison, png: bytes | None) -> str:
 def write_comparison(cmp: Comparison, out_dir: str | Path) -> dict[str, Path]:
     """Write ``compare.json``, ``compare.md``, ``compare.png`` and ``compare.html`` into ``out_dir``.
 
+    The folder is replaced as a whole, in one step (:func:`langgap.atomic.staged_dir`); a
+    non-empty folder without ``compare.json`` is refused.
+
     Returns:
         ``{"json": path, "md": path, "png": path, "html": path}``.
     """
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    paths = {k: out / f"compare.{k}" for k in ("json", "md", "png", "html")}
-    paths["json"].write_text(json.dumps(cmp.to_json(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    out = atomic.check_out_dir(out_dir, ("compare.json",), "langgap comparison (compare.json)")
     png = figure_png(comparison_figure(cmp))
-    paths["png"].write_bytes(png)
-    paths["md"].write_text(comparison_markdown(cmp, paths["png"].name), encoding="utf-8")
-    paths["html"].write_text(comparison_html(cmp, png), encoding="utf-8")
-    return paths
+    files = {
+        "json": (json.dumps(cmp.to_json(), indent=2, ensure_ascii=False) + "\n").encode("utf-8"),
+        "png": png,
+        "md": comparison_markdown(cmp, "compare.png").encode("utf-8"),
+        "html": comparison_html(cmp, png).encode("utf-8"),
+    }
+    with atomic.staged_dir(out) as tmp:
+        for kind, data in files.items():
+            atomic.write_bytes(tmp / f"compare.{kind}", data)
+    return {kind: out / f"compare.{kind}" for kind in files}

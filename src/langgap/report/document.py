@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from langgap import atomic
 from langgap.report import html as h
 from langgap.report.blocks import (
     Block,
@@ -22,9 +23,10 @@ from langgap.report.blocks import (
     render_html,
     render_markdown,
 )
+from langgap.report.headline import headline
 from langgap.report.plots import available_figures
-from langgap.report.tables import Table, languages_table, pairs_table, summary_table, tasks_tables
-from langgap.results import Results
+from langgap.report.tables import Table, languages_table, legend, pairs_table, summary_table, tasks_tables
+from langgap.results import RUN_FILES, Results
 
 __all__ = ["Block", "build_document", "render_html", "render_markdown", "write_report", "write_reports"]
 
@@ -60,16 +62,23 @@ def data_table(results: Results) -> Table:
 def build_document(results: Results) -> list[Block]:
     """Every block of the report, figures rendered to PNG (each figure that applies, a note for
     each that does not)."""
-    blocks: list[Block] = [
-        Heading("langgap report", 1),
+    blocks: list[Block] = [Heading(f"langgap report: {results.model.get('name', 'model')}", 1)]
+    lines = [f"**{t.name}**: {headline(t)}" for t in results.tasks if headline(t)]
+    if lines:
+        blocks += [Heading("At a glance"), Bullets(lines)]
+    if results.summary:
+        blocks.append(TableBlock(summary_table(results)))
+    blocks += [
         Heading("Model"),
         Bullets(_model_lines(results)),
         Heading("Results"),
-        Text("Accuracies, cosines and correlations are fractions; `→` is source→target retrieval."),
+        Text(
+            "Accuracies, cosines and correlations are fractions; `→` is source→target retrieval; "
+            "↑ marks a metric where higher is better, ↓ one where lower is better."
+        ),
+        *[TableBlock(t) for t in tasks_tables(results)],
+        Bullets(legend(results)),
     ]
-    if results.summary:
-        blocks.append(TableBlock(summary_table(results)))
-    blocks += [TableBlock(t) for t in tasks_tables(results)]
 
     # figures before the long detail tables: the language clusters are what a reader looks for
     specs, skipped = available_figures(results)
@@ -99,26 +108,36 @@ def build_document(results: Results) -> list[Block]:
     return blocks
 
 
+REPORT_FILES = ("report.md", "report.html")
+
+
 def write_reports(results: Results, out_dir: str | Path) -> dict[str, Path]:
     """Write ``report.md`` with its PNG figures and a self-contained ``report.html`` into ``out_dir``.
+
+    The folder is rebuilt in one step (:func:`langgap.atomic.staged_dir`): a measure run's
+    ``results.json`` and ``items.npz`` there are kept, every other file (figures of an earlier
+    report) is replaced; a failure on the way leaves the folder as it was.
 
     Returns:
         ``{file name: path}`` of every file written (``report.md``, ``report.html``, ``*.png``).
     """
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    blocks = build_document(results)
-    written: dict[str, Path] = {}
+    out = atomic.check_out_dir(out_dir, (*RUN_FILES, *REPORT_FILES), "langgap run or report")
+    blocks = build_document(results)  # figures are drawn before anything is written
+    with atomic.staged_dir(out, keep=RUN_FILES) as tmp:
+        written = write_report_files(blocks, tmp, f"langgap report: {results.model.get('name', 'model')}")
+    return {name: out / name for name in written}
+
+
+def write_report_files(blocks: list[Block], folder: Path, title: str) -> list[str]:
+    """Write the PNG figures, ``report.md`` and ``report.html`` of ``blocks`` into ``folder``."""
+    written = []
     for b in blocks:
         if isinstance(b, FigureBlock):
-            path = out / f"{b.name}.png"
-            path.write_bytes(b.png)
-            written[path.name] = path
-    title = f"langgap report: {results.model.get('name', 'model')}"
-    for name, text in (("report.md", render_markdown(blocks)), ("report.html", render_html(blocks, title))):
-        (out / name).write_text(text, encoding="utf-8")
-        written[name] = out / name
-    return written
+            atomic.write_bytes(folder / f"{b.name}.png", b.png)
+            written.append(f"{b.name}.png")
+    atomic.write_text(folder / "report.md", render_markdown(blocks))
+    atomic.write_text(folder / "report.html", render_html(blocks, title))
+    return [*written, "report.md", "report.html"]
 
 
 def write_report(results: Results, out_dir: str | Path) -> Path:

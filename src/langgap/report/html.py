@@ -22,11 +22,13 @@ body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem 
 color:#1d1d1f;padding:0 1rem;line-height:1.45}
 h1{font-size:1.6rem}h2{font-size:1.25rem;margin-top:2rem;border-bottom:1px solid #ddd;padding-bottom:.2rem}
 h3{font-size:1.05rem}
-table{border-collapse:collapse;margin:.6rem 0 1.2rem;font-size:.88rem}
+.scroll{max-width:100%;overflow-x:auto;margin:.6rem 0 1.2rem}
+table{border-collapse:collapse;font-size:.88rem}
 th,td{border:1px solid #ddd;padding:.25rem .55rem;text-align:right}th{background:#f4f4f6}
 td:first-child,th:first-child{text-align:left;white-space:nowrap}
 figure{margin:1rem 0}figure img{max-width:100%;height:auto;border:1px solid #eee}
 figcaption{font-size:.85rem;color:#555}.note{color:#555;font-size:.9rem}
+p,li,figcaption{overflow-wrap:anywhere}
 code{background:#f4f4f6;padding:0 .2rem;border-radius:3px}
 details{margin:.4rem 0 1rem}summary{cursor:pointer;font-weight:600}
 """
@@ -74,7 +76,7 @@ def table_html(table: Table, *, fold_over: int | None = None) -> str:
     title, headers, rows = table
     head = "".join(f"<th>{esc(h)}</th>" for h in headers)
     body = "".join("<tr>" + "".join(f"<td>{esc(c)}</td>" for c in r) + "</tr>" for r in rows)
-    grid = f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    grid = f'<div class="scroll"><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>'
     if fold_over is not None and len(rows) > fold_over:
         return f"<h3>{esc(title)}</h3><details><summary>show {len(rows)} rows</summary>{grid}</details>"
     return f"<h3>{esc(title)}</h3>{grid}"

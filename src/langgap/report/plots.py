@@ -53,15 +53,28 @@ __all__ = [
 ]
 
 PairMetric = Literal["pair_cosine", "xsim_error"]
-_MARKERS = "o^sDv<>ph*"
+# Kelly's colours of maximum contrast (white and black left out), then markers: language i gets
+# colour i mod 20 and marker i mod 7 (coprime lengths: every pair distinct up to 140 languages)
+PALETTE = (
+    "#F3C300", "#875692", "#F38400", "#A1CAF1", "#BE0032", "#C2B280", "#848482", "#008856", "#E68FAC",
+    "#0067A5", "#F99379", "#604E97", "#F6A600", "#B3446C", "#DCD300", "#882D17", "#8DB600", "#654522",
+    "#E25822", "#2B3D26",
+)  # fmt: skip
+_MARKERS = "o^sDvP*"
+
+
+def language_style(i: int) -> tuple[str, str]:
+    """(colour, marker) of the ``i``-th language: distinct for every language up to 140."""
+    return PALETTE[i % len(PALETTE)], _MARKERS[i % len(_MARKERS)]
 
 
 def language_projection(task: TaskResult, *, lines: int = 5) -> Figure:
     """2-D projection of the task's embeddings coloured by language; the first ``lines``
     sentences are joined across languages so translation pairs can be followed.
 
-    Beyond 20 languages colours repeat, so markers change too (every (colour, marker) pair is
-    unique up to 200 languages) and the legend gets several smaller columns.
+    Colours come from a 20-colour high-contrast palette and markers change with every language
+    (:func:`language_style`: every (colour, marker) pair is unique up to 140 languages); the
+    legend gets several smaller columns beyond 25 languages.
     """
     plt = pyplot()
     xy = task.items["projection_xy"]
@@ -71,19 +84,21 @@ def language_projection(task: TaskResult, *, lines: int = 5) -> Figure:
     n = len(langs)
     ncol = max(1, math.ceil(n / 25))
     fig, ax = plt.subplots(figsize=(8 + 1.2 * (ncol - 1), 6.5), dpi=110)
-    cmap = plt.get_cmap("tab10" if n <= 10 else "tab20")
     for r in range(min(lines, int(rows.max()) + 1)):
         sel = rows == r
         ax.plot(xy[sel, 0], xy[sel, 1], color="0.6", linewidth=0.7, zorder=1)
     for i, lang in enumerate(langs):
         sel = lang_idx == i
+        colour, marker = language_style(i)
         ax.scatter(
             xy[sel, 0],
             xy[sel, 1],
-            s=14 if n <= 20 else 9,
-            alpha=0.8,
-            color=cmap(i % cmap.N),
-            marker=_MARKERS[(i // cmap.N) % len(_MARKERS)],
+            s=22 if n <= 20 else 12,
+            alpha=0.9,
+            color=colour,
+            marker=marker,
+            edgecolors="0.2",
+            linewidths=0.3,
             label=lang,
             zorder=2,
         )
