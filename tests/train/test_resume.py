@@ -92,3 +92,66 @@ def test_resume_without_checkpoint_and_reused_out(tmp_path, tiny_model_dir):
         train(cfg)
     with pytest.raises(InputError, match="--resume: no checkpoint"):
         train(cfg, resume=True)  # save_every=0 wrote none
+
+
+def _freeze_cfg(tmp_path, model, out: str, **kw) -> TrainConfig:
+    return TrainConfig(
+        model=str(model),
+        pairs=(str(write_pairs(tmp_path / "xx-yy.tsv")),),
+        batch_size=8,
+        max_steps=6,
+        lr=1e-3,
+        save_every=2,
+        freeze_embeddings=True,
+        seed=1,
+        out=str(tmp_path / out),
+        **kw,
+    )
+
+
+def test_frozen_weights_stay_out_of_checkpoints_and_resume_is_exact(tmp_path, tiny_model_dir):
+    from safetensors import safe_open
+
+    full = train(_freeze_cfg(tmp_path, tiny_model_dir, "full"))
+    with pytest.raises(Interrupt):
+        train(_freeze_cfg(tmp_path, tiny_model_dir, "cut"), progress=stop_after(3))
+    ckpt = list_checkpoints(tmp_path / "cut")[-1][1]
+    with safe_open(str(ckpt / "model.safetensors"), framework="pt") as f:
+        saved = set(f.keys())
+    assert saved and not any("word_embeddings" in k for k in saved)  # the frozen matrix is not saved
+    assert any("encoder.layer.0" in k for k in saved)
+    resumed = train(_freeze_cfg(tmp_path, tiny_model_dir, "cut"), resume=True)
+    a, b = dict(full.model.named_parameters()), dict(resumed.model.named_parameters())
+    for name in a:
+        assert torch.equal(a[name], b[name]), name
+    # the log's elapsed time goes on from where the interrupted run stopped
+    log = [json.loads(x) for x in (tmp_path / "cut" / "train_log.jsonl").read_text().splitlines()]
+    elapsed = [r["elapsed"] for r in log]
+    assert [r["step"] for r in log] == list(range(1, 7)) and elapsed == sorted(elapsed)
+
+
+def test_resume_refuses_other_frozen_weights(tmp_path, tiny_model_dir):
+    import shutil
+
+    from sentence_transformers import SentenceTransformer
+
+    model = tmp_path / "model"
+    shutil.copytree(tiny_model_dir, model)
+    with pytest.raises(Interrupt):
+        train(_freeze_cfg(tmp_path, model, "cut"), progress=stop_after(3))
+    st = SentenceTransformer(str(model))
+    with torch.no_grad():
+        st[0].auto_model.get_input_embeddings().weight[5] += 1.0  # another starting model
+    st.save(str(model))
+    with pytest.raises(InputError, match="frozen weights of the model being resumed differ"):
+        train(_freeze_cfg(tmp_path, model, "cut"), resume=True)
+
+
+def test_a_cut_short_last_log_line_is_dropped_on_resume(tmp_path, tiny_model_dir):
+    with pytest.raises(Interrupt):
+        train(_freeze_cfg(tmp_path, tiny_model_dir, "cut"), progress=stop_after(3))
+    log = tmp_path / "cut" / "train_log.jsonl"
+    log.write_text(log.read_text() + '{"step": 4, "lo')  # a crash in the middle of a write
+    resumed = train(_freeze_cfg(tmp_path, tiny_model_dir, "cut"), resume=True)
+    assert resumed.step == 6
+    assert [json.loads(x)["step"] for x in log.read_text().splitlines()] == list(range(1, 7))

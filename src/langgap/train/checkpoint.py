@@ -19,7 +19,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from langgap import atomic
 from langgap.errors import InputError
+from langgap.train.accel import load_without
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +68,7 @@ def save_checkpoint(accelerator: Any, out: str | Path, step: int, state: dict[st
     accelerator.wait_for_everyone()  # every process has written its part (RNG states) before the rename
     if accelerator.is_main_process:
         sidecar = {"format": STATE_FORMAT, "step": step, **state}
-        (tmp / SIDECAR).write_text(json.dumps(sidecar, indent=2) + "\n", encoding="utf-8")
+        atomic.write_text(tmp / SIDECAR, json.dumps(sidecar, indent=2) + "\n")
         if final.exists():
             shutil.rmtree(final)
         tmp.rename(final)
@@ -91,6 +93,7 @@ def resume_point(out: str | Path, resume: bool) -> Path | None:
         raise InputError(
             f"--out {out} already holds a training run: continue it with --resume or choose another --out"
         )
+    atomic.check_out_dir(out, ("config.json", "checkpoints", "model"), "langgap training run")
     return None
 
 
@@ -105,10 +108,21 @@ def read_sidecar(folder: str | Path) -> dict[str, Any]:
     return state
 
 
-def load_checkpoint(accelerator: Any, folder: str | Path) -> dict[str, Any]:
-    """Restore the Accelerate state from ``folder`` and return its sidecar."""
+def load_checkpoint(
+    accelerator: Any, model: Any, folder: str | Path, frozen: dict[str, list[float]]
+) -> dict[str, Any]:
+    """Restore the Accelerate state from ``folder`` and return its sidecar.
+
+    ``frozen``: the fingerprints of the run's frozen parameters (left out of the checkpoint); they
+    must equal those the checkpointed run recorded, or the resumed weights would differ.
+    """
     state = read_sidecar(folder)
-    accelerator.load_state(str(folder))
+    if state.get("frozen", {}) != frozen:
+        raise InputError(
+            f"{folder}: the frozen weights of the model being resumed differ from those of the "
+            "checkpointed run (another starting model, or --freeze-embeddings changed); cannot resume"
+        )
+    load_without(accelerator, model, str(folder), frozen)
     return state
 
 
@@ -120,13 +134,30 @@ def append_jsonl(path: Path, record: dict[str, Any]) -> None:
         f.write(json.dumps(record) + "\n")
 
 
+def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    """The records of a log; a last line cut short by a crash is dropped (every earlier one is whole)."""
+    if not path.exists():
+        return []
+    lines = path.read_text(encoding="utf-8").splitlines()
+    rows = []
+    for no, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            rows.append(json.loads(line))
+        except json.JSONDecodeError:
+            if no < len(lines):
+                raise InputError(f"{path}:{no}: not a JSON record") from None
+            log.warning("%s:%d: the last record was cut short (a crash while writing); dropped", path, no)
+    return rows
+
+
 def keep_until(path: Path, step: int) -> list[dict[str, Any]]:
     """Drop the records after ``step`` (written after the checkpoint a resume starts from)."""
     if not path.exists():
         return []
-    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    rows = [r for r in rows if r.get("step", 0) <= step]
-    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    rows = [r for r in read_jsonl(path) if r.get("step", 0) <= step]
+    atomic.write_text(path, "".join(json.dumps(r) + "\n" for r in rows))
     return rows
 
 
@@ -148,7 +179,7 @@ def rewind_logs(out: str | Path, step: int) -> list[dict[str, Any]]:
 
 
 def write_config(out: str | Path, config: dict[str, Any]) -> None:
-    """``<out>/config.json``: the resolved config of the run."""
+    """``<out>/config.json``: the resolved config of the run (written atomically)."""
     Path(out).mkdir(parents=True, exist_ok=True)
     record = {"format": "langgap.train-config/1", **config}
-    (Path(out) / "config.json").write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+    atomic.write_text(Path(out) / "config.json", json.dumps(record, indent=2) + "\n")

@@ -38,6 +38,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from langgap import atomic
 from langgap.encoders.st import forward, save_model
 from langgap.losses import cached_backward
 from langgap.train.checkpoint import append_jsonl, last_checkpoint, save_checkpoint
@@ -118,10 +119,10 @@ def train(
         losses.append(value)
         if run.main:
             record = {"step": step, "epoch": run.composer.epoch, "loss": value, "lr": lr}
-            record |= {"pairs_per_s": pairs / t_train, "elapsed": time.perf_counter() - t_start}
+            record |= {"pairs_per_s": pairs / t_train, "elapsed": run.elapsed + time.perf_counter() - t_start}
             append_jsonl(run.out / "train_log.jsonl", record)
         if cfg.save_every and step % cfg.save_every == 0:
-            state = {"composer": run.composer.state_dict(), "seeding": _SEEDING}
+            state = {"composer": run.composer.state_dict(), "seeding": _SEEDING, "frozen": run.frozen}
             save_checkpoint(run.accelerator, run.out, step, state)
         if run.evaluator and ((cfg.eval_every and step % cfg.eval_every == 0) or step == run.total):
             evaluate(run, step, on_eval)
@@ -129,7 +130,8 @@ def train(
             progress(step, run.total, value, pairs / t_train)
     model_dir = run.out / "model"
     if run.main:
-        save_model(run.st, model_dir, run.prompt)
+        with atomic.staged_dir(model_dir) as tmp:  # a crash while saving leaves no half-written model/
+            save_model(run.st, tmp, run.prompt)
     run.accelerator.wait_for_everyone()
     step = max(run.start, run.total)
     return TrainResult(run.out, model_dir, step, run.total, losses, run.history, run.st, run.prompt)

@@ -20,8 +20,15 @@ import torch
 from langgap.encoders.st import SentenceTransformerEncoder
 from langgap.errors import InputError
 from langgap.results import package_versions
-from langgap.train.accel import make_accelerator
-from langgap.train.checkpoint import load_checkpoint, read_sidecar, resume_point, rewind_logs, warn_changed
+from langgap.train.accel import frozen_parameters, leave_out_of_checkpoints, make_accelerator
+from langgap.train.checkpoint import (
+    load_checkpoint,
+    read_jsonl,
+    read_sidecar,
+    resume_point,
+    rewind_logs,
+    warn_changed,
+)
 from langgap.train.checkpoint import write_config as write_config_file
 from langgap.train.composer import BatchComposer
 from langgap.train.config import TrainConfig, build_composer, resolve_mixed_precision
@@ -56,6 +63,8 @@ class Run:
     total: int  # optimizer steps of the whole run
     start: int = 0  # steps already done (a resume)
     history: list[dict[str, Any]] = field(default_factory=list)  # evaluation records
+    frozen: dict[str, list[float]] = field(default_factory=dict)  # left out of checkpoints
+    elapsed: float = 0.0  # seconds of training before this process started (a resume)
 
     @property
     def main(self) -> bool:
@@ -181,9 +190,11 @@ def setup(
     scheduler = get_linear_schedule_with_warmup(optimizer, warmup, total)
     model, optimizer = accelerator.prepare(st, optimizer)
     accelerator.register_for_checkpointing(scheduler)
+    frozen = frozen_parameters(model)
+    leave_out_of_checkpoints(accelerator, frozen)
     run = Run(
         cfg, out, accelerator, model, st, prompt, optimizer, scheduler, composer, evaluator,
-        make_loss(cfg, cache), order, rows, total,
+        make_loss(cfg, cache), order, rows, total, frozen=frozen,
     )  # fmt: skip
     if ckpt is not None:
         restore(run, ckpt)
@@ -213,11 +224,13 @@ def restore(run: Run, ckpt: Path) -> None:
     run.start = int(read_sidecar(ckpt)["step"])
     if run.main:
         run.history = rewind_logs(run.out, run.start)
+        steps = read_jsonl(run.out / "train_log.jsonl")
+        run.elapsed = float(steps[-1].get("elapsed", 0.0)) if steps else 0.0
         warn_changed(run.out / "config.json", run.cfg.to_json(), NOT_TRAINING)
         guard = [r["english_guard"]["baseline"] for r in run.history if "english_guard" in r]
         # the guard's baseline is the starting model's value: from the history, else now (st still is it)
         run.evaluator.baseline = (
             guard[0] if guard else run.evaluator.guard_value(StudentEncoder(run.st, run.prompt))
         )
-    run.composer.load_state_dict(load_checkpoint(run.accelerator, ckpt)["composer"])
+    run.composer.load_state_dict(load_checkpoint(run.accelerator, run.model, ckpt, run.frozen)["composer"])
     log.info("resumed from %s (step %d)", ckpt, run.start)
