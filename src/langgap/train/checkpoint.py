@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from langgap import atomic
+from langgap.accel import load_without
 from langgap.errors import InputError
-from langgap.train.accel import load_without
 
 log = logging.getLogger(__name__)
 

@@ -17,10 +17,10 @@ from typing import Any
 
 import torch
 
+from langgap.accel import frozen_parameters, leave_out_of_checkpoints, make_accelerator
 from langgap.encoders.st import SentenceTransformerEncoder
 from langgap.errors import InputError
 from langgap.results import package_versions
-from langgap.train.accel import frozen_parameters, leave_out_of_checkpoints, make_accelerator
 from langgap.train.checkpoint import (
     load_checkpoint,
     read_jsonl,

@@ -1,8 +1,11 @@
 """Hugging Face Accelerate adapter: the one module that imports ``accelerate``.
 
-:func:`make_accelerator` builds the run's :class:`accelerate.Accelerator` (CPU processes of a
-launcher join through gloo; DDP tolerates parameters without gradient); the loop then uses the
-object's public methods (``prepare``, ``backward``, ``no_sync``, ``reduce``, ``save_state``).
+:func:`make_accelerator` builds a training run's :class:`accelerate.Accelerator` (CPU processes
+of a launcher join through gloo; DDP tolerates parameters without gradient); the loop then uses
+the object's public methods (``prepare``, ``backward``, ``no_sync``, ``reduce``, ``save_state``).
+:func:`processes` is the lighter view for jobs that only split work between the processes of
+``accelerate launch`` / ``torchrun`` (``langgap embed``): which process this is, how many there
+are, and a barrier.
 """
 
 from __future__ import annotations
@@ -98,3 +101,28 @@ def load_without(accelerator: Any, model: Any, folder: str, names: Iterable[str]
             raise InputError(
                 f"{folder}: the checkpoint lacks weights {', '.join(missing[:3])} ...; cannot resume"
             )
+
+
+class Processes:
+    """This process among those a launcher started (one process: index 0 of 1)."""
+
+    def __init__(self, state: Any) -> None:
+        self._state = state
+        self.index, self.count = int(state.process_index), int(state.num_processes)
+        self.device = state.device
+
+    @property
+    def main(self) -> bool:
+        return self.index == 0
+
+    def wait(self) -> None:
+        """Barrier: every process reaches this point before any goes on."""
+        self._state.wait_for_everyone()
+
+
+def processes() -> Processes:
+    """The launcher's processes (``accelerate launch``, ``torchrun``; CPU ones join through gloo)."""
+    from accelerate import PartialState
+
+    cpu = not torch.cuda.is_available() and not torch.backends.mps.is_available()
+    return Processes(PartialState(cpu=cpu))
