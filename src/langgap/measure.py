@@ -22,6 +22,7 @@ from langgap.encoders.cache import CachedEncoder
 from langgap.encoders.precomputed import PrecomputedEncoder
 from langgap.errors import InputError
 from langgap.metrics.projection import project_2d
+from langgap.metrics.registry import Budget
 from langgap.results import Results, TaskResult, package_versions
 from langgap.scoring import score, summarize
 from langgap.tasks import Task, unique_names
@@ -71,7 +72,13 @@ def add_projection(res: TaskResult, corpus: Corpus, emb: LangEmbed, points: int,
 
 
 def score_adapted(
-    name: str, corpus: Corpus, emb: LangEmbed, adapt: AdaptConfig, k: int = 4, seed: int = 0
+    name: str,
+    corpus: Corpus,
+    emb: LangEmbed,
+    adapt: AdaptConfig,
+    k: int = 4,
+    seed: int = 0,
+    budget: Budget | None = None,
 ) -> list[Scored]:
     """The raw model and ``adapt`` scored on the same evaluation rows of ``corpus``.
 
@@ -81,7 +88,7 @@ def score_adapted(
     (procrustes on STS, which has no parallel rows).
     """
     if adapt.method == "procrustes" and not corpus.kind.parallel:
-        raw = score(name, corpus, emb, k, seed)
+        raw = score(name, corpus, emb, k, seed, budget)
         raw.notes["adapt_note"] = "procrustes needs parallel rows and STS has none: raw model on all rows"
         return [(raw, corpus, emb)]
     fit, held = split_rows(len(corpus), adapt.fit_fraction, seed)
@@ -105,14 +112,14 @@ def score_adapted(
         notes["adapt_pivot_note"] = why
     transforms = fit_corpus(fit_part, emb, adapt.method, pivot)
     adapted_name = f"{name}+{adapt.method}"
-    raw = score(name, eval_corpus, emb, k, seed)
+    raw = score(name, eval_corpus, emb, k, seed, budget)
     raw.notes["adapt_split"] = (
         f"raw model on the {len(held)} evaluation rows of {len(corpus)} "
         f"(fit fraction {adapt.fit_fraction:g}, seed {seed}); compare with {adapted_name}"
     )
     raw.notes["adapt_eval_rows"] = str(len(held))
     adapted_emb = adapted_embed(emb, transforms)
-    res = score(adapted_name, eval_corpus, adapted_emb, k, seed)
+    res = score(adapted_name, eval_corpus, adapted_emb, k, seed, budget)
     res.notes.update(notes)
     return [(raw, eval_corpus, emb), (res, eval_corpus, adapted_emb)]
 
@@ -128,6 +135,7 @@ def measure(
     config: dict | None = None,
     projection_points: int = 100,
     adapt: AdaptConfig | None = None,
+    budget: Budget | None = None,
 ) -> Results:
     """Measure the language gap of ``encoder`` on ``tasks``.
 
@@ -144,6 +152,8 @@ def measure(
         adapt: a zero-training baseline (:mod:`langgap.adapt`) to report beside the raw model:
             each task then yields ``<task>`` (raw) and ``<task>+<method>``, both on the same
             evaluation rows; the summary gets the adapted numbers as ``<key>+<method>``.
+        budget: how many rows the quadratic metrics see in a big task (all up to
+            ``exact_rows``, else a seeded sample; :class:`~langgap.metrics.registry.Budget`).
     Returns:
         :class:`Results` with one :class:`TaskResult` per task (two with ``adapt``).
     """
@@ -165,14 +175,16 @@ def measure(
     for task, corpus in pairs:
         log.info("scoring %s", task.name)
         if adapt is None:
-            scored.append((score(task.name, corpus, emb, k, seed), corpus, emb))
+            scored.append((score(task.name, corpus, emb, k, seed, budget), corpus, emb))
         else:
-            scored += score_adapted(task.name, corpus, emb, adapt, k, seed)
+            scored += score_adapted(task.name, corpus, emb, adapt, k, seed, budget)
     if projection_points:
         for res, corpus, lookup in scored:
             add_projection(res, corpus, lookup, projection_points, seed)
     results = [res for res, _, _ in scored]
     summary, run_config = summarize_run(results, k, seed, adapt)
+    budget = budget or Budget()
+    run_config["budget"] = {"exact_rows": budget.exact_rows, "sample_rows": budget.sample_rows}
     t_score = time.perf_counter()
     model = describe_encoder(cached)
     if model.get("dimension") in (None, -1) and dim:

@@ -18,34 +18,41 @@ from langgap.data.corpora import Bitext, Corpus, DataFile, MultiWay, Sample, STS
 from langgap.kinds import TaskKind
 from langgap.metrics import registry
 from langgap.metrics.bitext import xsim_error
+from langgap.metrics.registry import Budget, LanguagesInput, PairInput
 from langgap.metrics.similarity import pairwise_cos_sim
 from langgap.metrics.sts import sts_spearman
 from langgap.results import TaskResult
 from langgap.types import LangEmbed
 
 Items = dict[str, np.ndarray]
-# scorer(name, corpus, emb, k, seed) -> TaskResult
-Scorer = Callable[[str, Corpus, LangEmbed, int, int], TaskResult]
+# scorer(name, corpus, emb, k, seed, budget) -> TaskResult
+Scorer = Callable[[str, Corpus, LangEmbed, int, int, "Budget | None"], TaskResult]
 
 
-def pair_scores(a: np.ndarray, b: np.ndarray, k: int = 4) -> tuple[dict[str, float], Items]:
+def pair_scores(
+    a: np.ndarray, b: np.ndarray, k: int = 4, seed: int = 0, budget: Budget | None = None
+) -> tuple[dict[str, float], Items]:
     """Every registered per-pair metric (:func:`~langgap.metrics.registry.pair_metrics`) for
     row-aligned embeddings ``a`` (source) and ``b`` (target): per-row outcomes and their means."""
-    items: Items = {m.key: m.pair(a, b, k) for m in registry.pair_metrics()}  # type: ignore[misc]
+    p = PairInput(a, b, k, seed, budget or Budget())
+    items: Items = {m.key: m.pair(p) for m in registry.pair_metrics()}  # type: ignore[misc]
     metrics = {key: float(np.nanmean(v)) for key, v in items.items()}
     metrics["cosine_gap"] = metrics["pair_cosine"] - metrics["random_cosine"]
     return metrics, items
 
 
-def language_scores(per_lang: list[np.ndarray], seed: int = 0) -> tuple[dict[str, float], Items]:
+def language_scores(
+    per_lang: list[np.ndarray], seed: int = 0, budget: Budget | None = None
+) -> tuple[dict[str, float], Items]:
     """Every registered all-languages metric (language-ID probe, neighbour purity, ...) with the
     chance levels the registry defines for them."""
     n_lang, n = len(per_lang), len(per_lang[0])
+    x = LanguagesInput(per_lang, seed, budget or Budget())
     metrics: dict[str, float] = {}
     items: Items = {}
     for m in registry.language_metrics():
-        items[m.key] = m.languages(per_lang, seed)  # type: ignore[misc]
-        metrics[m.key] = float(items[m.key].mean())
+        v = items[m.key] = m.languages(x)  # type: ignore[misc]
+        metrics[m.key] = float(np.nanmean(v)) if np.isnan(v).any() else float(v.mean())
         if m.chance is not None and m.chance_fn is not None:
             metrics[m.chance] = m.chance_fn(n_lang, n)
     return metrics, items
@@ -68,10 +75,12 @@ def _result(name: str, corpus: Corpus, languages: list[str], files: list[DataFil
     )
 
 
-def score_bitext(name: str, corpus: Bitext, emb: LangEmbed, k: int = 4, seed: int = 0) -> TaskResult:
+def score_bitext(
+    name: str, corpus: Bitext, emb: LangEmbed, k: int = 4, seed: int = 0, budget: Budget | None = None
+) -> TaskResult:
     a, b = emb(corpus.src_lang, corpus.src), emb(corpus.tgt_lang, corpus.tgt)
-    metrics, items = pair_scores(a, b, k)
-    lang_m, lang_i = language_scores([a, b], seed)
+    metrics, items = pair_scores(a, b, k, seed, budget)
+    lang_m, lang_i = language_scores([a, b], seed, budget)
     metrics.update(lang_m)
     items.update(lang_i)
     return _result(
@@ -79,7 +88,9 @@ def score_bitext(name: str, corpus: Bitext, emb: LangEmbed, k: int = 4, seed: in
     )
 
 
-def score_sts(name: str, corpus: STSSet, emb: LangEmbed, k: int = 4, seed: int = 0) -> TaskResult:
+def score_sts(
+    name: str, corpus: STSSet, emb: LangEmbed, k: int = 4, seed: int = 0, budget: Budget | None = None
+) -> TaskResult:
     """Spearman of cosine against gold (``k`` and ``seed`` are unused: a uniform scorer signature)."""
     rho, cos = sts_spearman(emb(corpus.lang1, corpus.s1), emb(corpus.lang2, corpus.s2), corpus.scores)
     metrics = {
@@ -92,7 +103,7 @@ def score_sts(name: str, corpus: STSSet, emb: LangEmbed, k: int = 4, seed: int =
 
 
 def _multi(
-    texts: dict[str, list[str]], emb: LangEmbed, k: int, seed: int
+    texts: dict[str, list[str]], emb: LangEmbed, k: int, seed: int, budget: Budget | None = None
 ) -> tuple[dict[str, float], dict, dict, Items]:
     """Shared by multi-way and sample: every language pair, xSIM per direction, language signal."""
     langs = list(texts)
@@ -102,7 +113,7 @@ def _multi(
     xsim_src = {lang: [] for lang in langs}  # type: dict[str, list[float]]
     xsim_tgt = {lang: [] for lang in langs}  # type: dict[str, list[float]]
     for la, lb in combinations(langs, 2):
-        m, it = pair_scores(vecs[la], vecs[lb], k)
+        m, it = pair_scores(vecs[la], vecs[lb], k, seed, budget)
         # xSIM (LASER): ratio-margin retrieval error, one value per direction
         m["xsim_error_src2tgt"] = float(xsim_error(m["margin_accuracy_src2tgt"]))
         m["xsim_error_tgt2src"] = float(xsim_error(m["margin_accuracy_tgt2src"]))
@@ -123,14 +134,16 @@ def _multi(
     keys = next(iter(per_pair.values())).keys()
     metrics = {key: float(np.mean([m[key] for m in per_pair.values()])) for key in keys}
     metrics["xsim_error"] = (metrics.pop("xsim_error_src2tgt") + metrics.pop("xsim_error_tgt2src")) / 2
-    lang_m, lang_i = language_scores([vecs[lang] for lang in langs], seed)
+    lang_m, lang_i = language_scores([vecs[lang] for lang in langs], seed, budget)
     metrics.update(lang_m)
     items.update(lang_i)
     return metrics, per_pair, per_language, items
 
 
-def score_multiway(name: str, corpus: MultiWay, emb: LangEmbed, k: int = 4, seed: int = 0) -> TaskResult:
-    metrics, per_pair, per_language, items = _multi(corpus.texts, emb, k, seed)
+def score_multiway(
+    name: str, corpus: MultiWay, emb: LangEmbed, k: int = 4, seed: int = 0, budget: Budget | None = None
+) -> TaskResult:
+    metrics, per_pair, per_language, items = _multi(corpus.texts, emb, k, seed, budget)
     return _result(
         name,
         corpus,
@@ -143,13 +156,15 @@ def score_multiway(name: str, corpus: MultiWay, emb: LangEmbed, k: int = 4, seed
     )
 
 
-def score_sample(name: str, corpus: Sample, emb: LangEmbed, k: int = 4, seed: int = 0) -> TaskResult:
+def score_sample(
+    name: str, corpus: Sample, emb: LangEmbed, k: int = 4, seed: int = 0, budget: Budget | None = None
+) -> TaskResult:
     """Translation metrics on the anchors plus Jina AI's anchor/positive tables.
 
     ``positive_cosine`` for languages (a, b) is the mean ``cos(anchor_a[i], positive_b[i])``:
     the diagonal (a == b) is the same-language paraphrase cosine, the rest cross-language.
     """
-    metrics, per_pair, per_language, items = _multi(corpus.anchors, emb, k, seed)
+    metrics, per_pair, per_language, items = _multi(corpus.anchors, emb, k, seed, budget)
     langs = corpus.languages
     anchors = {lang: emb(lang, corpus.anchors[lang]) for lang in langs}
     positives = {lang: emb(lang, corpus.positives[lang]) for lang in langs}
@@ -186,9 +201,21 @@ SCORERS: dict[TaskKind, Scorer] = {
 }
 
 
-def score(name: str, corpus: Corpus, emb: LangEmbed, k: int = 4, seed: int = 0) -> TaskResult:
-    """Score one corpus with the scorer of its kind."""
-    return SCORERS[corpus.kind](name, corpus, emb, k, seed)
+def score(
+    name: str, corpus: Corpus, emb: LangEmbed, k: int = 4, seed: int = 0, budget: Budget | None = None
+) -> TaskResult:
+    """Score one corpus with the scorer of its kind; a task too big for the exact quadratic
+    metrics says in ``notes["sampled"]`` how many rows they saw."""
+    budget = budget or Budget()
+    res = SCORERS[corpus.kind](name, corpus, emb, k, seed, budget)
+    rows = budget.rows(len(corpus), seed) if corpus.kind.parallel else None
+    if rows is not None:
+        res.notes["sampled"] = (
+            f"ranking Spearman, the language-ID probe, neighbour purity and strong alignment saw a "
+            f"seeded sample of {len(rows):,} of {len(corpus):,} rows (seed {seed}; exact up to "
+            f"{budget.exact_rows:,} rows); every other metric saw all rows"
+        )
+    return res
 
 
 def summarize(tasks: Sequence[TaskResult]) -> dict[str, float]:

@@ -69,6 +69,12 @@ def measure(
         bool, typer.Option("--cache/--no-cache", help="Reuse embeddings from the on-disk cache.")
     ] = True,
     k: Annotated[int, typer.Option(help="Neighbourhood size for margin scoring and xSIM.")] = 4,
+    exact_rows: Annotated[
+        int, typer.Option(help="Quadratic metrics see every row of a task up to this many rows...")
+    ] = 5000,
+    sample_rows: Annotated[
+        int, typer.Option(help="...and a seeded sample of this many rows beyond (bounded memory).")
+    ] = 2000,
     seed: Annotated[
         int, typer.Option(help="Seed for the language-ID probe split and the --adapt split.")
     ] = 0,
@@ -99,12 +105,16 @@ def measure(
     from langgap.encoders.cache import CachedEncoder, default_cache_path
     from langgap.measure import load_tasks, precomputed_encoder
     from langgap.measure import measure as run_measure
+    from langgap.metrics.registry import Budget
     from langgap.results import RUN_FILES
     from langgap.tasks import build_tasks
 
     log_warnings()
     if k < 1:
         raise InputError(f"--k must be >= 1, got {k}")
+    if exact_rows < 4 or not 4 <= sample_rows <= exact_rows:
+        raise InputError(f"need 4 <= --sample-rows <= --exact-rows, got {sample_rows} and {exact_rows}")
+    budget = Budget(exact_rows, sample_rows)
     adapt_config = AdaptConfig.from_options(adapt, adapt_fit_fraction, adapt_pivot)
     out = check_out_dir(out, RUN_FILES, "langgap measure run (results.json)")  # before any work
     tasks = build_tasks(
@@ -143,7 +153,9 @@ def measure(
             progress = lambda done, total: bar.update(job, completed=done, total=total)  # noqa: E731
             with CachedEncoder(encoder, cache_path=cache_path, progress=progress) as cached:
                 stats = cached.stats
-                results = run_measure(cached, loaded, k=k, seed=seed, adapt=adapt_config, config=config)
+                results = run_measure(
+                    cached, loaded, k=k, seed=seed, adapt=adapt_config, config=config, budget=budget
+                )
     except KeyboardInterrupt:
         raise _interrupted_measure(out, stats["encoded"], cache_path) from None
     written = write_run(results, out)

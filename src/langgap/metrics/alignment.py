@@ -60,7 +60,7 @@ def _offdiag(m: np.ndarray) -> np.ndarray:
     return m[~np.eye(n, dtype=bool)].reshape(n, n - 1)
 
 
-def rank_spearman(a: FloatArray, b: FloatArray) -> np.ndarray:
+def rank_spearman(a: FloatArray, b: FloatArray, references: np.ndarray | None = None) -> np.ndarray:
     """Cross-lingual ranking Spearman per reference sentence.
 
     For reference ``i``, rank all other sentences ``j != i`` by ``cos(a[i], a[j])`` (language A)
@@ -70,11 +70,25 @@ def rank_spearman(a: FloatArray, b: FloatArray) -> np.ndarray:
 
     Args:
         a, b: (N, D) row-aligned embeddings of the same N sentences in two languages, N >= 3.
+        references: sorted row ids to use as references (a seeded sample for big N; memory
+            ``block * N``); ``None``: every row, from the full N x N matrices.
     Returns:
-        (N,) Spearman per reference (NaN where a ranking is constant).
+        (N,) Spearman per reference (NaN where a ranking is constant, and for rows that are no
+        reference).
     """
     if len(a) != len(b) or len(a) < 3:
         raise ValueError(f"rank_spearman needs two aligned sets of >= 3 rows, got {len(a)} and {len(b)}")
-    ra = row_ranks(_offdiag(cos_sim_matrix(a, a)))  # (N, N-1)
-    rb = row_ranks(_offdiag(cos_sim_matrix(b, b)))  # (N, N-1)
-    return rank_correlation(ra, rb)  # (N,)
+    if references is None:
+        ra = row_ranks(_offdiag(cos_sim_matrix(a, a)))  # (N, N-1)
+        rb = row_ranks(_offdiag(cos_sim_matrix(b, b)))  # (N, N-1)
+        return rank_correlation(ra, rb)  # (N,)
+    an, bn = normalize(a), normalize(b)
+    out = np.full(len(a), np.nan)
+    for start in range(0, len(references), 256):
+        refs = references[start : start + 256]  # (B,)
+        keep = np.ones((len(refs), len(a)), dtype=bool)
+        keep[np.arange(len(refs)), refs] = False  # each reference without itself: (B, N-1)
+        ra = row_ranks((an[refs] @ an.T)[keep].reshape(len(refs), -1))
+        rb = row_ranks((bn[refs] @ bn.T)[keep].reshape(len(refs), -1))
+        out[refs] = rank_correlation(ra, rb)
+    return out

@@ -44,18 +44,40 @@ def retrieval_correct(
         raise ValueError(f"need at least as many targets as sources, got {len(tgt)} < {n}")
     if scoring == "cosine":
         _, idx = topk_cosine(src, tgt, 1)
-        best = idx[:, 0]
-    elif scoring in ("ratio", "distance"):
-        cos_xy, idx_xy = topk_cosine(src, tgt, k)  # (N, k)
-        cos_yx, _ = topk_cosine(tgt, src, k)  # (M, k)
-        avg_x = cos_xy.mean(axis=1)  # (N,)
-        avg_y = cos_yx.mean(axis=1)  # (M,)
-        denom = (avg_x[:, None] + avg_y[idx_xy]) / 2  # (N, k)
-        scores = cos_xy / denom if scoring == "ratio" else cos_xy - denom  # (N, k)
-        best = idx_xy[np.arange(n), scores.argmax(axis=1)]
-    else:
+        return idx[:, 0] == np.arange(n)
+    if scoring not in ("ratio", "distance"):
         raise ValueError(f"unknown scoring {scoring!r}; expected cosine, ratio or distance")
-    return best == np.arange(n)
+    return correct_from_knn(topk_cosine(src, tgt, k), topk_cosine(tgt, src, k), scoring)
+
+
+Knn = tuple[np.ndarray, np.ndarray]  # (values, indices), each (N, k), by decreasing cosine
+
+
+def correct_from_knn(
+    xy: Knn, yx: Knn, scoring: Scoring, src: FloatArray | None = None, tgt: FloatArray | None = None
+) -> np.ndarray:
+    """:func:`retrieval_correct` from the two kNN lists (``topk_cosine(src, tgt, k)`` and
+    ``topk_cosine(tgt, src, k)``), so that every scoring and direction shares one search.
+
+    ``cosine`` takes the first neighbour; when all k neighbours of a row tie (k+1 or more equal
+    cosines, e.g. duplicate texts) the row is searched again with ``k = 1`` (which keeps the lowest
+    index), which needs ``src`` and ``tgt``.
+    """
+    cos_xy, idx_xy = xy
+    n = len(cos_xy)
+    if scoring == "cosine":
+        best = idx_xy[:, 0].copy()
+        tied = np.flatnonzero(cos_xy[:, 0] == cos_xy[:, -1]) if cos_xy.shape[1] > 1 else np.zeros(0, int)
+        if len(tied):
+            if src is None or tgt is None:
+                raise ValueError("ties among all k neighbours need src and tgt to search again")
+            best[tied] = topk_cosine(np.asarray(src)[tied], tgt, 1)[1][:, 0]
+        return best == np.arange(n)
+    avg_x = cos_xy.mean(axis=1)  # (N,)
+    avg_y = yx[0].mean(axis=1)  # (M,)
+    denom = (avg_x[:, None] + avg_y[idx_xy]) / 2  # (N, k)
+    scores = cos_xy / denom if scoring == "ratio" else cos_xy - denom  # (N, k)
+    return idx_xy[np.arange(n), scores.argmax(axis=1)] == np.arange(n)
 
 
 def xsim_error(margin_accuracy: float | np.ndarray) -> float | np.ndarray:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from langgap.metrics.alignment import pair_cosines, random_cosines, random_pair_cosines, rank_spearman
-from langgap.metrics.bitext import Scoring, retrieval_correct, xsim_error
+from langgap.metrics.bitext import Scoring, correct_from_knn, xsim_error
 from langgap.metrics.language import language_id_probe, neighbour_purity, purity_chance
 from langgap.metrics.registry import (
     BITEXT,
@@ -22,6 +22,7 @@ from langgap.metrics.registry import (
     STS,
     Metric,
     PairFn,
+    PairInput,
     Resample,
     Summary,
     register,
@@ -31,15 +32,18 @@ from langgap.metrics.strong import language_preference, strong_alignment_ap
 
 
 def _retrieval(scoring: Scoring, forward: bool) -> PairFn:
-    """Per source row (``forward``) or target row, whether its best candidate is its translation."""
+    """Per source row (``forward``) or target row, whether its best candidate is its translation;
+    every scoring and direction reads the same two kNN searches."""
 
-    def fn(a: np.ndarray, b: np.ndarray, k: int) -> np.ndarray:
-        return retrieval_correct(a, b, scoring, k) if forward else retrieval_correct(b, a, scoring, k)
+    def fn(p: PairInput) -> np.ndarray:
+        x, y = (p.a, p.b) if forward else (p.b, p.a)
+        return correct_from_knn(p.knn(forward), p.knn(not forward), scoring, x, y)
 
     return fn
 
 
 ALL_PARALLEL, BITEXT_ONLY = Resample(PARALLEL), Resample(frozenset({BITEXT}))
+SAMPLED = Resample(PARALLEL, stat=nanmean_stat)  # items are NaN outside the sampled rows of a big task
 _MARGIN = "scoring with the ratio margin over k neighbours (Artetxe & Schwenk 2019)"
 _DISTANCE = "scoring with the distance margin over k neighbours (Artetxe & Schwenk 2019)"
 
@@ -61,19 +65,19 @@ for _scoring, _prefix, _short, _how, _table, _cmp in (
 # -- alignment of translations --------------------------------------------------------------------
 register(Metric("pair_cosine", "pair cos", "translation cosine",
                 "mean cosine between a sentence and its translation", "alignment", unit="cosine",
-                pair=lambda a, b, k: pair_cosines(a, b), compare=ALL_PARALLEL))
+                pair=lambda p: pair_cosines(p.a, p.b), compare=ALL_PARALLEL))
 register(Metric("random_cosine", "rand cos", "non-translation cosine",
                 "mean cosine between a sentence and every non-translation in the other language",
                 "alignment", unit="cosine", greater_is_better=False,
-                pair=lambda a, b, k: random_cosines(a, b), compare=BITEXT_ONLY))
+                pair=lambda p: random_cosines(p.a, p.b), compare=BITEXT_ONLY))
 register(Metric("rank_spearman", "rank ρ", "cross-lingual ranking Spearman",
                 "rank all sentences by similarity to a reference in language A and in language B; "
                 "Spearman of the two rankings, averaged over references", "alignment", unit="correlation",
-                pair=lambda a, b, k: rank_spearman(a, b), compare=Resample(frozenset({BITEXT}), stat=nanmean_stat)))
+                pair=lambda p: rank_spearman(p.a, p.b, p.rows), compare=Resample(frozenset({BITEXT}), stat=nanmean_stat)))
 register(Metric("random_pair_cosine", "rand pair cos", "random-pair cosine",
                 "cosine between each sentence and one fixed non-translation (the histograms' random pairs)",
                 "detail", unit="cosine", greater_is_better=False, table=False,
-                pair=lambda a, b, k: random_pair_cosines(a, b)))
+                pair=lambda p: random_pair_cosines(p.a, p.b)))
 register(Metric("cosine_gap", "cos gap", "translation minus non-translation cosine",
                 "pair_cosine - random_cosine: how far translations stand out", "detail", unit="difference",
                 table=False))
@@ -113,26 +117,26 @@ register(Metric("cross_lingual", "cross", "cross-language STS file",
 register(Metric("language_id_accuracy", "lang-ID", "language-ID probe accuracy",
                 "a linear probe tells the language of held-out sentences from their embedding; near "
                 "chance means no language signal", "alignment", greater_is_better=False,
-                chance="language_id_chance", languages=lambda per_lang, seed: language_id_probe(per_lang, seed=seed),
+                chance="language_id_chance", languages=lambda x: language_id_probe(x.per_lang, seed=x.seed, rows=x.rows),
                 chance_fn=lambda n_lang, n: 1.0 / n_lang))
 register(Metric("language_id_chance", "lang-ID chance", "language-ID chance level",
                 "1 / number of languages", "detail", table=False))
 register(Metric("neighbour_purity", "purity", "neighbour purity",
                 "share of each embedding's 10 nearest neighbours in its own language; near chance means "
                 "the languages mix", "alignment", greater_is_better=False, chance="neighbour_purity_chance",
-                languages=lambda per_lang, seed: neighbour_purity(per_lang), chance_fn=purity_chance))
+                languages=lambda x: neighbour_purity(x.per_lang, rows=x.rows), chance_fn=purity_chance))
 register(Metric("neighbour_purity_chance", "purity chance", "neighbour purity chance level",
                 "(N - 1) / (L * N - 1): the purity of a space where language carries no signal", "detail",
                 table=False))
 register(Metric("strong_alignment_map", "strong mAP", "strong alignment (mAP)",
                 "retrieval from a pool of every language (LAReQA, Roy et al. 2020): mean average precision "
                 "of a sentence's translations among all other sentences", "alignment",
-                languages=lambda per_lang, seed: strong_alignment_ap(per_lang), compare=ALL_PARALLEL))
+                languages=lambda x: strong_alignment_ap(x.per_lang, x.rows), compare=SAMPLED))
 register(Metric("language_preference", "lang pref", "language preference rate",
                 "share of sentences whose nearest other sentence in the pool of every language is a "
                 "same-language non-translation", "alignment", greater_is_better=False,
-                chance="language_preference_chance", languages=lambda per_lang, seed: language_preference(per_lang),
-                chance_fn=purity_chance, compare=ALL_PARALLEL))
+                chance="language_preference_chance", languages=lambda x: language_preference(x.per_lang, x.rows),
+                chance_fn=purity_chance, compare=SAMPLED))
 register(Metric("language_preference_chance", "lang pref chance", "language preference chance level",
                 "(N - 1) / (L * N - 1): the rate of a space where language carries no signal", "detail",
                 table=False))

@@ -21,7 +21,9 @@ def split_items(n: int, test_fraction: float = 0.5, seed: int = 0) -> tuple[np.n
     return np.sort(perm[n_test:]), np.sort(perm[:n_test])
 
 
-def language_id_probe(per_lang: list[FloatArray], *, test_fraction: float = 0.5, seed: int = 0) -> np.ndarray:
+def language_id_probe(
+    per_lang: list[FloatArray], *, test_fraction: float = 0.5, seed: int = 0, rows: np.ndarray | None = None
+) -> np.ndarray:
     """Accuracy of a linear probe predicting the language of held-out sentences.
 
     Train and test are split by *sentence*: a test sentence is unseen in every language, so
@@ -29,12 +31,15 @@ def language_id_probe(per_lang: list[FloatArray], *, test_fraction: float = 0.5,
 
     Args:
         per_lang: L arrays (N, D), row ``i`` the same sentence in each language.
+        rows: the sentences to split and use (a seeded sample for big N); ``None``: all.
     Returns:
         (n_test,) per test sentence, the share of its L language versions classified correctly;
         the probe accuracy is the mean. Chance is ``1 / L``.
     """
     from sklearn.linear_model import LogisticRegression
 
+    if rows is not None:
+        per_lang = [np.asarray(x)[rows] for x in per_lang]
     n_lang, n = len(per_lang), len(per_lang[0])
     if n_lang < 2 or n < 4:
         raise ValueError(f"language_id_probe needs >= 2 languages and >= 4 sentences, got {n_lang} x {n}")
@@ -47,26 +52,32 @@ def language_id_probe(per_lang: list[FloatArray], *, test_fraction: float = 0.5,
     return (pred == labels[:, test]).mean(axis=0)
 
 
-def neighbour_purity(per_lang: list[FloatArray], k: int = 10) -> np.ndarray:
+def neighbour_purity(per_lang: list[FloatArray], k: int = 10, rows: np.ndarray | None = None) -> np.ndarray:
     """Share of each embedding's ``k`` nearest neighbours (itself excluded) in its own language.
 
     Args:
         per_lang: L arrays (N, D) of the same N sentences in L languages.
+        rows: sorted sentence ids whose L versions are the queries (a seeded sample for big N),
+            searched against the whole pool; ``None``: every sentence.
     Returns:
-        (N,) per sentence, the purity averaged over its L language versions. Chance (no
-        language signal) is ``(N - 1) / (L * N - 1)``.
+        (N,) per sentence, the purity averaged over its L language versions (NaN for sentences
+        that are no query). Chance (no language signal) is ``(N - 1) / (L * N - 1)``.
     """
     n_lang, n = len(per_lang), len(per_lang[0])
     x = np.concatenate([normalize(e) for e in per_lang])  # (L*N, D)
     labels = np.repeat(np.arange(n_lang), n)  # (L*N,)
+    sel = np.arange(n) if rows is None else np.asarray(rows)
+    queries = (sel[None, :] + n * np.arange(n_lang)[:, None]).ravel()  # (L*S,) language-major
     k = min(k, len(x) - 1)
-    _, idx = topk_cosine(x, x, k + 1)  # (L*N, k+1), includes each point itself
-    own = np.arange(len(x))[:, None]
+    _, idx = topk_cosine(x[queries], x, k + 1)  # (L*S, k+1), includes each point itself
+    own = queries[:, None]
     # drop the point itself (wherever it sits among ties); keep the first k others
     others = np.where(idx == own, -1, idx)
-    keep = np.array([row[row >= 0][:k] for row in others])  # (L*N, k)
-    purity = (labels[keep] == labels[:, None]).mean(axis=1)  # (L*N,)
-    return purity.reshape(n_lang, n).mean(axis=0)
+    keep = np.array([row[row >= 0][:k] for row in others])  # (L*S, k)
+    purity = (labels[keep] == labels[queries][:, None]).mean(axis=1)  # (L*S,)
+    out = np.full(n, np.nan)
+    out[sel] = purity.reshape(n_lang, len(sel)).mean(axis=0)
+    return out
 
 
 def purity_chance(n_lang: int, n: int) -> float:

@@ -6,12 +6,19 @@ Each :class:`Metric` says what a key in ``TaskResult.metrics`` (or ``per_pair`` 
 ``chance`` level, how ``langgap compare`` resamples it (:class:`Resample`), and, for the metrics
 the scorers compute generically, the function that computes it:
 
-- ``pair``: ``fn(a, b, k) -> (N,)`` per-row outcomes for row-aligned embeddings of one language
-  pair (source ``a``, target ``b``); the metric is their mean (NaN ignored), per pair, and
-  averaged over pairs for multi-language tasks;
-- ``languages``: ``fn(per_lang, seed) -> (n,)`` per-item outcomes over all languages of a
-  parallel task at once (``per_lang``: L arrays (N, D), row ``i`` the same sentence); the metric is
-  their mean, and ``chance_fn(L, N)`` its chance level.
+- ``pair``: ``fn(p: PairInput) -> (N,)`` per-row outcomes for row-aligned embeddings of one
+  language pair (``p.a`` source, ``p.b`` target; ``p.knn(forward)`` is the k-nearest-neighbour
+  search, done once per direction and shared); the metric is their mean (NaN ignored), per pair,
+  and averaged over pairs for multi-language tasks;
+- ``languages``: ``fn(x: LanguagesInput) -> (n,)`` per-item outcomes over all languages of a
+  parallel task at once (``x.per_lang``: L arrays (N, D), row ``i`` the same sentence); the metric
+  is their mean (NaN ignored), and ``chance_fn(L, N)`` its chance level.
+
+Big tasks stay in bounded memory and time: the metrics whose cost grows with N x N per item
+(ranking Spearman, the language-ID probe, neighbour purity, strong alignment) look at every row
+up to :attr:`Budget.exact_rows` rows and beyond that at a seeded sample of
+:attr:`Budget.sample_rows` rows (``rows`` of the inputs; the same rows for every language pair
+and for two runs on the same data, so ``compare`` stays paired).
 
 :class:`Summary` entries are the headline numbers of a run (``Results.summary``): means of task
 metrics over the tasks of some kinds.
@@ -23,19 +30,20 @@ adding a metric is one entry there plus its function (see ``docs/architecture.md
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
 
 from langgap.errors import did_you_mean
 from langgap.kinds import TaskKind
+from langgap.metrics.similarity import topk_cosine
 from langgap.metrics.stats import StatFn, mean_stat
 
 Group = Literal["retrieval", "alignment", "sts", "paraphrase", "language", "detail"]
 Unit = Literal["fraction", "correlation", "cosine", "difference", "flag"]
-PairFn = Callable[[np.ndarray, np.ndarray, int], np.ndarray]  # (a, b, k) -> (N,)
-LanguagesFn = Callable[[list[np.ndarray], int], np.ndarray]  # (per_lang, seed) -> (n,)
+PairFn = Callable[["PairInput"], np.ndarray]  # -> (N,)
+LanguagesFn = Callable[["LanguagesInput"], np.ndarray]  # -> (n,)
 
 BITEXT, MULTIWAY, STS, SAMPLE = TaskKind.BITEXT, TaskKind.MULTIWAY, TaskKind.STS, TaskKind.SAMPLE
 PARALLEL = frozenset({BITEXT, MULTIWAY, SAMPLE})
@@ -46,6 +54,59 @@ GROUP_TITLES: dict[str, str] = {
     "alignment": "Alignment and language signal",
     "paraphrase": "Paraphrase (anchor/positive cosine)",
 }
+
+
+@dataclass(frozen=True)
+class Budget:
+    """How much of a big task the quadratic metrics see: every row up to ``exact_rows``, else a
+    seeded sample of ``sample_rows`` rows."""
+
+    exact_rows: int = 5000
+    sample_rows: int = 2000
+
+    def rows(self, n: int, seed: int = 0) -> np.ndarray | None:
+        """``None`` (all rows) up to ``exact_rows``, else sorted sampled row ids, seeded by
+        ``(seed, n)``: the same rows for every pair of a task and for another run on its data."""
+        if n <= self.exact_rows:
+            return None
+        rng = np.random.default_rng(np.random.SeedSequence([seed, n, 0x5A4D]))
+        return np.sort(rng.choice(n, size=min(self.sample_rows, n), replace=False))
+
+
+@dataclass
+class PairInput:
+    """One aligned language pair as the per-pair metrics see it."""
+
+    a: np.ndarray  # (N, D) source
+    b: np.ndarray  # (N, D) target, row i translates a[i]
+    k: int = 4  # neighbourhood of margin scoring
+    seed: int = 0
+    budget: Budget = field(default_factory=Budget)
+    _knn: dict[bool, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict, repr=False)
+
+    def knn(self, forward: bool) -> tuple[np.ndarray, np.ndarray]:
+        """``topk_cosine(a, b, k)`` (forward) or ``(b, a, k)``, searched once and kept."""
+        if forward not in self._knn:
+            x, y = (self.a, self.b) if forward else (self.b, self.a)
+            self._knn[forward] = topk_cosine(x, y, self.k)
+        return self._knn[forward]
+
+    @property
+    def rows(self) -> np.ndarray | None:
+        return self.budget.rows(len(self.a), self.seed)
+
+
+@dataclass
+class LanguagesInput:
+    """The same N sentences in L languages, as the all-languages metrics see them."""
+
+    per_lang: list[np.ndarray]  # L arrays (N, D)
+    seed: int = 0
+    budget: Budget = field(default_factory=Budget)
+
+    @property
+    def rows(self) -> np.ndarray | None:
+        return self.budget.rows(len(self.per_lang[0]), self.seed)
 
 
 @dataclass(frozen=True)

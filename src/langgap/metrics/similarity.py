@@ -28,6 +28,9 @@ def pairwise_cos_sim(a: FloatArray, b: FloatArray) -> np.ndarray:
     return np.einsum("nd,nd->n", normalize(a), normalize(b))  # (N,)
 
 
+MAX_BLOCK_ELEMENTS = 16_000_000  # similarities held at once by topk_cosine (64 MB of float32)
+
+
 def topk_cosine(
     queries: FloatArray, corpus: FloatArray, k: int, *, block: int = 2048
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -35,7 +38,8 @@ def topk_cosine(
 
     Args:
         queries: (N, D); corpus: (M, D); k: clipped to M.
-        block: queries per block (bounds memory to ``block * M`` floats).
+        block: queries per block, lowered for a large corpus so that a block holds at most
+            ``MAX_BLOCK_ELEMENTS`` similarities (memory stays bounded at any N, M).
     Returns:
         ``(values, indices)``, each (N, k), sorted by decreasing cosine; equal cosines keep the
         lower index first (for k > 1, which of several values tied at the k-th place enter the
@@ -43,6 +47,7 @@ def topk_cosine(
     """
     qn, cn = normalize(queries), normalize(corpus)
     k = min(k, len(cn))
+    block = max(1, min(block, MAX_BLOCK_ELEMENTS // max(1, len(cn))))
     values = np.empty((len(qn), k), dtype=np.float32)
     indices = np.empty((len(qn), k), dtype=np.int64)
     for start in range(0, len(qn), block):

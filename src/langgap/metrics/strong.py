@@ -47,16 +47,17 @@ def _pool(per_lang: list[FloatArray]) -> tuple[np.ndarray, int, int]:
 
 
 def _blocks(
-    per_lang: list[FloatArray],
+    per_lang: list[FloatArray], rows: np.ndarray | None = None
 ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]]:
     """Per block of queries ``(ids, sims, rel, lang, N)``: pool ids (B,); ``sims`` (B, L*N) with
     each query's own entry below every cosine; ``rel`` (B, L-1) the pool ids of its
     translations, ascending; ``lang`` (B,) each query's language index."""
     x, n_lang, n = _pool(per_lang)
-    total = n_lang * n
     langs = np.arange(n_lang)
-    for start in range(0, total, _BLOCK):
-        ids = np.arange(start, min(start + _BLOCK, total))  # (B,)
+    sel = np.arange(n) if rows is None else np.asarray(rows)
+    queries = (sel[None, :] + n * langs[:, None]).ravel()  # (L*S,) every version of each row
+    for start in range(0, len(queries), _BLOCK):
+        ids = queries[start : start + _BLOCK]  # (B,)
         sims = (x[ids] @ x.T).astype(np.float64)  # (B, L*N)
         sims[np.arange(len(ids)), ids] = -np.inf  # the query is no candidate of itself
         lang, row = ids // n, ids % n
@@ -80,33 +81,46 @@ def _ranks(sims: np.ndarray, rel: np.ndarray) -> np.ndarray:
     return ranks
 
 
-def strong_alignment_ap(per_lang: list[FloatArray]) -> np.ndarray:
+def strong_alignment_ap(per_lang: list[FloatArray], rows: np.ndarray | None = None) -> np.ndarray:
     """Average precision of each query's translations in the pool of all languages.
 
     Args:
         per_lang: L arrays (N, D), row ``i`` the same sentence in every language (L, N >= 2).
+        rows: the sentences whose versions are queries (a seeded sample for big N; the pool
+            stays whole); ``None``: all.
     Returns:
-        (N,) per sentence, the mean AP over its L language versions; the mAP is the mean.
+        (N,) per sentence, the mean AP over its L language versions (NaN for no query); the mAP
+        is the mean.
     """
-    out = np.zeros(len(per_lang[0]))
-    for ids, sims, rel, _, n in _blocks(per_lang):
+    out = _nan_outside(len(per_lang[0]), rows)
+    for ids, sims, rel, _, n in _blocks(per_lang, rows):
         ranks = np.sort(_ranks(sims, rel), axis=1)  # (B, R) ascending
         k = np.arange(1, ranks.shape[1] + 1)  # (R,)
         np.add.at(out, ids % n, (k[None, :] / ranks).mean(axis=1))  # AP of each query, summed per row
     return out / len(per_lang)
 
 
-def language_preference(per_lang: list[FloatArray]) -> np.ndarray:
+def language_preference(per_lang: list[FloatArray], rows: np.ndarray | None = None) -> np.ndarray:
     """Whether each query's first hit in the pool of all languages is in its own language.
 
     Args:
         per_lang: L arrays (N, D), row ``i`` the same sentence in every language (L, N >= 2).
+        rows: as in :func:`strong_alignment_ap`.
     Returns:
         (N,) per sentence, the share of its L language versions whose nearest other item (by
-        cosine, ties to the lower pool index) is a same-language sentence.
+        cosine, ties to the lower pool index) is a same-language sentence (NaN for no query).
     """
-    out = np.zeros(len(per_lang[0]))
-    for ids, sims, _, lang, n in _blocks(per_lang):
+    out = _nan_outside(len(per_lang[0]), rows)
+    for ids, sims, _, lang, n in _blocks(per_lang, rows):
         first = sims.argmax(axis=1)  # (B,) first maximum: ties go to the lower pool index
         np.add.at(out, ids % n, (first // n == lang).astype(np.float64))
     return out / len(per_lang)
+
+
+def _nan_outside(n: int, rows: np.ndarray | None) -> np.ndarray:
+    """Zeros for the query rows (sums are added there), NaN for the others."""
+    out = np.zeros(n)
+    if rows is not None:
+        out[:] = np.nan
+        out[np.asarray(rows)] = 0.0
+    return out
