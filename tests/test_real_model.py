@@ -96,3 +96,35 @@ def test_english_only_model_shows_a_gap_multilingual_does_not(me5, tmp_path):
     )
     assert multi["xsim_error"] < 0.1 < english["xsim_error"]
     assert multi["neighbour_purity"] < english["neighbour_purity"]
+
+
+def test_tokens_minilm_cannot_read_amharic_or_much_japanese_e5_reads_all(cli, me5, tmp_path):
+    """`langgap tokens` on FLORES dev, each figure confirmed by the `tokenizers` library directly."""
+    from tokenizers import Tokenizer
+
+    langs = ["amh_Ethi", "jpn_Jpan", "arb_Arab"]
+    reports = {}
+    for name in ("all-MiniLM-L6-v2", "multilingual-e5-small"):
+        folder = real_models_dir() / name
+        code, _, err = cli(["tokens", "--model", folder, "--multiway", DATA / "flores200_sib" / "dev",
+                            "--langs", ",".join(langs), "--out", tmp_path / name, "-q"])  # fmt: skip
+        assert code == 0, err
+        reports[name] = json.loads((tmp_path / name / "tokens.json").read_text())["languages"]
+        raw = Tokenizer.from_file(str(folder / "tokenizer.json"))
+        raw.no_padding()  # MiniLM's tokenizer.json pads and truncates to 128 tokens
+        raw.no_truncation()
+        unk = raw.token_to_id("[UNK]" if name.startswith("all") else "<unk>")
+        for lang in langs:
+            texts = (DATA / "flores200_sib" / "dev" / f"{lang}.txt").read_text(encoding="utf-8").splitlines()
+            ids = [i for t in texts for i in raw.encode(t, add_special_tokens=False).ids]
+            assert reports[name][lang]["unk_rate"] == pytest.approx(
+                sum(i == unk for i in ids) / len(ids), abs=1e-6
+            )
+            if reports[name][lang]["fertility_unit"] == "word":
+                words = sum(len(t.split()) for t in texts)
+                assert reports[name][lang]["fertility"] == pytest.approx(len(ids) / words, abs=1e-6)
+    mini, e5 = reports["all-MiniLM-L6-v2"], reports["multilingual-e5-small"]
+    assert mini["amh_Ethi"]["unk_rate"] > 0.9 and mini["amh_Ethi"]["verdict"] == "cannot read"
+    assert 0.18 < mini["jpn_Jpan"]["unk_rate"] < 0.3 and mini["jpn_Jpan"]["unk_char_rate"] >= 0.2
+    assert mini["arb_Arab"]["fertility"] > 4 and mini["arb_Arab"]["verdict"] == "reads poorly"
+    assert all(e5[lang]["verdict"] == "reads" and e5[lang]["unk_rate"] == 0 for lang in langs)

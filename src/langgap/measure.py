@@ -26,6 +26,7 @@ from langgap.metrics.registry import Budget
 from langgap.results import Results, TaskResult, package_versions
 from langgap.scoring import score, summarize
 from langgap.tasks import Task, unique_names
+from langgap.tokens import coverage_report, language_texts
 from langgap.types import Encoder, LangEmbed, ProgressFn, describe_encoder
 
 log = logging.getLogger(__name__)
@@ -185,8 +186,9 @@ def measure(
     summary, run_config = summarize_run(results, k, seed, adapt)
     budget = budget or Budget()
     run_config["budget"] = {"exact_rows": budget.exact_rows, "sample_rows": budget.sample_rows}
-    t_score = time.perf_counter()
     model = describe_encoder(cached)
+    tokens = tokenizer_coverage(cached, [c for _, c in pairs], str(model.get("name")))
+    t_score = time.perf_counter()
     if model.get("dimension") in (None, -1) and dim:
         model["dimension"] = dim
     return Results(
@@ -203,7 +205,20 @@ def measure(
         },
         encoding=dict(cached.stats),  # type: ignore[union-attr]
         created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        coverage=tokens,
     )
+
+
+def tokenizer_coverage(encoder: Encoder, corpora: Sequence[Corpus], model: str) -> dict[str, Any]:
+    """The coverage report of the encoder's tokenizer on every language of ``corpora``, or
+    ``{"skipped": why}`` for an encoder without one (an HTTP endpoint, precomputed arrays)."""
+    tokenizer = getattr(encoder, "tokenizer", None)
+    if tokenizer is None:
+        return {
+            "skipped": "the encoder has no tokenizer langgap can see (an endpoint or precomputed embeddings)"
+        }
+    texts = language_texts(corpora)
+    return coverage_report(tokenizer, texts, model=model, max_length=getattr(encoder, "max_length", None))
 
 
 def embed_all(encoder: Encoder, corpora: Sequence[Corpus]) -> tuple[LangEmbed, int]:

@@ -118,6 +118,8 @@ class Results:
     encoding: dict[str, int]
     created: str
     schema_version: int = SCHEMA_VERSION
+    # tokenizer coverage per language (langgap.tokens.coverage_report), or {"skipped": why}
+    coverage: dict[str, Any] = field(default_factory=dict)
 
     @property
     def data(self) -> list[dict[str, Any]]:
@@ -145,6 +147,7 @@ class Results:
             "timing_s": round_floats(self.timing, 3),
             "encoding": self.encoding,
             "tasks": [t.to_json() for t in self.tasks],
+            "coverage": round_floats(self.coverage),
         }
 
     def save(self, out_dir: str | Path) -> Path:
@@ -206,4 +209,5 @@ def load_results(path: str | Path) -> Results:
         encoding=d.get("encoding", {}),
         created=d["created"],
         schema_version=d["schema_version"],
+        coverage=d.get("coverage", {}),
     )

@@ -73,6 +73,7 @@ def main() -> None:
     from langgap.cli import compare as _compare  # noqa: F401  (registers the command)
     from langgap.cli import measure as _measure  # noqa: F401
     from langgap.cli import report as _report  # noqa: F401
+    from langgap.cli import tokens as _tokens  # noqa: F401
     from langgap.cli import train as _train  # noqa: F401
 
     signal.signal(signal.SIGTERM, terminate_as_interrupt)

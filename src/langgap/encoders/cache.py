@@ -95,6 +95,15 @@ class CachedEncoder:
     def describe(self) -> dict[str, Any]:
         return describe_encoder(self.encoder)
 
+    @property
+    def tokenizer(self) -> Any:
+        """The wrapped encoder's tokenizer, if it has one (``None``: an endpoint, arrays)."""
+        return getattr(self.encoder, "tokenizer", None)
+
+    @property
+    def max_length(self) -> int | None:
+        return getattr(self.encoder, "max_length", None)
+
     def close(self) -> None:
         """Close the on-disk cache (if any); encoding afterwards uses no disk cache."""
         if self.store is not None:

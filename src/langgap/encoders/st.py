@@ -161,6 +161,26 @@ def load_model(load_from: str, name: str, device: str | None = None) -> Any:
         raise InputError(f"cannot load model {name!r}: {str(e).splitlines()[0]}") from None
 
 
+def load_tokenizer(name_or_path: str) -> tuple[Any, int | None]:
+    """The tokenizer of a model id or path (the fast one when it exists) and the model's input
+    limit in tokens (a sentence-transformers folder's ``max_seq_length``, else the tokenizer's)."""
+    import json
+
+    from transformers import AutoTokenizer
+
+    load_from, _ = resolve_model(name_or_path)
+    try:
+        with _quiet_loading():
+            tok = AutoTokenizer.from_pretrained(load_from)
+    except (OSError, ValueError, TypeError) as e:
+        raise InputError(f"cannot load a tokenizer from {name_or_path!r}: {str(e).splitlines()[0]}") from None
+    limit = getattr(tok, "model_max_length", None)
+    st_config = Path(load_from) / "sentence_bert_config.json"
+    if st_config.is_file():
+        limit = json.loads(st_config.read_text(encoding="utf-8")).get("max_seq_length", limit)
+    return tok, int(limit) if limit and limit < 10**6 else None
+
+
 def forward(module: Any, st: Any, texts: Sequence[str], prompt: str, device: Any) -> Any:
     """(N, D) sentence embeddings of ``texts`` with gradient: the training twin of ``st.encode``.
 
@@ -264,6 +284,15 @@ class SentenceTransformerEncoder:
             if isinstance(mode, str):
                 return mode
         return "unknown"
+
+    @property
+    def tokenizer(self) -> Any:
+        """The model's tokenizer (for coverage: which languages can it read?)."""
+        return self.model.tokenizer
+
+    @property
+    def max_length(self) -> int | None:
+        return int(self.model.max_seq_length) if self.model.max_seq_length else None
 
     @property
     def normalized(self) -> bool:

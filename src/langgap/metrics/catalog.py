@@ -150,6 +150,18 @@ register(Metric("positive_gap", "gap", "paraphrase gap",
                 "same-language minus cross-language paraphrase cosine", "paraphrase", unit="difference",
                 greater_is_better=False))
 
+# -- tokenizer coverage (per language; langgap tokens and the report's coverage section) ----------
+for _key, _label, _name, _desc, _gib in (
+    ("fertility", "tokens/word", "fertility", "tokens per word (per character for scripts written without spaces)", False),
+    ("unk_rate", "UNK tokens", "unknown-token share", "share of tokens that are the unknown token", False),
+    ("unk_char_rate", "UNK chars", "unknown-character share", "share of characters that end up in an unknown token", False),
+    ("byte_fallback_rate", "byte pieces", "byte-fallback share", "share of tokens that are byte-fallback pieces", False),
+    ("split_word_rate", "split words", "split-word share", "share of words split into two or more tokens", False),
+    ("truncated_rate", "truncated", "truncated-text share", "share of texts longer than the model's max length", False),
+    ("vocab_share", "vocab used", "vocabulary share", "distinct token ids the language uses / vocabulary size", True),
+):
+    register(Metric(_key, _label, _name, _desc, "coverage", greater_is_better=_gib, table=False))
+
 # -- summary: the headline numbers of a run -----------------------------------------------------------
 _B, _M, _S, _SA = frozenset({BITEXT}), frozenset({MULTIWAY}), frozenset({STS}), frozenset({SAMPLE})
 register(Summary("bitext_accuracy", "bitext acc", "bitext retrieval accuracy",

@@ -40,7 +40,7 @@ from langgap.kinds import TaskKind
 from langgap.metrics.similarity import topk_cosine
 from langgap.metrics.stats import StatFn, mean_stat
 
-Group = Literal["retrieval", "alignment", "sts", "paraphrase", "language", "detail"]
+Group = Literal["retrieval", "alignment", "sts", "paraphrase", "language", "detail", "coverage"]
 Unit = Literal["fraction", "correlation", "cosine", "difference", "flag"]
 PairFn = Callable[["PairInput"], np.ndarray]  # -> (N,)
 LanguagesFn = Callable[["LanguagesInput"], np.ndarray]  # -> (n,)

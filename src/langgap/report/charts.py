@@ -216,3 +216,25 @@ def sts_bars(results: Results | Sequence[TaskResult]) -> Figure | None:
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
     fig.tight_layout()
     return fig
+
+
+def coverage_bars(report: dict) -> Figure:
+    """Tokenizer coverage per language, worst first: share of characters lost to unknown tokens
+    (left) and tokens per word or per character (right), red for a language the model cannot read."""
+    langs = sorted(
+        report["languages"].items(), key=lambda kv: (kv[1]["unk_char_rate"], kv[1]["fertility"], kv[0])
+    )
+    plt = pyplot()
+    n = len(langs)
+    fig, (left, right) = plt.subplots(1, 2, figsize=(9.5, _bar_height_in(n)), dpi=110, sharey=True)
+    colour = {"cannot read": "#d73027", "reads poorly": "#fc8d59", "reads": _MONO}
+    colours = [colour[c["verdict"]] for _, c in langs]
+    labels = [lang for lang, _ in langs]
+    _hbars(left, labels, [c["unk_char_rate"] for _, c in langs], colours)
+    _hbars(right, labels, [c["fertility"] for _, c in langs], colours)
+    left.set_xlim(0, 1.15)
+    left.set_xlabel("share of characters in unknown tokens", fontsize=9)
+    right.set_xlabel("tokens per word (per character: unspaced scripts)", fontsize=9)
+    fig.suptitle(f"Tokenizer coverage: {report['model']} (red: cannot read)", fontsize=10)
+    fig.tight_layout()
+    return fig

@@ -25,8 +25,17 @@ from langgap.report.blocks import (
 )
 from langgap.report.headline import headline
 from langgap.report.plots import available_figures
-from langgap.report.tables import Table, languages_table, legend, pairs_table, summary_table, tasks_tables
+from langgap.report.tables import (
+    Table,
+    coverage_table,
+    languages_table,
+    legend,
+    pairs_table,
+    summary_table,
+    tasks_tables,
+)
 from langgap.results import RUN_FILES, Results
+from langgap.tokens import unreadable
 
 __all__ = ["Block", "build_document", "render_html", "render_markdown", "write_report", "write_reports"]
 
@@ -64,6 +73,11 @@ def build_document(results: Results) -> list[Block]:
     each that does not)."""
     blocks: list[Block] = [Heading(f"langgap report: {results.model.get('name', 'model')}", 1)]
     lines = [f"**{t.name}**: {headline(t)}" for t in results.tasks if headline(t)]
+    lines += [
+        f"**tokenizer**: {what}: {', '.join(langs)}"
+        for what, langs in unreadable(results.coverage).items()
+        if langs
+    ]
     if lines:
         blocks += [Heading("At a glance"), Bullets(lines)]
     if results.summary:
@@ -78,6 +92,7 @@ def build_document(results: Results) -> list[Block]:
         ),
         *[TableBlock(t) for t in tasks_tables(results)],
         Bullets(legend(results)),
+        *coverage_blocks(results),
     ]
 
     # figures before the long detail tables: the language clusters are what a reader looks for
@@ -106,6 +121,23 @@ def build_document(results: Results) -> list[Block]:
             blocks.append(TableBlock(languages_table(results, t.name)))
     blocks += [Heading("Data"), TableBlock(data_table(results))]
     return blocks
+
+
+def coverage_blocks(results: Results) -> list[Block]:
+    """The tokenizer-coverage section: which languages the model can read, next to their gap."""
+    blocks: list[Block] = [Heading("Tokenizer coverage")]
+    table = coverage_table(results)
+    if table is None:
+        why = results.coverage.get("skipped", "not measured (a run from before langgap measured coverage)")
+        return [*blocks, Note(f"tokenizer coverage skipped: {why}")]
+    blocks.append(
+        Text(
+            "How the model's tokenizer cuts each language's texts (`langgap tokens` gives the same for any "
+            "model): unknown tokens and characters, tokens per word, words split into pieces. A large gap in "
+            "a language the tokenizer cannot read is a vocabulary problem, not an alignment one."
+        )
+    )
+    return [*blocks, TableBlock(table)]
 
 
 REPORT_FILES = ("report.md", "report.html")

@@ -6,6 +6,7 @@ A table is ``(title, headers, rows)`` with rows of strings; renderers only lay t
 from __future__ import annotations
 
 from langgap.metrics import registry
+from langgap.report.charts import bitext_language
 from langgap.results import Results
 
 Table = tuple[str, list[str], list[list[str]]]
@@ -101,3 +102,53 @@ def languages_table(results: Results, task_name: str) -> Table:
     keys = sorted({k for m in t.per_language.values() for k in m})
     rows = [[lang, *[fmt(m.get(k)) for k in keys]] for lang, m in t.per_language.items()]
     return (f"{task_name}: per language", ["language", *keys], rows)
+
+
+COVERAGE_KEYS = (
+    "fertility",
+    "unk_char_rate",
+    "unk_rate",
+    "split_word_rate",
+    "byte_fallback_rate",
+    "truncated_rate",
+    "vocab_share",
+)
+
+
+def language_gaps(results: Results) -> dict[str, dict[str, float]]:
+    """Per language, its gap in this run: bitext accuracy (mean of both directions, for the
+    non-English side of a bitext) and xSIM error (multi-way and sample tasks)."""
+    out: dict[str, dict[str, float]] = {}
+    for t in results.tasks:
+        if "adapt" in t.notes:
+            continue
+        acc = [t.metrics[k] for k in ("accuracy_src2tgt", "accuracy_tgt2src") if t.metrics.get(k) is not None]
+        if acc and not t.kind.multilingual and t.kind.parallel:
+            out.setdefault(bitext_language(t), {})["bitext_accuracy"] = sum(acc) / len(acc)
+        for lang, m in t.per_language.items():
+            if m.get("xsim_error") is not None:
+                out.setdefault(lang, {})["xsim_error"] = m["xsim_error"]
+    return out
+
+
+def coverage_table(results: Results) -> Table | None:
+    """Each language's tokenizer coverage next to its gap (is a gap a tokenizer problem?),
+    languages the model cannot read first; ``None`` when the run has no coverage."""
+    langs = results.coverage.get("languages")
+    if not langs:
+        return None
+    gaps = language_gaps(results)
+    order = {"cannot read": 0, "reads poorly": 1, "reads": 2}
+    rows = []
+    for lang, c in sorted(
+        langs.items(), key=lambda kv: (order[kv[1]["verdict"]], -kv[1]["unk_char_rate"], kv[0])
+    ):
+        unit = "/char" if c["fertility_unit"] == "character" else "/word"
+        cells = [f"{c['fertility']:.2f}{unit}", *[f"{100 * c[k]:.1f}%" for k in COVERAGE_KEYS[1:]]]
+        gap = gaps.get(lang, {})
+        rows.append(
+            [lang, c["verdict"] + (f": {c['reason']}" if c["reason"] else ""), *cells,
+             fmt(gap.get("bitext_accuracy")), fmt(gap.get("xsim_error"))]
+        )  # fmt: skip
+    headers = ["language", "tokenizer", *[f"{registry.label(k)} {arrow(k)}" for k in COVERAGE_KEYS]]
+    return ("Tokenizer coverage and the gap per language", [*headers, "bitext acc ↑", "xSIM err ↓"], rows)
