@@ -75,7 +75,7 @@ def test_token_sorted_batching_matches_plain_encode(tiny_model_dir):
 
 
 def test_hub_id_needs_a_reachable_hub(monkeypatch):
-    import langgap.encoders.st as st
+    import langgap.encoders.resolve as st
 
     monkeypatch.delenv("HF_HUB_OFFLINE")
     monkeypatch.setattr(st, "_hub_reachable", lambda timeout=3.0: False)

@@ -79,6 +79,13 @@ def train(
     max_grad_norm: Annotated[float | None, Opt(help="Gradient clipping (1.0; 0 = off).")] = None,
     max_length: Annotated[int | None, Opt(help="Tokens per text (64).")] = None,
     mixed_precision: Annotated[str | None, Opt(help="auto | no | fp16 | bf16.")] = None,
+    tokenizer: Annotated[
+        str | None, Opt(help="Another tokenizer for the student (vocabulary transplant), an id or path.")
+    ] = None,
+    trim_vocab: Annotated[
+        bool | None,
+        Opt("--trim-vocab/--no-trim-vocab", help="Keep only the tokens of the training/eval texts."),
+    ] = None,
     freeze_embeddings: Annotated[
         bool | None, Opt("--freeze-embeddings/--no-freeze-embeddings", help="Keep word embeddings fixed.")
     ] = None,

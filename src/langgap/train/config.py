@@ -42,6 +42,8 @@ class TrainConfig:
     prompt_name: str | None = None  # one of the model's configured prompts instead of --prompt
     max_length: int = 64  # tokens per text, prompt included
     freeze_embeddings: bool = False  # keep the (large, multilingual) word-embedding matrix fixed
+    tokenizer: str | None = None  # another tokenizer for the student (vocabulary transplant, FVT)
+    trim_vocab: bool = False  # with --tokenizer: keep only the tokens of the training/eval texts
     # -- data ----------------------------------------------------------------------------------
     pairs: tuple[str, ...] = ()  # cross-language src<TAB>tgt files, languages from xxx-yyy.tsv
     mono_pairs: tuple[str, ...] = ()  # same-language anchor<TAB>positive files (deu.tsv)
@@ -113,6 +115,8 @@ class TrainConfig:
             raise InputError("give --prompt or --prompt-name, not both")
         if not self.teacher:
             raise InputError("--teacher must be SAME or a model id / path")
+        if self.trim_vocab and not self.tokenizer:
+            raise InputError("--trim-vocab trims the vocabulary of --tokenizer; give --tokenizer too")
 
     @classmethod
     def from_dict(cls, values: dict[str, Any], *, where: str = "config") -> TrainConfig:

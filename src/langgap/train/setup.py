@@ -35,6 +35,7 @@ from langgap.train.config import TrainConfig, build_composer, resolve_mixed_prec
 from langgap.train.evaluate import Evaluator, StudentEncoder
 from langgap.train.overlap import Overlap, text_overlap
 from langgap.train.teacher import build_teacher_cache, language_priority, make_loss
+from langgap.train.transplant import TransplantStats, transplant
 from langgap.types import Encoder, ProgressFn
 
 log = logging.getLogger(__name__)
@@ -172,6 +173,7 @@ def setup(
     if cfg.prompt is None and cfg.prompt_name is None:
         student.use_default_prompt()  # as langgap measure: E5's configured 'query: '
     st, prompt = student.model, student.prompt
+    swapped = swap_tokenizer(st, cfg, composer, evaluator) if cfg.tokenizer else None
     if cfg.freeze_embeddings:
         freeze_embeddings(st)
     n_cross, n_mono = composer.per_batch  # only the pools batches draw from
@@ -212,11 +214,28 @@ def setup(
             "student_dim": student.dimension,
             "teacher_dim": cache.dim if cache is not None else None,
             "eval_overlap": [o.as_dict() for o in overlap],
+            "transplant": swapped.__dict__ if swapped is not None else None,
         }
         write_config_file(
             out, {"config": cfg.to_json(), "resolved": resolved, "versions": package_versions()}
         )
     return run
+
+
+def swap_tokenizer(
+    st: Any, cfg: TrainConfig, composer: BatchComposer, evaluator: Evaluator
+) -> TransplantStats:
+    """``--tokenizer``: the vocabulary transplant (trimmed to the training and evaluation texts
+    with ``--trim-vocab``); see :mod:`langgap.train.transplant`."""
+    texts = None
+    if cfg.trim_vocab:
+        pool = composer.pool.cross + composer.pool.mono
+        texts = [t for p in pool for t in (p.text_a, p.text_b)] + [
+            t for ts in evaluator.texts().values() for t in ts
+        ]
+    stats = transplant(st, str(cfg.tokenizer), texts)
+    log.info("vocabulary transplant from %s: %s", cfg.tokenizer, stats)
+    return stats
 
 
 def restore(run: Run, ckpt: Path) -> None:
