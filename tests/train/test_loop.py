@@ -16,7 +16,8 @@ from langgap.errors import InputError
 from langgap.losses import info_nce
 from langgap.train.checkpoint import list_checkpoints
 from langgap.train.composer import Pair
-from langgap.train.config import TrainConfig, build_composer, resolve_mixed_precision
+from langgap.train.config import TrainConfig, resolve_mixed_precision
+from langgap.train.inputs import build_composer
 from langgap.train.loop import TrainingDiverged, _adamw, embed, shard, step_seed, train
 from langgap.train.teacher import language_priority, orient, teacher_texts
 
@@ -119,8 +120,8 @@ def test_priority_by_corpus_size_and_orientation():
     assert language_priority(pairs, ["fr"])[:2] == ["fr", "en"]
     first, second = orient(pairs, order)
     assert first == [f"en{i}" for i in range(6)] and second[3:] == [f"fr{i}" for i in range(3)]
-    assert teacher_texts(pairs, order, both_sides=False) == [f"en{i}" for i in range(6)]
-    assert len(teacher_texts(pairs, order, both_sides=True)) == 12
+    assert teacher_texts(TrainConfig(objective="soft"), pairs, order) == [f"en{i}" for i in range(6)]
+    assert len(teacher_texts(TrainConfig(objective="soft", labels="average"), pairs, order)) == 12
 
 
 def test_config_toml_overrides_and_bad_values(tmp_path):
@@ -223,6 +224,33 @@ def test_guard_warns_when_english_drops(tmp_path, tiny_model_dir, caplog, monkey
         0.05
     )
     assert "English guard: cosine_gap" in caplog.text and "fell by 0.0500" in caplog.text
+
+
+def test_teacher_embeds_only_scheduled_texts_ahead_of_need(tmp_path, tiny_model_dir, monkeypatch):
+    """Two steps of 8 pairs from a pool of 64: the teacher embeds those 16 texts, not the pool,
+    one step ahead of need (PREFETCH_STEPS = 1), each text once."""
+    import langgap.train.loop as loop
+    from langgap.encoders.st import SentenceTransformerEncoder
+
+    monkeypatch.setattr(loop, "PREFETCH_STEPS", 1)
+    teacher = Counting(SentenceTransformerEncoder(str(tiny_model_dir), prompt="query: "))
+    seen: list[int] = []
+    cfg = config(tmp_path, tiny_model_dir, objective="soft", max_steps=2)
+    train(cfg, teacher=teacher, progress=lambda step, *_: seen.append(len(teacher.calls)))
+    embedded = [t for call in teacher.calls for t in call]
+    assert len(embedded) == 16 == len(set(embedded)) and seen == [1, 2]  # a call before each step
+
+
+def test_teacher_embeddings_survive_a_resume_on_disk(tmp_path, tiny_model_dir):
+    from test_resume import Interrupt, stop_after
+
+    cfg = config(
+        tmp_path, tiny_model_dir, objective="soft", teacher=str(tiny_model_dir), max_steps=6, save_every=2
+    )
+    with pytest.raises(Interrupt):
+        train(cfg, progress=stop_after(3))
+    res = train(cfg, resume=True)
+    assert res.teacher_stats["encoded"] == 0 and res.teacher_stats["from_cache"] > 0  # read back, not redone
 
 
 @pytest.mark.parametrize("labels", ["priority", "average"])

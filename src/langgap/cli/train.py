@@ -23,6 +23,9 @@ def eval_line(record: dict[str, Any]) -> str:
     for name, metrics in record.get("tasks", {}).items():
         key = metrics["main_score"]
         parts.append(escape(f"{name} {key} {metrics[key]:.4f}"))
+    collapse = record.get("collapse")
+    if collapse:
+        parts.append(f"probe mean cosine {collapse['mean_cosine']:.3f} (stops at {collapse['threshold']:g})")
     guard = record.get("english_guard")
     if guard:
         change = guard["value"] - guard["baseline"]
@@ -56,6 +59,17 @@ def train(
     ] = None,
     mono_pairs: Annotated[
         list[str] | None, Opt(help="Same-language anchor<TAB>positive TSV (deu.tsv). Repeatable.")
+    ] = None,
+    multiway: Annotated[str | None, Opt(help="FLORES-style folder (<lang>.txt): pairs to --pivot.")] = None,
+    langs: Annotated[str | None, Opt(help="Comma-separated --multiway languages (default: all).")] = None,
+    pivot: Annotated[str | None, Opt(help="--multiway: the language every other is paired with.")] = None,
+    all_pairs: Annotated[
+        bool | None, Opt("--all-pairs/--pivot-pairs", help="--multiway: every pair.")
+    ] = None,
+    holdout_rows: Annotated[float | None, Opt(help="--multiway: share of rows kept out of training.")] = None,
+    sampling_alpha: Annotated[
+        float | None,
+        Opt(help="Sample language pairs with p ~ n^alpha (XLM-R: 0.3); default: one flat shuffle."),
     ] = None,
     objective: Annotated[str | None, Opt(help="infonce | soft | mse.")] = None,
     labels: Annotated[str | None, Opt(help="Soft labels: priority | average.")] = None,
@@ -92,28 +106,44 @@ def train(
     eval_bitext: Annotated[list[str] | None, Opt(help="Bitext TSV to evaluate on. Repeatable.")] = None,
     eval_sts: Annotated[list[str] | None, Opt(help="STS TSV to evaluate on. Repeatable.")] = None,
     english_guard: Annotated[str | None, Opt(help="English STS or paraphrase TSV to watch.")] = None,
+    collapse_threshold: Annotated[
+        float | None, Opt(help="Stop when probe sentences' mean cosine reaches this (0.98).")
+    ] = None,
+    report_to: Annotated[str | None, Opt(help="tensorboard | wandb | mlflow | trackio (Accelerate).")] = None,
     guard_threshold: Annotated[float | None, Opt(help="Warn when the guard drops more (0.02).")] = None,
     eval_every: Annotated[int | None, Opt(help="Steps between evaluations (0: start and end).")] = None,
     save_every: Annotated[int | None, Opt(help="Steps between checkpoints (500; 0 = none).")] = None,
     out: Annotated[Path | None, Opt(help="Run folder (runs/train).")] = None,
     seed: Annotated[int | None, Opt(help="Seed of batches and dropout (0).")] = None,
     resume: Annotated[bool, Opt("--resume", help="Continue from the last checkpoint in --out.")] = False,
+    recipe: Annotated[
+        str | None, Opt(help="A shipped recipe (--list-recipes); options given here win.")
+    ] = None,
+    list_recipes: Annotated[bool, Opt("--list-recipes", help="List the shipped recipes and exit.")] = False,
     config: Annotated[Path | None, Opt(help="TOML file of settings; options given here override it.")] = None,
     quiet: Annotated[bool, Opt("--quiet", "-q", help="No progress bar or evaluation lines.")] = False,
 ) -> None:
     """Fine-tune a model so that translations meet (InfoNCE, soft contrastive or MSE distillation)."""
     options = dict(locals())  # the parameters: every TrainConfig option given here (None = not given)
-    for key in ("resume", "config", "quiet"):
+    for key in ("resume", "config", "quiet", "recipe", "list_recipes"):
         options.pop(key)
     from langgap.train.config import TrainConfig
-    from langgap.train.loop import TrainingDiverged
+    from langgap.train.loop import TrainingCollapsed, TrainingDiverged
     from langgap.train.loop import train as run_train
+    from langgap.train.recipes import list_recipes as shipped
+    from langgap.train.recipes import recipe_path
+
+    if list_recipes:
+        for name, description in shipped().items():
+            typer.echo(f"{name}: {description}")
+        raise typer.Exit()
 
     log_warnings()
     logging.getLogger("langgap.train.evaluate").setLevel(logging.ERROR)  # the eval line shows the guard
     options["priority"] = [p.strip() for p in priority.split(",") if p.strip()] if priority else None
+    options["langs"] = [x.strip() for x in langs.split(",") if x.strip()] if langs else None
     options["out"] = str(out) if out is not None else None
-    cfg = TrainConfig.from_sources(config, options)
+    cfg = TrainConfig.from_sources(config, options, recipe_path(recipe) if recipe else None)
 
     bar = progress_bar(quiet)
     teach = bar.add_task("teacher", total=None, info="texts", start=False, visible=False)
@@ -139,7 +169,7 @@ def train(
 
     try:
         result = run_train(cfg, resume=resume, progress=on_step, on_eval=on_eval, encode_progress=on_teacher)
-    except TrainingDiverged as e:
+    except (TrainingDiverged, TrainingCollapsed) as e:
         stop()
         typer.echo(f"error: {e}", err=True)
         sys.exit(1)

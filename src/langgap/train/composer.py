@@ -1,16 +1,9 @@
 """Batch composer: every batch mixes language pairs at a chosen cross-language fraction.
 
 Pairs
-    *Cross-language pairs* come from bitext files (``--pairs en-de.tsv``: ``src<TAB>tgt``,
-    languages from the file name, read by :func:`langgap.data.readers.read_bitext`).
-    *Same-language pairs* come from ``--mono-pairs`` files: ``anchor<TAB>positive`` per line,
-    the language from the file name (``deu.tsv`` or ``deu-deu.tsv``), see
-    :func:`read_mono_pairs`. When no same-language files are given, same-language pairs are
-    built SimCSE-style (Gao et al. 2021): the pair ``(x, x)`` for every distinct sentence ``x``
-    of either side of the cross-language pairs. Anchor and positive are the same input; they
-    differ only by the encoder's dropout noise, so train with dropout on. One pair per distinct
-    sentence, so a sentence shared by several files (the English side of en-de and en-fr)
-    counts once.
+    Cross-language pairs from ``--pairs`` (or a ``--multiway`` folder), same-language pairs from
+    ``--mono-pairs`` or, without those, SimCSE-style ``(x, x)`` pairs of every distinct training
+    sentence (Gao et al. 2021; the two sides differ by dropout): :class:`~langgap.train.pairs.PairPool`.
 
 Composition
     A batch of ``B`` pairs holds ``round(r * B)`` cross-language pairs (Python's ``round``,
@@ -20,6 +13,11 @@ Composition
     (en-de next to en-fr); same-language pairs likewise from the union of their files. Inside
     a batch the two kinds are interleaved evenly, so a contiguous shard of it (one process
     under DDP) gets about the same fraction.
+
+Language-balanced sampling
+    With ``sampling_alpha`` the cross-language pairs are drawn by language pair with
+    temperature sampling (p ∝ n^alpha, :func:`~langgap.train.pairs.balanced_order`) instead of one
+    flat shuffle: an epoch is then as many draws as there are pairs.
 
 Epoch
     An epoch is one pass over the *primary* pool: the cross-language pairs when the batch holds
@@ -65,7 +63,7 @@ import numpy as np
 
 from langgap.data.corpora import Bitext
 from langgap.errors import InputError
-from langgap.train.pairs import Batch, EpochStats, Pair, PairPool, PairStream, read_mono_pairs
+from langgap.train.pairs import Batch, EpochStats, Pair, PairPool, PairStream, balanced_order, read_mono_pairs
 
 __all__ = ["Batch", "BatchComposer", "EpochStats", "Pair", "PairPool", "read_mono_pairs"]
 
@@ -112,7 +110,11 @@ class BatchComposer:
         cross_lingual_fraction: float,
         seed: int = 0,
         drop_last: bool = True,
+        sampling_alpha: float | None = None,
     ) -> None:
+        if sampling_alpha is not None and not 0.0 <= sampling_alpha <= 1.0:
+            raise InputError(f"--sampling-alpha must be in [0, 1], got {sampling_alpha:g}")
+        self.sampling_alpha = sampling_alpha
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 2:
             raise InputError(f"batch size must be an integer >= 2 (in-batch negatives), got {batch_size!r}")
         r = cross_lingual_fraction
@@ -210,6 +212,7 @@ class BatchComposer:
             "batch_size": self.batch_size,
             "cross_lingual_fraction": self.cross_lingual_fraction,
             "drop_last": self.drop_last,
+            "sampling_alpha": self.sampling_alpha,
             "pairs_sha256": self._sha256,
         }
 
@@ -218,7 +221,14 @@ class BatchComposer:
         if not isinstance(state, dict) or state.get("format") != STATE_FORMAT:
             raise InputError(f"not a batch-composer state (expected format {STATE_FORMAT!r})")
         own = self.state_dict()
-        for key in ("seed", "batch_size", "cross_lingual_fraction", "drop_last", "pairs_sha256"):
+        for key in (
+            "seed",
+            "batch_size",
+            "cross_lingual_fraction",
+            "drop_last",
+            "sampling_alpha",
+            "pairs_sha256",
+        ):
             if state.get(key) != own[key]:
                 what = "different training pairs" if key == "pairs_sha256" else f"{key}={state.get(key)!r}"
                 raise InputError(
@@ -238,7 +248,19 @@ class BatchComposer:
 
     def _order(self, epoch: int, pool: int, pass_no: int) -> list[int]:
         rng = np.random.default_rng(np.random.SeedSequence([self.seed, epoch, pool, pass_no]))
+        if self.sampling_alpha is not None and pool == _CROSS:  # language pairs by temperature
+            return balanced_order(self._pools[pool], self.sampling_alpha, rng)
         return rng.permutation(len(self._pools[pool])).tolist()
+
+    def upcoming(self, batches: int) -> Iterator[Batch]:
+        """The next ``batches`` batches from the current position (across epochs), without moving."""
+        epoch, index, left = self._epoch, self._index, batches
+        while left > 0:
+            plan = self._plan(epoch)
+            for primary, secondary in plan.batches[index : index + left]:
+                yield self._batch(primary, secondary)
+                left -= 1
+            epoch, index = epoch + 1, 0
 
     def _plan(self, epoch: int) -> _Plan:
         if epoch in self._plans:

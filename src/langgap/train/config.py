@@ -14,10 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, get_args
 
-from langgap.data.readers import read_bitext, split_spec
 from langgap.encoders.st import DEFAULT_MODEL
 from langgap.errors import InputError, did_you_mean
-from langgap.train.composer import BatchComposer, read_mono_pairs
 
 Objective = Literal["infonce", "soft", "mse"]
 Labels = Literal["priority", "average"]
@@ -29,7 +27,7 @@ _CHOICES: dict[str, tuple[str, ...]] = {
     "labels": get_args(Labels),
     "mixed_precision": get_args(MixedPrecision),
 }
-_TUPLES = ("pairs", "mono_pairs", "eval_bitext", "eval_sts", "priority")
+_TUPLES = ("pairs", "mono_pairs", "eval_bitext", "eval_sts", "priority", "langs")
 
 
 @dataclass(frozen=True)
@@ -47,6 +45,12 @@ class TrainConfig:
     # -- data ----------------------------------------------------------------------------------
     pairs: tuple[str, ...] = ()  # cross-language src<TAB>tgt files, languages from xxx-yyy.tsv
     mono_pairs: tuple[str, ...] = ()  # same-language anchor<TAB>positive files (deu.tsv)
+    multiway: str | None = None  # a FLORES-style folder (<lang>.txt): pairs of every language to --pivot
+    langs: tuple[str, ...] = ()  # the --multiway languages to read (default: all)
+    pivot: str | None = None  # --multiway: the language every other is paired with (and priority first)
+    all_pairs: bool = False  # --multiway: every language pair, not only those with the pivot
+    holdout_rows: float = 0.0  # --multiway: seeded share of rows kept out of training (0 = none)
+    sampling_alpha: float | None = None  # language pairs drawn with p ∝ n^alpha (None: one flat shuffle)
     cross_lingual_fraction: float = 1.0  # share of cross-language pairs per batch, in [0, 1]
     # -- objective -----------------------------------------------------------------------------
     objective: Objective = "infonce"  # infonce | soft (Park et al. 2024) | mse (Reimers & Gurevych)
@@ -77,6 +81,8 @@ class TrainConfig:
     eval_sts: tuple[str, ...] = ()  # STS TSVs scored with langgap's metrics
     english_guard: str | None = None  # English STS (score, s1, s2) or paraphrase (a, b) file
     guard_threshold: float = 0.02  # warn when the guard falls by more than this vs the start
+    collapse_threshold: float = 0.98  # stop when 64 probe sentences' mean cosine reaches this
+    report_to: str | None = None  # an Accelerate tracker: tensorboard | wandb | mlflow | trackio
     eval_every: int = 0  # steps between evaluations (0: only before training and at the end)
     # -- output --------------------------------------------------------------------------------
     out: str = "runs/train"  # run folder: model/, checkpoints/, logs, config.json
@@ -115,6 +121,20 @@ class TrainConfig:
             raise InputError("give --prompt or --prompt-name, not both")
         if not self.teacher:
             raise InputError("--teacher must be SAME or a model id / path")
+        if not 0.0 <= self.holdout_rows < 1.0:
+            raise InputError(f"--holdout-rows must be in (0, 1), got {self.holdout_rows:g}")
+        if (self.langs or self.pivot or self.all_pairs or self.holdout_rows) and not self.multiway:
+            raise InputError(
+                "--langs, --pivot, --all-pairs and --holdout-rows describe --multiway; give --multiway too"
+            )
+        if self.multiway and not self.pivot and not self.all_pairs:
+            raise InputError("--multiway needs --pivot LANG (pairs to it) or --all-pairs")
+        if not 0.0 < self.collapse_threshold <= 1.0:
+            raise InputError(f"--collapse-threshold must be in (0, 1], got {self.collapse_threshold:g}")
+        if self.report_to not in (None, "tensorboard", "wandb", "mlflow", "trackio"):
+            raise InputError(
+                f"--report-to {self.report_to!r}: expected tensorboard, wandb, mlflow or trackio"
+            )
         if self.trim_vocab and not self.tokenizer:
             raise InputError("--trim-vocab trims the vocabulary of --tokenizer; give --tokenizer too")
 
@@ -131,13 +151,22 @@ class TrainConfig:
         return cls(**kwargs)
 
     @classmethod
-    def from_sources(cls, toml_path: str | Path | None, overrides: dict[str, Any]) -> TrainConfig:
-        """TOML file values (if any), then ``overrides`` (CLI options given, ``None`` = not given)."""
+    def from_sources(
+        cls, toml_path: str | Path | None, overrides: dict[str, Any], recipe: str | Path | None = None
+    ) -> TrainConfig:
+        """A recipe's values (if any), then a TOML file's, then ``overrides`` (CLI options given,
+        ``None`` = not given)."""
         values: dict[str, Any] = {}
-        if toml_path is not None:
-            values.update(read_toml(toml_path))
+        for source in (recipe, toml_path):
+            if source is not None:
+                values.update(cls.from_dict(read_toml(source), where=str(source)).given(read_toml(source)))
         values.update({k: v for k, v in overrides.items() if v is not None})
-        return cls.from_dict(values, where=str(toml_path) if toml_path else "config")
+        return cls.from_dict(values, where=str(toml_path or recipe or "config"))
+
+    @staticmethod
+    def given(values: dict[str, Any]) -> dict[str, Any]:
+        """``values`` with ``-`` in keys made ``_`` (checked by :meth:`from_dict` before)."""
+        return {k.replace("-", "_"): v for k, v in values.items()}
 
     def to_json(self) -> dict[str, Any]:
         return {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(self).items()}
@@ -186,6 +215,7 @@ def _coerce(name: str, kind: str, value: Any, where: str) -> Any:
         if "None" not in kind:
             raise bad
         return None
+    kind = kind.removesuffix(" | None")
     if name in _TUPLES:
         if isinstance(value, str):
             return (value,)
@@ -207,24 +237,3 @@ def _coerce(name: str, kind: str, value: Any, where: str) -> Any:
     if not isinstance(value, str):
         raise bad
     return value
-
-
-def build_composer(cfg: TrainConfig) -> BatchComposer:
-    """Read ``--pairs`` / ``--mono-pairs`` (``deu,eng=PATH`` to give languages) into a composer."""
-    cross = []
-    for spec in cfg.pairs:
-        langs, path = split_spec(spec)
-        cross.append(read_bitext(path, langs.split(",") if langs else None))
-    mono = []
-    for spec in cfg.mono_pairs:
-        lang, path = split_spec(spec)
-        mono.append(read_mono_pairs(path, lang))
-    if not cross and not mono:
-        raise InputError("no training data: give --pairs (cross-language) and/or --mono-pairs files")
-    return BatchComposer(
-        cross,
-        mono,
-        batch_size=cfg.batch_size,
-        cross_lingual_fraction=cfg.cross_lingual_fraction,
-        seed=cfg.seed,
-    )

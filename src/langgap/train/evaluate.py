@@ -32,6 +32,7 @@ from langgap.errors import InputError
 from langgap.kinds import TaskKind
 from langgap.measure import load_tasks, measure
 from langgap.tasks import Task, bitext_task, sts_task
+from langgap.train.guards import CollapseGuard
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +81,7 @@ class Evaluator:
         sts: Sequence[str] = (),
         english_guard: str | None = None,
         threshold: float = 0.02,
+        collapse: CollapseGuard | None = None,
     ) -> None:
         tasks = [bitext_task(p, lg) for lg, p in map(split_spec, bitext)]
         tasks += [sts_task(p, lg) for lg, p in map(split_spec, sts)]
@@ -91,9 +93,10 @@ class Evaluator:
             self.guard = load_tasks([task])[0]
         self.threshold = threshold
         self.baseline: float | None = None
+        self.collapse = collapse
 
     def __bool__(self) -> bool:
-        return bool(self.tasks) or self.guard is not None
+        return bool(self.tasks) or self.guard is not None or self.collapse is not None
 
     def texts(self) -> dict[str, list[str]]:
         """Every evaluation text, per file (both columns), for the training/evaluation overlap check."""
@@ -141,5 +144,7 @@ class Evaluator:
                     step,
                     self.threshold,
                 )
+        if self.collapse is not None:
+            record["collapse"] = self.collapse.check(encoder)
         record["seconds"] = time.perf_counter() - t0
         return record

@@ -45,20 +45,22 @@ from langgap.train.checkpoint import append_jsonl, last_checkpoint, save_checkpo
 from langgap.train.composer import Batch, BatchComposer
 from langgap.train.config import TrainConfig
 from langgap.train.evaluate import StudentEncoder
+from langgap.train.guards import TrainingCollapsed
 from langgap.train.setup import Run, adamw, setup, shard
-from langgap.train.teacher import orient
+from langgap.train.teacher import orient, teacher_texts
 from langgap.types import Encoder, ProgressFn
 
 log = logging.getLogger(__name__)
 
 ProgressCallback = Callable[[int, int, float, float], None]  # (step, total, loss, pairs/s)
 EvalCallback = Callable[[dict[str, Any]], None]
+PREFETCH_STEPS = 32  # the teacher embeds this many steps' texts at a time
 _SEEDING = "per step: torch.manual_seed(step_seed(seed, step, process)) before step n"
 
 # kept importable from here (tests and notebooks use them)
 embed = forward
 _adamw = adamw
-__all__ = ["TrainResult", "TrainingDiverged", "embed", "shard", "step_seed", "train"]
+__all__ = ["TrainResult", "TrainingCollapsed", "TrainingDiverged", "embed", "shard", "step_seed", "train"]
 
 
 class TrainingDiverged(RuntimeError):
@@ -75,6 +77,7 @@ class TrainResult:
     eval_history: list[dict[str, Any]]
     model: Any  # the trained SentenceTransformer
     prompt: str  # the training prompt, recorded in the saved model as its default 'query' prompt
+    teacher_stats: dict[str, int] | None = None  # texts the teacher embedded / found in the disk cache
 
 
 def step_seed(seed: int, step: int, process: int) -> int:
@@ -111,6 +114,8 @@ def train(
     t_start, t_train, pairs = time.perf_counter(), 0.0, 0
     run.model.train()
     for step in range(run.start + 1, run.total + 1):
+        if (step - run.start - 1) % PREFETCH_STEPS == 0:
+            prefetch_teacher(run)
         t0 = time.perf_counter()
         torch.manual_seed(step_seed(cfg.seed, step, run.rank))
         value, lr = optimizer_step(run, stream, step)
@@ -128,13 +133,32 @@ def train(
             evaluate(run, step, on_eval)
         if progress is not None:
             progress(step, run.total, value, pairs / t_train)
+    teacher_stats = run.teacher.stats if run.teacher is not None else None
+    if run.teacher is not None:
+        run.teacher.close()
     model_dir = run.out / "model"
     if run.main:
         with atomic.staged_dir(model_dir) as tmp:  # a crash while saving leaves no half-written model/
             save_model(run.st, tmp, run.prompt)
     run.accelerator.wait_for_everyone()
     step = max(run.start, run.total)
-    return TrainResult(run.out, model_dir, step, run.total, losses, run.history, run.st, run.prompt)
+    return TrainResult(
+        run.out, model_dir, step, run.total, losses, run.history, run.st, run.prompt, teacher_stats
+    )
+
+
+def prefetch_teacher(run: Run) -> None:
+    """Teacher embeddings of the next :data:`PREFETCH_STEPS` steps' texts, ahead of need: the main
+    process embeds them (into the disk cache), the others then read them from it."""
+    if run.teacher is None:
+        return
+    batches = list(run.composer.upcoming(PREFETCH_STEPS * run.cfg.grad_accum))
+    texts = teacher_texts(run.cfg, batches, run.order)
+    if run.main:
+        run.teacher.prefetch(texts)
+    run.accelerator.wait_for_everyone()
+    if not run.main:
+        run.teacher.prefetch(texts)
 
 
 def optimizer_step(run: Run, stream: Iterator[Batch], step: int) -> tuple[float, float]:
@@ -199,14 +223,25 @@ def micro_step(run: Run, batch: Batch, scale: float) -> Tensor:
 
 
 def evaluate(run: Run, step: int, on_eval: EvalCallback | None) -> None:
-    """Score the student now (main process), log the record; every process waits for it."""
+    """Score the student now (main process), log the record; every process waits for it, and all
+    stop together when the collapse guard fired (:class:`~langgap.train.guards.TrainingCollapsed`)."""
+    collapsed = 0.0
     if run.main:
         record = run.evaluator.run(StudentEncoder(run.st, run.prompt), step)
         run.history.append(record)
         append_jsonl(run.out / "eval_history.jsonl", record)
         if on_eval is not None:
             on_eval(record)
-    run.accelerator.wait_for_everyone()
+        collapsed = float(record.get("collapse", {}).get("collapsed", False))
+    flag = run.accelerator.reduce(torch.tensor([collapsed], device=run.device), reduction="sum")
+    if float(flag[0]) > 0:
+        good = last_checkpoint(run.out)
+        where = f"the last good checkpoint is {good}" if good else "no checkpoint was saved before it"
+        raise TrainingCollapsed(
+            f"step {step}: the embeddings collapsed (probe sentences' mean cosine reached "
+            f"--collapse-threshold {run.cfg.collapse_threshold:g}); training stopped; {where} "
+            "(resume from it with a lower --lr, or change the objective)"
+        )
 
 
 def _stream(composer: BatchComposer) -> Iterator[Batch]:

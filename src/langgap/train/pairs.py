@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
+import numpy as np
+
 from langgap.data.corpora import Bitext
 from langgap.data.readers import languages_from_name, read_bitext
 from langgap.errors import InputError
@@ -190,3 +192,28 @@ class PairStream:
             return False
         texts.update((p.text_a, p.text_b))
         return True
+
+
+def balanced_order(pairs: Sequence[Pair], alpha: float, rng: np.random.Generator) -> list[int]:
+    """``len(pairs)`` draws of pair indices with language pairs sampled by temperature.
+
+    Each draw picks a language pair ``g`` (its pairs: ``n_g``) with probability proportional to
+    ``n_g ** alpha`` and takes the next pair of ``g``'s own shuffle (reshuffled when used up).
+    ``alpha = 1`` follows the corpus sizes, ``alpha = 0`` draws every language pair equally often;
+    XLM-R and mT5 sample languages with ``alpha = 0.3``. Small language pairs repeat within an
+    epoch, big ones are subsampled.
+    """
+    groups: dict[tuple[str, str], list[int]] = {}
+    for i, p in enumerate(pairs):
+        groups.setdefault((p.lang_a, p.lang_b), []).append(i)
+    members = list(groups.values())
+    sizes = np.array([len(m) for m in members], dtype=np.float64)
+    probs = sizes**alpha / (sizes**alpha).sum()
+    picks = rng.choice(len(members), size=len(pairs), p=probs)  # (len(pairs),) language pair per draw
+    queues: list[list[int]] = [[] for _ in members]
+    out = []
+    for g in picks:
+        if not queues[g]:
+            queues[g] = [members[g][j] for j in rng.permutation(len(members[g]))][::-1]
+        out.append(queues[g].pop())
+    return out

@@ -31,10 +31,12 @@ from langgap.train.checkpoint import (
 )
 from langgap.train.checkpoint import write_config as write_config_file
 from langgap.train.composer import BatchComposer
-from langgap.train.config import TrainConfig, build_composer, resolve_mixed_precision
+from langgap.train.config import TrainConfig, resolve_mixed_precision
 from langgap.train.evaluate import Evaluator, StudentEncoder
+from langgap.train.guards import CollapseGuard, probe_texts
+from langgap.train.inputs import composer_for, read_training, write_holdout
 from langgap.train.overlap import Overlap, text_overlap
-from langgap.train.teacher import build_teacher_cache, language_priority, make_loss
+from langgap.train.teacher import TeacherCache, build_teacher_cache, language_priority, make_loss
 from langgap.train.transplant import TransplantStats, transplant
 from langgap.types import Encoder, ProgressFn
 
@@ -65,6 +67,7 @@ class Run:
     start: int = 0  # steps already done (a resume)
     history: list[dict[str, Any]] = field(default_factory=list)  # evaluation records
     frozen: dict[str, list[float]] = field(default_factory=dict)  # left out of checkpoints
+    teacher: TeacherCache | None = None  # the objective's frozen teacher (lazy; loop prefetches)
     elapsed: float = 0.0  # seconds of training before this process started (a resume)
 
     @property
@@ -157,8 +160,13 @@ def setup(
 
     out = Path(cfg.out)
     ckpt = resume_point(out, resume)
-    composer = build_composer(cfg)  # bad data fails before any model is loaded
-    evaluator = Evaluator(cfg.eval_bitext, cfg.eval_sts, cfg.english_guard, cfg.guard_threshold)
+    cross, mono, held_part, held = read_training(cfg)  # bad data fails before any model is loaded
+    composer = composer_for(cfg, cross, mono)
+    pool = composer.pool.cross + composer.pool.mono
+    collapse = CollapseGuard(
+        probe_texts([t for p in pool for t in (p.text_a, p.text_b)], cfg.seed), cfg.collapse_threshold
+    )
+    evaluator = Evaluator(cfg.eval_bitext, cfg.eval_sts, cfg.english_guard, cfg.guard_threshold, collapse)
     overlap = check_overlap(composer, evaluator)
     cuda = torch.cuda.is_available()
     precision = resolve_mixed_precision(
@@ -178,9 +186,9 @@ def setup(
         freeze_embeddings(st)
     n_cross, n_mono = composer.per_batch  # only the pools batches draw from
     used = (composer.pool.cross if n_cross else []) + (composer.pool.mono if n_mono else [])
-    order = language_priority(used, cfg.priority)
+    order = language_priority(used, cfg.priority or ((cfg.pivot,) if cfg.pivot else ()))
     cache = build_teacher_cache(
-        cfg, used, order, prompt, student.dimension, accelerator.device, teacher, encode_progress
+        cfg, [], order, prompt, student.dimension, accelerator.device, teacher, encode_progress
     )
     per_epoch = len(composer)  # batches in epoch 0 (later epochs may differ by a batch or so)
     total = cfg.max_steps or max(1, cfg.epochs * per_epoch // cfg.grad_accum)
@@ -196,7 +204,7 @@ def setup(
     leave_out_of_checkpoints(accelerator, frozen)
     run = Run(
         cfg, out, accelerator, model, st, prompt, optimizer, scheduler, composer, evaluator,
-        make_loss(cfg, cache), order, rows, total, frozen=frozen,
+        make_loss(cfg, cache), order, rows, total, frozen=frozen, teacher=cache,
     )  # fmt: skip
     if ckpt is not None:
         restore(run, ckpt)
@@ -215,6 +223,7 @@ def setup(
             "teacher_dim": cache.dim if cache is not None else None,
             "eval_overlap": [o.as_dict() for o in overlap],
             "transplant": swapped.__dict__ if swapped is not None else None,
+            "holdout": _holdout(out, cfg, held_part, held),
         }
         write_config_file(
             out, {"config": cfg.to_json(), "resolved": resolved, "versions": package_versions()}
@@ -236,6 +245,19 @@ def swap_tokenizer(
     stats = transplant(st, str(cfg.tokenizer), texts)
     log.info("vocabulary transplant from %s: %s", cfg.tokenizer, stats)
     return stats
+
+
+def _holdout(out: Path, cfg: TrainConfig, part: Any, held: Any) -> dict[str, Any] | None:
+    """Write the held-out rows of ``--multiway`` (to measure on) and say which they are."""
+    if part is None:
+        return None
+    folder = write_holdout(out, part)
+    return {
+        "fraction": cfg.holdout_rows,
+        "seed": cfg.seed,
+        "folder": str(folder),
+        "rows": [int(i) for i in held],
+    }
 
 
 def restore(run: Run, ckpt: Path) -> None:

@@ -16,13 +16,14 @@ Objectives (:func:`make_loss`, on student embeddings ``a`` of the priority side,
     priority side; the teacher must have the student's dimension (checked before embedding).
 
 Cache
-    The teacher never changes, so :class:`TeacherCache` embeds every distinct text it will be
-    asked for *once, before training* (through :class:`~langgap.encoders.cache.CachedEncoder`,
-    in memory: no disk cache, since ``SAME`` shares its cache key with the student's starting
-    point but not its weights later) and keeps them as one (N, Dt) tensor on the training
-    device. A training step then only indexes rows: no teacher forward pass per step, and the
-    teacher model is released before training starts. Under ``accelerate launch`` each process
-    embeds the whole set (one forward pass per distinct text: small next to training).
+    The teacher never changes, so :class:`TeacherCache` embeds each distinct text once, lazily:
+    the loop asks it to :meth:`~TeacherCache.prefetch` the texts of the next batches (in chunks,
+    ahead of need), through :class:`~langgap.encoders.cache.CachedEncoder` and the on-disk
+    embedding cache, keyed by the teacher's own identity (its starting folder, prompt and max
+    length: the frozen model's embeddings, which also ``langgap measure`` would cache). Only the
+    texts of scheduled batches are embedded (not the whole pool before the first step), a
+    ``--resume`` finds them on disk, and under ``accelerate launch`` the main process embeds while
+    the others wait and read the cache.
 """
 
 from __future__ import annotations
@@ -30,11 +31,13 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
 
+import numpy as np
 import torch
 from torch import Tensor
 
-from langgap.encoders.cache import CachedEncoder
+from langgap.encoders.cache import CachedEncoder, default_cache_path
 from langgap.encoders.st import SentenceTransformerEncoder
 from langgap.errors import InputError
 from langgap.losses import info_nce, mse_distill, soft_contrastive, soft_labels
@@ -77,51 +80,61 @@ def orient(batch: Batch | Sequence[Pair], order: Sequence[str]) -> tuple[list[st
     return first, second
 
 
-def teacher_texts(pairs: Sequence[Pair], order: Sequence[str], *, both_sides: bool) -> list[str]:
-    """The distinct texts the teacher will embed: the priority side (or both sides) of every pair."""
-    first, second = orient(pairs, order)
-    return list(dict.fromkeys(first + second if both_sides else first))
-
-
 class TeacherCache:
-    """Teacher embeddings of a fixed set of texts, computed once; :meth:`lookup` indexes rows.
+    """Teacher embeddings, computed once per distinct text and kept; see the module docstring.
 
     Args:
         encoder: the frozen teacher, any :class:`~langgap.types.Encoder`.
-        texts: every text that will be looked up (duplicates are embedded once).
-        device: where the (N, Dt) float32 table lives (the training device).
+        texts: texts to embed now (more come with :meth:`prefetch`).
+        device: where :meth:`lookup` puts its (B, Dt) float32 tensors (the training device).
         progress: ``progress(done, total)`` while embedding, in texts.
+        cache_path: the on-disk embedding cache (``None``: memory only).
     """
 
     def __init__(
         self,
         encoder: Encoder,
-        texts: Sequence[str],
+        texts: Sequence[str] = (),
         *,
         device: torch.device | str = "cpu",
         progress: ProgressFn | None = None,
+        cache_path: str | Path | None = None,
     ) -> None:
-        distinct = list(dict.fromkeys(texts))
-        cached = CachedEncoder(encoder, cache_path=None, progress=progress)
-        vectors = cached.encode(distinct)  # (N, Dt)
-        self.stats = dict(cached.stats)
-        self.row = {t: i for i, t in enumerate(distinct)}
-        self.table = torch.as_tensor(vectors, dtype=torch.float32).to(device)  # (N, Dt)
+        self.encoder = CachedEncoder(encoder, cache_path=cache_path, progress=progress)
+        self.device = device
+        self.vectors: dict[str, np.ndarray] = {}
+        if texts:
+            self.prefetch(texts)
+
+    @property
+    def stats(self) -> dict[str, int]:
+        return dict(self.encoder.stats)
 
     @property
     def dim(self) -> int:
-        return int(self.table.shape[1])
+        """The teacher's output dimension (-1 while unknown)."""
+        if self.vectors:
+            return len(next(iter(self.vectors.values())))
+        return int(getattr(self.encoder.encoder, "dimension", -1) or -1)
 
     def __len__(self) -> int:
-        return len(self.row)
+        return len(self.vectors)
+
+    def prefetch(self, texts: Sequence[str]) -> int:
+        """Embed the texts not embedded yet (from the disk cache where it has them); returns how many."""
+        todo = [t for t in dict.fromkeys(texts) if t not in self.vectors]
+        if todo:
+            self.vectors.update(zip(todo, self.encoder.encode(todo), strict=True))
+        return len(todo)
 
     def lookup(self, texts: Sequence[str]) -> Tensor:
-        """(B, Dt) teacher embeddings of ``texts``, each embedded before training."""
-        try:
-            idx = [self.row[t] for t in texts]
-        except KeyError as e:
-            raise KeyError(f"teacher cache: no embedding for {e.args[0]!r} (not a training text)") from None
-        return self.table[torch.tensor(idx, device=self.table.device)]  # (B, Dt)
+        """(B, Dt) teacher embeddings of ``texts`` (embedded now if no prefetch asked for them)."""
+        self.prefetch(texts)
+        rows = np.stack([self.vectors[t] for t in texts]).astype(np.float32)  # (B, Dt)
+        return torch.as_tensor(rows, device=self.device)
+
+    def close(self) -> None:
+        self.encoder.close()
 
 
 def load_teacher(cfg: TrainConfig, prompt: str, device: torch.device | str) -> SentenceTransformerEncoder:
@@ -173,7 +186,7 @@ def make_loss(cfg: TrainConfig, teacher: TeacherCache | None) -> Callable[..., T
 
 def build_teacher_cache(
     cfg: TrainConfig,
-    pairs: Sequence[Pair],
+    first_batches: Sequence[Pair] | Sequence[Batch],
     order: Sequence[str],
     prompt: str,
     student_dim: int,
@@ -181,16 +194,31 @@ def build_teacher_cache(
     teacher: Encoder | None = None,
     progress: ProgressFn | None = None,
 ) -> TeacherCache | None:
-    """The teacher's embeddings of every text the objective will ask for (``None`` for infonce).
+    """The lazy teacher cache of ``cfg``'s objective (``None`` for infonce), with the texts of
+    ``first_batches`` embedded now (the first chunk; it gives the dimension to check).
 
-    ``teacher`` replaces loading ``cfg.teacher``; a model loaded here is released afterwards.
+    ``teacher`` replaces loading ``cfg.teacher`` (and is cached in memory only).
     """
     if cfg.objective not in ("soft", "mse"):
         return None
     enc = teacher if teacher is not None else load_teacher(cfg, prompt, device)
     check_teacher_dim(cfg, int(getattr(enc, "dimension", -1)), student_dim)  # before the work
-    both = cfg.objective == "soft" and cfg.labels == "average"
-    cache = TeacherCache(enc, teacher_texts(pairs, order, both_sides=both), device=device, progress=progress)
+    cache = TeacherCache(
+        enc, device=device, progress=progress, cache_path=None if teacher else default_cache_path()
+    )
+    cache.prefetch(teacher_texts(cfg, first_batches, order))
     check_teacher_dim(cfg, cache.dim, student_dim)
-    log.info("teacher: %d distinct texts embedded once (dimension %d)", len(cache), cache.dim)
     return cache
+
+
+def teacher_texts(
+    cfg: TrainConfig, batches: Sequence[Pair] | Sequence[Batch], order: Sequence[str]
+) -> list[str]:
+    """The distinct texts the teacher is asked for: the priority side of every pair (both sides
+    for ``average`` labels), over pairs or batches."""
+    both = cfg.objective == "soft" and cfg.labels == "average"
+    out: list[str] = []
+    for b in batches:
+        first, second = orient(b if isinstance(b, Batch) else [b], order)
+        out += first + second if both else first
+    return list(dict.fromkeys(out))

@@ -178,7 +178,9 @@ def trim_tokenizer(tok: Any, keep: list[int]) -> Any:
         by_id = {i: p for p, i in model["vocab"].items()}
         model["vocab"] = {by_id[i]: remap[i] for i in keep}
     else:
-        raise InputError(f"--trim-vocab works on Unigram, WordPiece and WordLevel tokenizers, not {model['type']}")
+        raise InputError(
+            f"--trim-vocab works on Unigram, WordPiece and WordLevel tokenizers, not {model['type']}"
+        )
     for added in backend.get("added_tokens", []):
         added["id"] = remap[added["id"]]
     _remap_ids(backend.get("post_processor"), remap)

@@ -1,0 +1,1 @@
+"""Shipped training recipes: TOML files of ``langgap train`` settings (see langgap.train.recipes)."""

@@ -1,0 +1,111 @@
+"""What a training run reads: ``--pairs`` (files, folders, globs), ``--mono-pairs`` and a
+``--multiway`` folder turned into pairs, with held-out rows; then the batch composer.
+
+A multi-way folder (FLORES style, one ``<lang>.txt`` per language, line ``i`` the same sentence)
+gives, for every language, its pairs with ``--pivot`` (``xxx``–pivot; with ``--all-pairs`` every
+language pair). ``--holdout-rows h`` keeps a seeded share ``h`` of the rows out of training; the
+run writes them to ``<out>/holdout/<lang>.txt`` (a multi-way folder to measure on) and records
+their ids in ``config.json``, so training and evaluation never share a sentence.
+"""
+
+from __future__ import annotations
+
+import glob
+from itertools import combinations
+from pathlib import Path
+
+import numpy as np
+
+from langgap import atomic
+from langgap.data.corpora import Bitext, MultiWay
+from langgap.data.readers import read_bitext, read_multiway, split_spec
+from langgap.errors import InputError
+from langgap.train.composer import BatchComposer, read_mono_pairs
+from langgap.train.config import TrainConfig
+
+
+def expand(spec: str) -> list[tuple[str | None, str]]:
+    """``(languages, path)`` for a ``--pairs`` spec: a file (``deu,eng=PATH`` allowed), a folder
+    (every ``*.tsv`` in it) or a glob (``tatoeba/*.tsv``), sorted."""
+    langs, path = split_spec(spec)
+    if Path(path).is_dir():
+        found = sorted(str(p) for p in Path(path).glob("*.tsv"))
+    elif any(c in path for c in "*?["):
+        found = sorted(glob.glob(path))
+    else:
+        return [(langs, path)]
+    if not found:
+        raise InputError(f"--pairs {spec}: no .tsv file there")
+    if langs is not None and len(found) > 1:
+        raise InputError(
+            f"--pairs {spec}: languages given for {len(found)} files; name them xxx-yyy.tsv instead"
+        )
+    return [(langs, p) for p in found]
+
+
+def holdout_split(n: int, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted ``(training rows, held-out rows)`` of ``n`` rows: a seeded ``fraction`` held out."""
+    if fraction <= 0:
+        return np.arange(n), np.zeros(0, dtype=np.int64)
+    perm = np.random.default_rng(np.random.SeedSequence([seed, n, 0x484F])).permutation(n)
+    held = max(1, round(n * fraction))
+    return np.sort(perm[held:]), np.sort(perm[:held])
+
+
+def multiway_pairs(mw: MultiWay, pivot: str | None, all_pairs: bool) -> list[Bitext]:
+    """Bitexts of a multi-way corpus: every language with ``pivot``, or every language pair."""
+    langs = mw.languages
+    if pivot is not None and pivot not in langs:
+        raise InputError(
+            f"--pivot {pivot!r}: no {pivot}.txt in {mw.path} (languages: {', '.join(langs[:8])}, ...)"
+        )
+    pairs = list(combinations(langs, 2)) if all_pairs else [(lang, pivot) for lang in langs if lang != pivot]
+    return [Bitext(a, b, mw.texts[a], mw.texts[b], mw.files[a]) for a, b in pairs]  # type: ignore[arg-type,index]
+
+
+def read_training(cfg: TrainConfig) -> tuple[list[Bitext], list[Bitext], MultiWay | None, np.ndarray]:
+    """Cross-language and same-language bitexts of ``cfg``, the held-out part of ``--multiway``
+    (``None`` without one) and the held-out row ids."""
+    cross = [read_bitext(p, lg.split(",") if lg else None) for spec in cfg.pairs for lg, p in expand(spec)]
+    mono = []
+    for spec in cfg.mono_pairs:
+        lang, path = split_spec(spec)
+        mono.append(read_mono_pairs(path, lang))
+    held_part, held = None, np.zeros(0, dtype=np.int64)
+    if cfg.multiway:
+        mw = read_multiway(cfg.multiway, cfg.langs or None)
+        train_rows, held = holdout_split(len(mw), cfg.holdout_rows, cfg.seed)
+        if len(held):
+            held_part = mw.subset(held)
+        cross += multiway_pairs(mw.subset(train_rows) if len(held) else mw, cfg.pivot, cfg.all_pairs)
+    if not cross and not mono:
+        raise InputError(
+            "no training data: give --pairs or --multiway (cross-language) and/or --mono-pairs files"
+        )
+    return cross, mono, held_part, held
+
+
+def build_composer(cfg: TrainConfig) -> BatchComposer:
+    """The batch composer over ``cfg``'s training data (see :func:`read_training`)."""
+    cross, mono, _, _ = read_training(cfg)
+    return composer_for(cfg, cross, mono)
+
+
+def composer_for(cfg: TrainConfig, cross: list[Bitext], mono: list[Bitext]) -> BatchComposer:
+    return BatchComposer(
+        cross,
+        mono,
+        batch_size=cfg.batch_size,
+        cross_lingual_fraction=cfg.cross_lingual_fraction,
+        seed=cfg.seed,
+        sampling_alpha=cfg.sampling_alpha,
+    )
+
+
+def write_holdout(out: Path, part: MultiWay) -> Path:
+    """The held-out rows as a multi-way folder ``<out>/holdout`` (one ``<lang>.txt`` each)."""
+    folder = out / "holdout"
+    folder.mkdir(parents=True, exist_ok=True)
+    for lang, texts in part.texts.items():
+        atomic.write_text(folder / f"{lang}.txt", "".join(t + "\n" for t in texts))
+    return folder

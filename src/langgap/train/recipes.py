@@ -1,0 +1,36 @@
+"""Shipped recipes: named TOML files of training settings in the ``langgap.recipes`` package.
+
+``langgap train --recipe many-languages`` reads ``many-languages.toml``; a ``--config`` file and
+the options given on the command line override its values (in that order). Each file has a
+top-level ``description`` and a ``[train]`` table whose keys are the option names.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+from langgap.errors import InputError, did_you_mean
+
+
+def recipes_dir() -> Path:
+    return Path(str(resources.files("langgap.recipes")))
+
+
+def list_recipes() -> dict[str, str]:
+    """``{name: description}`` of every shipped recipe."""
+    import tomllib
+
+    out = {}
+    for path in sorted(recipes_dir().glob("*.toml")):
+        out[path.stem] = str(tomllib.loads(path.read_text(encoding="utf-8")).get("description", ""))
+    return out
+
+
+def recipe_path(name: str) -> Path:
+    """The TOML file of recipe ``name``; an unknown name is an error with "did you mean"."""
+    path = recipes_dir() / f"{name}.toml"
+    if not path.is_file():
+        names = list(list_recipes())
+        raise InputError(f"unknown --recipe {name!r}{did_you_mean(name, names)}; known: {', '.join(names)}")
+    return path

@@ -1,0 +1,168 @@
+"""Training inputs: --multiway to a pivot (held-out rows never trained on), --pairs folders and
+globs, language-balanced sampling, recipes, and the collapse guard."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+
+import numpy as np
+import pytest
+
+from conftest import write_bitext, write_multiway
+from langgap.errors import InputError
+from langgap.train.composer import BatchComposer
+from langgap.train.config import TrainConfig
+from langgap.train.guards import CollapseGuard, probe_texts
+from langgap.train.inputs import expand, read_training
+from langgap.train.recipes import list_recipes, recipe_path
+
+
+def test_multiway_to_the_pivot_with_held_out_rows(tmp_path):
+    mw = write_multiway(tmp_path / "mw", ["eng", "deu", "fra", "swh"], 40)
+    cfg = TrainConfig(multiway=str(mw), pivot="eng", holdout_rows=0.25, seed=3)
+    cross, mono, held_part, held = read_training(cfg)
+    assert [(b.src_lang, b.tgt_lang) for b in cross] == [("deu", "eng"), ("fra", "eng"), ("swh", "eng")]
+    assert len(held) == 10 and all(len(b) == 30 for b in cross) and not mono
+    trained = {t for b in cross for t in b.src + b.tgt}
+    held_texts = {t for texts in held_part.texts.values() for t in texts}
+    assert len(held_texts) == 40 and not trained & held_texts  # training never sees a held-out sentence
+    assert np.array_equal(read_training(cfg)[3], held)  # seeded
+    all_pairs = read_training(TrainConfig(multiway=str(mw), all_pairs=True, langs=("eng", "deu", "fra")))[0]
+    assert [(b.src_lang, b.tgt_lang) for b in all_pairs] == [("eng", "deu"), ("eng", "fra"), ("deu", "fra")]
+
+
+@pytest.mark.parametrize(
+    "kw,message",
+    [
+        ({"pivot": "xxx"}, "--pivot 'xxx': no xxx.txt"),
+        ({"pivot": "eng", "holdout_rows": 1.5}, r"--holdout-rows must be in \(0, 1\)"),
+        ({}, "--multiway needs --pivot LANG"),
+    ],
+)
+def test_bad_multiway_options(tmp_path, kw, message):
+    mw = write_multiway(tmp_path / "mw", ["eng", "deu"], 10)
+    with pytest.raises(InputError, match=message):
+        read_training(TrainConfig(multiway=str(mw), **kw))
+
+
+def test_unequal_multiway_folder_refused(tmp_path):
+    mw = write_multiway(tmp_path / "mw", ["eng", "deu"], 10)
+    (mw / "deu.txt").write_text("".join(f"deu:{i}\n" for i in range(9)))
+    with pytest.raises(InputError, match="unequal line counts"):
+        read_training(TrainConfig(multiway=str(mw), pivot="eng"))
+
+
+def test_pairs_folders_and_globs(tmp_path):
+    d = tmp_path / "pairs"
+    d.mkdir()
+    for src in ("deu", "fra", "swh"):
+        write_bitext(d / f"{src}-eng.tsv", src, "eng", 5)
+    assert [p for _, p in expand(str(d))] == sorted(str(p) for p in d.glob("*.tsv"))
+    assert len(expand(str(d / "*-eng.tsv"))) == 3 and len(expand(str(d / "f*.tsv"))) == 1
+    with pytest.raises(InputError, match="no .tsv file there"):
+        expand(str(tmp_path / "nothing-*.tsv"))
+
+
+def _bitexts(sizes: dict[str, int]):
+    from langgap.data.corpora import Bitext, DataFile
+
+    return [Bitext(s, "eng", [f"{s}:{i}" for i in range(n)], [f"eng-{s}:{i}" for i in range(n)], DataFile(s, "", n))
+            for s, n in sizes.items()]  # fmt: skip
+
+
+def test_language_balanced_sampling_follows_n_to_the_alpha():
+    sizes = {"deu": 800, "swh": 50}
+    counts = {}
+    for alpha in (1.0, 0.3, 0.0):
+        comp = BatchComposer(_bitexts(sizes), batch_size=10, cross_lingual_fraction=1.0, sampling_alpha=alpha)
+        c = Counter(lang for b in comp for lang in b.langs_a)
+        counts[alpha] = c["swh"] / (c["swh"] + c["deu"])
+    want = {a: 50**a / (50**a + 800**a) for a in counts}
+    for a, share in counts.items():
+        assert share == pytest.approx(want[a], abs=0.04), a
+    a = BatchComposer(_bitexts(sizes), batch_size=10, cross_lingual_fraction=1.0, sampling_alpha=0.3, seed=1)
+    b = BatchComposer(_bitexts(sizes), batch_size=10, cross_lingual_fraction=1.0, sampling_alpha=0.3, seed=1)
+    assert [x.texts_a for x in a] == [x.texts_a for x in b]  # deterministic
+    for batch in BatchComposer(
+        _bitexts(sizes), batch_size=10, cross_lingual_fraction=1.0, sampling_alpha=0.0
+    ):
+        assert len(set(batch.texts_a + batch.texts_b)) == 20  # still no sentence twice in a batch
+
+
+def test_balanced_sampling_resumes_where_it_stopped():
+    def make() -> BatchComposer:
+        return BatchComposer(
+            _bitexts({"deu": 300, "swh": 20}), batch_size=8, cross_lingual_fraction=1.0, sampling_alpha=0.3
+        )
+
+    full = [b.texts_a for b in make()]
+    first = make()
+    it = iter(first)
+    head = [next(it).texts_a for _ in range(7)]
+    again = make()
+    again.load_state_dict(first.state_dict())
+    assert head + [b.texts_a for b in again] == full
+    other = BatchComposer(_bitexts({"deu": 300, "swh": 20}), batch_size=8, cross_lingual_fraction=1.0)
+    with pytest.raises(InputError, match="sampling_alpha"):
+        other.load_state_dict(first.state_dict())
+
+
+def test_upcoming_batches_do_not_move_the_composer():
+    comp = BatchComposer(_bitexts({"deu": 40}), batch_size=8, cross_lingual_fraction=1.0)
+    ahead = [b.texts_a for b in comp.upcoming(7)]  # 5 batches an epoch: crosses into the next
+    assert comp.batch_index == 0 and len(ahead) == 7
+    got = [b.texts_a for b in comp] + [b.texts_a for b in comp][:2]
+    assert got == ahead
+
+
+def test_recipes_listed_read_and_overridden(tmp_path):
+    assert "many-languages" in list_recipes() and "many-languages-gpu" in list_recipes()
+    cfg = TrainConfig.from_sources(
+        None, {"max_steps": 7, "pairs": ["x-y.tsv"]}, recipe_path("many-languages")
+    )
+    assert cfg.objective == "soft" and cfg.sampling_alpha == 0.3 and cfg.max_steps == 7  # the option wins
+    with pytest.raises(
+        InputError, match="unknown --recipe 'many-language' \\(did you mean 'many-languages'\\?\\)"
+    ):
+        recipe_path("many-language")
+    bad = tmp_path / "r.toml"
+    bad.write_text('[train]\nobjectiv = "soft"\n')
+    with pytest.raises(InputError, match="unknown setting 'objectiv' \\(did you mean 'objective'\\?\\)"):
+        TrainConfig.from_sources(None, {}, bad)
+
+
+class Collapsing:
+    """Every text the same vector once ``collapsed``."""
+
+    def __init__(self) -> None:
+        self.collapsed = False
+
+    def encode(self, texts):
+        rng = np.random.default_rng(0)
+        out = rng.standard_normal((len(texts), 8))
+        return np.ones_like(out) + 1e-4 * out if self.collapsed else out
+
+
+def test_collapse_guard():
+    texts = probe_texts([f"t{i}" for i in range(200)], seed=0)
+    assert len(texts) == 64 == len(set(texts)) and texts == probe_texts([f"t{i}" for i in range(200)], seed=0)
+    guard, enc = CollapseGuard(texts, 0.98), Collapsing()
+    assert not guard.check(enc)["collapsed"]
+    enc.collapsed = True
+    record = guard.check(enc)
+    assert record["collapsed"] and record["mean_cosine"] > 0.999
+
+
+def test_collapse_stops_training_with_the_last_checkpoint(tmp_path, tiny_model_dir, monkeypatch):
+    from langgap.train.guards import TrainingCollapsed
+    from langgap.train.loop import train
+
+    pairs = tmp_path / "xx-yy.tsv"
+    pairs.write_text("".join(f"w{i} w{i + 1}\tw{i} w{i + 2}\n" for i in range(40)))
+    cfg = TrainConfig(model=str(tiny_model_dir), pairs=(str(pairs),), batch_size=8, max_steps=6, save_every=2,
+                      eval_every=3, collapse_threshold=0.05, out=str(tmp_path / "run"))  # fmt: skip
+    with pytest.raises(TrainingCollapsed, match="step 0: the embeddings collapsed.*no checkpoint was saved"):
+        train(cfg)
+    hist = [json.loads(x) for x in (tmp_path / "run" / "eval_history.jsonl").read_text().splitlines()]
+    assert hist[-1]["collapse"]["collapsed"] and hist[-1]["collapse"]["threshold"] == 0.05
