@@ -46,9 +46,9 @@ from langgap.encoders.shards import (
 from langgap.errors import InputError
 from langgap.types import Encoder, ProgressFn, describe_encoder
 
-# 50,000 rows: e5-small embeds them in about 3-4 minutes on 2 CPU cores (about 250 sentences/s)
-# and in seconds on a GPU, so a kill loses little; a shard is then 38 MB in float16 at D = 384
-# (100 MB at D = 1024), and a billion lines make 20,000 files.
+# 50,000 rows: about 5 minutes of e5-small on 2 CPU cores (160 Tatoeba sentences/s in
+# docs/benchmarks.md; longer texts take longer) and seconds on a GPU, so a kill loses little; a
+# shard is 38 MB in float16 at D = 384 (100 MB at D = 1024); a billion lines make 20,000 files.
 DEFAULT_ROWS_PER_SHARD = 50_000
 CHUNK_ROWS = 4096  # rows per encode call: token-sorted batches within it, a progress report after it
 

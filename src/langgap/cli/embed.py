@@ -89,7 +89,6 @@ def embed(
         bar.update(job, completed=done, total=total, visible=True, info=f"{rate:,.0f} sentences/s")
 
     try:
-        t0 = time.perf_counter()
         result = embed_file(
             encoder,
             file,
