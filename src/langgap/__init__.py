@@ -33,6 +33,7 @@ _LAZY = {
     "sample_task": "langgap.tasks",
     "get_task": "langgap.tasks",
     "measure": "langgap.measure",
+    "embed_file": "langgap.embed",
     "Results": "langgap.results",
     "load_results": "langgap.results",
 }

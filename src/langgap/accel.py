@@ -119,6 +119,15 @@ class Processes:
         """Barrier: every process reaches this point before any goes on."""
         self._state.wait_for_everyone()
 
+    def share(self, obj: Any) -> Any:
+        """The main process's ``obj`` on every process (picklable; every process must call this,
+        so it is also a barrier). One process: ``obj`` itself."""
+        if self.count == 1:
+            return obj
+        from accelerate.utils import broadcast_object_list
+
+        return broadcast_object_list([obj], from_process=0)[0]
+
 
 def processes() -> Processes:
     """The launcher's processes (``accelerate launch``, ``torchrun``; CPU ones join through gloo)."""

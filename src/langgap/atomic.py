@@ -107,6 +107,18 @@ def clean_stale(target: str | Path) -> None:
             shutil.rmtree(p, ignore_errors=True) if p.is_dir() else p.unlink(missing_ok=True)
 
 
+def clean_stale_files(folder: str | Path) -> None:
+    """Remove the temporary files inside ``folder`` that :func:`write_bytes` calls of processes
+    that no longer run left behind (a killed ``langgap embed`` leaves its shard in flight)."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return
+    for p in folder.glob(f".*{_TMP}*"):
+        pid = p.name.split(_TMP, 1)[1].split("-", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)) and p.is_file():
+            p.unlink(missing_ok=True)
+
+
 @contextlib.contextmanager
 def staged_dir(target: str | Path, *, keep: Iterable[str] = ()) -> Iterator[Path]:
     """Build the new content of folder ``target`` in a temporary sibling; on success it replaces

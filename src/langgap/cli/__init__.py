@@ -58,11 +58,13 @@ class _Interrupt:
     explained = False
 
 
-def interrupted(message: str) -> typer.Exit:
-    """Print what an interruption kept and how to go on; return the exit (130) to raise."""
+def interrupted(message: str, *, show: bool = True) -> typer.Exit:
+    """Print what an interruption kept and how to go on; return the exit (130) to raise.
+    ``show=False``: the message is someone else's to print (the other processes of a launcher)."""
     from langgap.cli.output import console
 
-    console.print(message, soft_wrap=True, markup=False, highlight=False)
+    if show:
+        console.print(message, soft_wrap=True, markup=False, highlight=False)
     _Interrupt.explained = True
     return typer.Exit(130)
 
@@ -71,6 +73,7 @@ def main() -> None:
     """Console entry point: bad input is one line on stderr and exit status 2, never a traceback;
     Ctrl-C and SIGTERM say what was kept and exit 130."""
     from langgap.cli import compare as _compare  # noqa: F401  (registers the command)
+    from langgap.cli import embed as _embed  # noqa: F401
     from langgap.cli import measure as _measure  # noqa: F401
     from langgap.cli import report as _report  # noqa: F401
     from langgap.cli import tokens as _tokens  # noqa: F401

@@ -9,6 +9,7 @@ import typer
 
 from langgap.cli import app, interrupted
 from langgap.cli.output import console, log_warnings, out_console, progress_bar, rich_table
+from langgap.encoders.precision import Precision
 from langgap.errors import InputError
 
 if TYPE_CHECKING:
@@ -65,6 +66,12 @@ def measure(
         int | None, typer.Option(help="Truncate inputs to this many tokens (default: the model's).")
     ] = None,
     device: Annotated[str | None, typer.Option(help="cuda, mps or cpu (default: automatic).")] = None,
+    precision: Annotated[
+        Precision,
+        typer.Option(
+            help="Forward pass: auto (bf16/fp16 autocast on a GPU, fp32 elsewhere), fp32, fp16, bf16."
+        ),
+    ] = "auto",
     cache: Annotated[
         bool, typer.Option("--cache/--no-cache", help="Reuse embeddings from the on-disk cache.")
     ] = True,
@@ -135,7 +142,7 @@ def measure(
     if embeddings is not None:
         encoder: Encoder = precomputed_encoder(embeddings, loaded)
     else:
-        encoder = _load_model(model, prompt, prompt_name, batch_size, max_length, device, quiet)
+        encoder = open_encoder(model, prompt, prompt_name, batch_size, max_length, device, precision, quiet)
     config = {
         "command": "measure",
         "batch_size": batch_size,
@@ -197,16 +204,20 @@ def _interrupted_measure(out: Path, encoded: int, cache_path: Path | None) -> ty
     return interrupted(f"interrupted: {out} is as it was before this run; {kept}")
 
 
-def _load_model(
+def open_encoder(
     model: str,
     prompt: str | None,
     prompt_name: str | None,
     batch_size: int,
     max_length: int | None,
     device: str | None,
+    precision: str,
     quiet: bool,
+    *,
+    notes: bool = True,
 ) -> Encoder:
-    """The model of ``--model`` (the CLI says which prompt it uses and whether it is an offline copy)."""
+    """The model of ``--model``; the CLI says which model (unless ``quiet``), and which prompt it
+    uses and whether it is an offline copy (unless ``notes`` is off: the other processes of a launcher)."""
     from langgap.encoders import load_encoder
 
     encoder = load_encoder(
@@ -216,19 +227,20 @@ def _load_model(
         batch_size=batch_size,
         max_length=max_length,
         device=device,
+        precision=precision,
     )
     if not quiet:  # after loading: a bad --model or --device is the only line printed
         console.print(f"[bold]model[/bold] {model}")
     adopted = (
         prompt is None and prompt_name is None and getattr(encoder, "use_default_prompt", lambda: False)()
     )
-    if adopted and getattr(encoder, "prompt", ""):
+    if adopted and getattr(encoder, "prompt", "") and notes:
         console.print(
             f"prompt: using the model's configured 'query' prompt {getattr(encoder, 'prompt', '')!r} "
             "(override with --prompt)"
         )
     note = getattr(encoder, "offline_note", None)
-    if note:
+    if note and notes:
         console.print(f"[yellow]using the {note}[/yellow]")
     return encoder
 

@@ -13,17 +13,18 @@ def load_encoder(spec: str, **kwargs: Any) -> Encoder:
 
     ``openai:http://HOST:PORT/v1#MODEL`` gives an OpenAI-compatible endpoint; anything else
     is a sentence-transformers / HF model id or local path. ``kwargs`` go to the adapter
-    (``prompt``, ``prompt_name``, ``batch_size``, ``max_length``, ``device``).
+    (``prompt``, ``prompt_name``, ``batch_size``, ``max_length``, ``device``, ``precision``).
     """
     if spec.startswith("openai:"):
         from langgap.encoders.openai import OpenAIEncoder, parse_openai_spec
+        from langgap.errors import InputError
 
         if kwargs.get("prompt_name"):
-            from langgap.errors import InputError
-
             raise InputError(
                 "--prompt-name needs a model with configured prompts; use --prompt with an endpoint"
             )
+        if kwargs.get("precision") not in (None, "auto"):
+            raise InputError("--precision applies to a local model; an endpoint chooses its own")
         base_url, model = parse_openai_spec(spec)
         return OpenAIEncoder(
             base_url, model, prompt=kwargs.get("prompt"), batch_size=kwargs.get("batch_size", 64)

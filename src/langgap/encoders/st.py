@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from langgap.encoders.precision import autocast, resolve_precision
 from langgap.encoders.resolve import DEFAULT_MODEL, check_device, offline_models_dir, resolve_model
 from langgap.errors import InputError
 
@@ -159,6 +160,9 @@ class SentenceTransformerEncoder:
         batch_size: texts per forward pass.
         max_length: truncate inputs to this many tokens (default: the model's).
         device: ``cuda``, ``mps``, ``cpu``; default chosen by sentence-transformers.
+        precision: ``auto`` (bf16 on a CUDA device that has it, fp16 on other CUDA devices, fp32
+            elsewhere), ``fp32``, ``fp16`` or ``bf16``: autocast around the forward pass
+            (:mod:`langgap.encoders.precision`).
     """
 
     def __init__(
@@ -170,6 +174,7 @@ class SentenceTransformerEncoder:
         batch_size: int = 64,
         max_length: int | None = None,
         device: str | None = None,
+        precision: str = "auto",
     ) -> None:
         if prompt is not None and prompt_name is not None:
             raise InputError("give --prompt or --prompt-name, not both")
@@ -180,6 +185,7 @@ class SentenceTransformerEncoder:
         load_from, self.offline_note = resolve_model(model)
         self.path = load_from
         self.model = load_model(load_from, model, device)
+        self.precision = resolve_precision(precision, self.model.device)
         prompts: dict[str, str] = dict(getattr(self.model, "prompts", {}) or {})
         if prompt_name is not None:
             if prompt_name not in prompts:
@@ -255,15 +261,16 @@ class SentenceTransformerEncoder:
             return np.zeros((0, self.dimension), dtype=np.float32)
         order = np.argsort(self.token_lengths(texts), kind="stable")
         out = np.empty((len(texts), self.dimension), dtype=np.float32)
-        for start in range(0, len(order), self.batch_size):
-            idx = order[start : start + self.batch_size]
-            out[idx] = self.model.encode(
-                [texts[i] for i in idx],
-                prompt=self.prompt or None,
-                batch_size=self.batch_size,
-                show_progress_bar=False,
-                convert_to_numpy=True,
-            )
+        with autocast(self.precision, self.model.device):
+            for start in range(0, len(order), self.batch_size):
+                idx = order[start : start + self.batch_size]
+                out[idx] = self.model.encode(
+                    [texts[i] for i in idx],
+                    prompt=self.prompt or None,
+                    batch_size=self.batch_size,
+                    show_progress_bar=False,
+                    convert_to_numpy=True,
+                )
         return out
 
     def describe(self) -> dict[str, Any]:
@@ -278,13 +285,16 @@ class SentenceTransformerEncoder:
             "dimension": self.dimension,
             "max_length": int(self.model.max_seq_length or -1),
             "device": str(self.model.device),
+            "precision": self.precision,
         }
         if self.offline_note:
             out["offline_copy"] = self.offline_note
         return out
 
     def cache_key(self) -> str:
-        """Model identity + prompt + max length: embeddings are reused only when all match."""
+        """Model identity + prompt + max length (+ precision unless fp32): embeddings are reused
+        only when all match."""
         path = Path(self.path)
         ident = f"local:{path.resolve()}:{_fingerprint(path)}" if path.exists() else f"hub:{self.name}"
-        return f"st|{ident}|prompt={self.prompt!r}|max_len={self.model.max_seq_length}|pool={self.pooling}"
+        key = f"st|{ident}|prompt={self.prompt!r}|max_len={self.model.max_seq_length}|pool={self.pooling}"
+        return key if self.precision == "fp32" else f"{key}|precision={self.precision}"
