@@ -19,13 +19,18 @@ import torch
 from langgap.errors import InputError
 
 
-def make_accelerator(precision: str) -> Any:
+def make_accelerator(
+    precision: str, report_to: str | None = None, logging_dir: str | Path | None = None
+) -> Any:
     """An ``Accelerator`` for one training run with mixed precision ``precision``.
 
     Accelerate keeps its settings in process-wide singletons, so a second run in one process
     (the Python API, tests) that asks for other settings would be refused ("already been
     initialized"). Only in that case the singletons are reset and the run starts from fresh
     ones (the process group is kept); a compatible state, possibly a caller's own, is left alone.
+
+    ``report_to``: one of Accelerate's experiment trackers (``tensorboard``, ``wandb``,
+    ``mlflow``, ``trackio``), logging under ``logging_dir``; its package must be installed.
     """
     from accelerate import Accelerator, DistributedDataParallelKwargs
 
@@ -37,6 +42,8 @@ def make_accelerator(precision: str) -> Any:
             cpu=not cuda and not torch.backends.mps.is_available(),
             mixed_precision=precision,
             kwargs_handlers=[DistributedDataParallelKwargs(find_unused_parameters=True)],
+            log_with=report_to,
+            project_dir=str(logging_dir) if logging_dir is not None else None,
         )
 
     try:
@@ -49,6 +56,24 @@ def make_accelerator(precision: str) -> Any:
             return build()
     except ValueError as e:
         raise InputError(f"--mixed-precision {precision}: {e}") from None
+    except (ImportError, ModuleNotFoundError) as e:
+        raise InputError(f"--report-to {report_to}: {e} (pip install the tracker's package)") from None
+
+
+def check_tracker(report_to: str | None) -> None:
+    """Refuse ``--report-to`` before any work when its package is not installed."""
+    from accelerate.utils import (
+        is_mlflow_available,
+        is_tensorboard_available,
+        is_trackio_available,
+        is_wandb_available,
+    )
+
+    available = {"tensorboard": is_tensorboard_available, "wandb": is_wandb_available,
+                 "mlflow": is_mlflow_available, "trackio": is_trackio_available}  # fmt: skip
+    if report_to is not None and not available[report_to]():
+        package = {"tensorboard": "tensorboardX (or tensorboard)"}.get(report_to, report_to)
+        raise InputError(f"--report-to {report_to}: not installed here (pip install {package})")
 
 
 def _reset_settings() -> None:

@@ -166,3 +166,37 @@ def test_collapse_stops_training_with_the_last_checkpoint(tmp_path, tiny_model_d
         train(cfg)
     hist = [json.loads(x) for x in (tmp_path / "run" / "eval_history.jsonl").read_text().splitlines()]
     assert hist[-1]["collapse"]["collapsed"] and hist[-1]["collapse"]["threshold"] == 0.05
+
+
+def test_model_card_and_tensorboard(tmp_path, tiny_model_dir):
+    from langgap.train.loop import train
+
+    pairs = tmp_path / "xx-yy.tsv"
+    pairs.write_text("".join(f"w{i} w{i + 1}\tw{i} w{i + 2}\n" for i in range(40)))
+    sts = tmp_path / "xx-xx.tsv"
+    sts.write_text("".join(f"{i % 5}\tw{i} w{i + 1}\tw{i} w{i + 3}\n" for i in range(100, 116)))
+    cfg = TrainConfig.from_sources(
+        None,
+        {"model": str(tiny_model_dir), "pairs": [str(pairs)], "batch_size": 8, "max_steps": 3, "recipe": "many-languages",
+         "objective": "infonce", "eval_sts": [str(sts)], "report_to": "tensorboard", "out": str(tmp_path / "run")},
+    )  # fmt: skip
+    res = train(cfg)
+    card = (res.model_dir / "README.md").read_text()
+    assert card.startswith("---\nbase_model: ") and "library_name: sentence-transformers" in card
+    assert "- xx\n- yy\n---" in card and "# SentenceTransformer based on" in card
+    assert "| sts:xx-xx | STS ρ ↑ | " in card and "| step 0 | step 3 |" in card
+    assert "- **Recipe:** many-languages" in card and "**Output Dimensionality:** 32 dimensions" in card
+    events = list((tmp_path / "run" / "logs").rglob("events.out.tfevents.*"))
+    assert events and events[0].stat().st_size > 100  # TensorBoard's event file, written offline
+
+
+def test_report_to_needs_its_package(tmp_path, monkeypatch):
+    import accelerate.utils
+
+    from langgap.accel import check_tracker
+
+    monkeypatch.setattr(accelerate.utils, "is_mlflow_available", lambda: False)
+    with pytest.raises(InputError, match="--report-to mlflow: not installed here"):
+        check_tracker("mlflow")
+    with pytest.raises(InputError, match="--report-to 'neptune'"):
+        TrainConfig(report_to="neptune")

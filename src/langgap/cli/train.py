@@ -125,7 +125,7 @@ def train(
 ) -> None:
     """Fine-tune a model so that translations meet (InfoNCE, soft contrastive or MSE distillation)."""
     options = dict(locals())  # the parameters: every TrainConfig option given here (None = not given)
-    for key in ("resume", "config", "quiet", "recipe", "list_recipes"):
+    for key in ("resume", "config", "quiet", "list_recipes"):
         options.pop(key)
     from langgap.train.config import TrainConfig
     from langgap.train.loop import TrainingCollapsed, TrainingDiverged

@@ -87,6 +87,12 @@ def load_tokenizer(name_or_path: str) -> tuple[Any, int | None]:
     return tok, int(limit) if limit and limit < 10**6 else None
 
 
+def model_shape(st: Any) -> tuple[int, int]:
+    """``(output dimension, max sequence length)`` of a sentence-transformers model."""
+    dim = (getattr(st, "get_embedding_dimension", None) or st.get_sentence_embedding_dimension)()
+    return int(dim or -1), int(st.max_seq_length or -1)
+
+
 def input_rows(st: Any) -> np.ndarray:
     """The model's input-embedding matrix (V, H) as float32 numpy (a copy)."""
     return st[0].auto_model.get_input_embeddings().weight.detach().float().cpu().numpy().copy()
@@ -238,11 +244,7 @@ class SentenceTransformerEncoder:
 
     @property
     def dimension(self) -> int:
-        dim = (
-            getattr(self.model, "get_embedding_dimension", None)
-            or self.model.get_sentence_embedding_dimension
-        )()
-        return int(dim) if dim is not None else -1
+        return model_shape(self.model)[0]
 
     def token_lengths(self, texts: Sequence[str]) -> list[int]:
         """Token count of each text with the prompt, capped at the max length (fast tokenizer)."""

@@ -87,6 +87,7 @@ class TrainConfig:
     # -- output --------------------------------------------------------------------------------
     out: str = "runs/train"  # run folder: model/, checkpoints/, logs, config.json
     save_every: int = 500  # steps between checkpoints (0 = none); the last 2 are kept
+    recipe: str | None = None  # the shipped recipe these settings started from (recorded only)
 
     def __post_init__(self) -> None:
         for name in _TUPLES:

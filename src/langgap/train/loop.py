@@ -39,8 +39,9 @@ import torch
 from torch import Tensor
 
 from langgap import atomic
-from langgap.encoders.st import forward, save_model
+from langgap.encoders.st import forward, model_shape, save_model
 from langgap.losses import cached_backward
+from langgap.train.card import model_card
 from langgap.train.checkpoint import append_jsonl, last_checkpoint, save_checkpoint
 from langgap.train.composer import Batch, BatchComposer
 from langgap.train.config import TrainConfig
@@ -126,6 +127,9 @@ def train(
             record = {"step": step, "epoch": run.composer.epoch, "loss": value, "lr": lr}
             record |= {"pairs_per_s": pairs / t_train, "elapsed": run.elapsed + time.perf_counter() - t_start}
             append_jsonl(run.out / "train_log.jsonl", record)
+        if cfg.report_to:
+            train_values = {"loss": value, "lr": lr, "pairs_per_s": pairs / t_train}
+            run.accelerator.log({f"train/{k}": v for k, v in train_values.items()}, step=step)
         if cfg.save_every and step % cfg.save_every == 0:
             state = {"composer": run.composer.state_dict(), "seeding": _SEEDING, "frozen": run.frozen}
             save_checkpoint(run.accelerator, run.out, step, state)
@@ -140,6 +144,9 @@ def train(
     if run.main:
         with atomic.staged_dir(model_dir) as tmp:  # a crash while saving leaves no half-written model/
             save_model(run.st, tmp, run.prompt)
+            atomic.write_text(tmp / "README.md", card(run))
+    if cfg.report_to:
+        run.accelerator.end_training()
     run.accelerator.wait_for_everyone()
     step = max(run.start, run.total)
     return TrainResult(
@@ -222,6 +229,23 @@ def micro_step(run: Run, batch: Batch, scale: float) -> Tensor:
     return loss.detach()
 
 
+def card(run: Run) -> str:
+    """The saved model's README.md (:func:`langgap.train.card.model_card`)."""
+    pool = run.composer.pool.cross + run.composer.pool.mono
+    dimension, max_length = model_shape(run.st)
+    return model_card(
+        run.cfg,
+        base=run.cfg.model,
+        languages=sorted({lang for p in pool for lang in (p.lang_a, p.lang_b)}),
+        dimension=dimension,
+        max_length=max_length,
+        steps=run.total,
+        pairs=len(run.composer.pool.cross),
+        prompt=run.prompt,
+        history=run.history,
+    )
+
+
 def evaluate(run: Run, step: int, on_eval: EvalCallback | None) -> None:
     """Score the student now (main process), log the record; every process waits for it, and all
     stop together when the collapse guard fired (:class:`~langgap.train.guards.TrainingCollapsed`)."""
@@ -232,6 +256,14 @@ def evaluate(run: Run, step: int, on_eval: EvalCallback | None) -> None:
         append_jsonl(run.out / "eval_history.jsonl", record)
         if on_eval is not None:
             on_eval(record)
+        if run.cfg.report_to:
+            scores = {
+                f"eval/{t}/{k}": v
+                for t, m in record.get("tasks", {}).items()
+                for k, v in m.items()
+                if isinstance(v, float)
+            }
+            run.accelerator.log(scores, step=step)
         collapsed = float(record.get("collapse", {}).get("collapsed", False))
     flag = run.accelerator.reduce(torch.tensor([collapsed], device=run.device), reduction="sum")
     if float(flag[0]) > 0:

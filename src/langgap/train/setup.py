@@ -17,7 +17,7 @@ from typing import Any
 
 import torch
 
-from langgap.accel import frozen_parameters, leave_out_of_checkpoints, make_accelerator
+from langgap.accel import check_tracker, frozen_parameters, leave_out_of_checkpoints, make_accelerator
 from langgap.encoders.st import SentenceTransformerEncoder
 from langgap.errors import InputError
 from langgap.results import package_versions
@@ -159,6 +159,7 @@ def setup(
     from transformers import get_linear_schedule_with_warmup
 
     out = Path(cfg.out)
+    check_tracker(cfg.report_to)
     ckpt = resume_point(out, resume)
     cross, mono, held_part, held = read_training(cfg)  # bad data fails before any model is loaded
     composer = composer_for(cfg, cross, mono)
@@ -172,7 +173,7 @@ def setup(
     precision = resolve_mixed_precision(
         cfg.mixed_precision, cuda=cuda, bf16=cuda and torch.cuda.is_bf16_supported()
     )
-    accelerator = make_accelerator(precision)
+    accelerator = make_accelerator(precision, cfg.report_to, out / "logs")
     rows = shard(cfg.batch_size, accelerator.process_index, accelerator.num_processes)
     student = SentenceTransformerEncoder(
         cfg.model, prompt=cfg.prompt, prompt_name=cfg.prompt_name, max_length=cfg.max_length,
@@ -228,6 +229,11 @@ def setup(
         write_config_file(
             out, {"config": cfg.to_json(), "resolved": resolved, "versions": package_versions()}
         )
+        if cfg.report_to:
+            flat = {
+                k: v if isinstance(v, int | float | str | bool) else str(v) for k, v in cfg.to_json().items()
+            }
+            accelerator.init_trackers("langgap", config=flat)
     return run
 
 

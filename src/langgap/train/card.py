@@ -1,0 +1,115 @@
+"""The model card (``README.md``) of a trained model folder, in sentence-transformers' layout.
+
+Front matter (base model, library, pipeline tag, languages), what the model is, how to load it,
+the before/after table of the run's first and last evaluation, the training data and settings
+(recipe included), and the package versions.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langgap.metrics import registry
+from langgap.results import package_versions
+from langgap.train.config import TrainConfig
+
+
+def _evaluation(history: list[dict[str, Any]]) -> list[str]:
+    """``| task | metric | before | after |`` rows from the first and last evaluation."""
+    if len(history) < 2 or "tasks" not in history[0]:
+        return ["No evaluation data was given (`--eval-bitext`, `--eval-sts`)."]
+    first, last = history[0], history[-1]
+    rows = [
+        f"| task | metric | step {first['step']} | step {last['step']} | change |",
+        "|---|---|---:|---:|---:|",
+    ]
+    for name, before in first["tasks"].items():
+        after = last.get("tasks", {}).get(name, {})
+        for key in (before["main_score"], "pair_cosine", "language_id_accuracy"):
+            if key in before and key in after:
+                arrow = "↑" if registry.greater_is_better(key) else "↓"
+                rows.append(
+                    f"| {name} | {registry.label(key)} {arrow} | {before[key]:.4f} | {after[key]:.4f} | "
+                    f"{after[key] - before[key]:+.4f} |"
+                )
+    guard = last.get("english_guard")
+    if guard:
+        rows.append(f"| {guard['task']} (English guard) | {guard['metric']} | {guard['baseline']:.4f} | "
+                    f"{guard['value']:.4f} | {guard['value'] - guard['baseline']:+.4f} |")  # fmt: skip
+    return rows
+
+
+def model_card(
+    cfg: TrainConfig,
+    *,
+    base: str,
+    languages: list[str],
+    dimension: int,
+    max_length: int,
+    steps: int,
+    pairs: int,
+    prompt: str,
+    history: list[dict[str, Any]],
+) -> str:
+    """The README.md text (see the module docstring)."""
+    data = [*cfg.pairs, *([f"{cfg.multiway} (to {cfg.pivot or 'every language'})"] if cfg.multiway else [])]
+    settings = {
+        k: v
+        for k, v in cfg.to_json().items()
+        if k not in ("out", "eval_bitext", "eval_sts") and v not in (None, (), [])
+    }
+    lines = [
+        "---",
+        f"base_model: {base}",
+        "library_name: sentence-transformers",
+        "pipeline_tag: sentence-similarity",
+        "tags:",
+        *[
+            f"- {t}"
+            for t in ("sentence-transformers", "sentence-similarity", "feature-extraction", "langgap")
+        ],
+        "language:",
+        *[f"- {lang}" for lang in languages],
+        "---",
+        "",
+        f"# SentenceTransformer based on {base}",
+        "",
+        f"This is a [sentence-transformers](https://www.SBERT.net) model fine-tuned from `{base}` with "
+        f"langgap to bring translations closer together (to close the language gap). It maps sentences "
+        f"to a {dimension}-dimensional dense vector space.",
+        "",
+        "## Model Details",
+        "",
+        "- **Model Type:** Sentence Transformer",
+        f"- **Base model:** `{base}`",
+        f"- **Maximum Sequence Length:** {max_length} tokens",
+        f"- **Output Dimensionality:** {dimension} dimensions",
+        "- **Similarity Function:** Cosine Similarity",
+        f"- **Training data:** {', '.join(f'`{d}`' for d in data)} ({pairs:,} pairs)",
+        f"- **Languages:** {', '.join(languages)}",
+        "",
+        "## Usage",
+        "",
+        "```python",
+        "from sentence_transformers import SentenceTransformer",
+        "",
+        'model = SentenceTransformer("path/to/this/folder")',
+        f"embeddings = model.encode([\"...\"])  # the default 'query' prompt is the training prompt {prompt!r}",
+        "```",
+        "",
+        "## Evaluation",
+        "",
+        *_evaluation(history),
+        "",
+        "## Training Details",
+        "",
+        f"- **Recipe:** {cfg.recipe or 'none (options given directly)'}",
+        f"- **Steps:** {steps} of {cfg.batch_size} pairs",
+        *[f"- `{k}`: `{v}`" for k, v in settings.items()],
+        "",
+        "### Framework Versions",
+        "",
+        *[f"- {k}: {v}" for k, v in package_versions().items()],
+        "",
+    ]
+    return "\n".join(lines)
