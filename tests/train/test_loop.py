@@ -413,3 +413,31 @@ def test_grad_accum_averages_the_micro_batch_gradients(tmp_path, still_model_dir
     assert len(one) == len(two) and max(float(g.abs().max()) for g in one) > 1e-3
     for g1, g2 in zip(one, two, strict=True):
         torch.testing.assert_close(g2, g1, rtol=1e-4, atol=1e-6)
+
+
+def test_length_buckets_give_the_same_embeddings_and_gradients(tiny_model_dir):
+    """Forwards of similar-length texts, rows put back in order: the one-forward result (padding
+    changes nothing under mean pooling with an attention mask), gradients included."""
+    from sentence_transformers import SentenceTransformer
+
+    from langgap.train.loop import bucketed, embed
+
+    st = SentenceTransformer(str(tiny_model_dir))
+    st.eval()  # no dropout: both paths see the same network
+    texts = ["w1", "w1 w2 w3 w4 w5 w6 w7 w8", "w9 w8", "w3 w3 w3", "w7 w6 w5 w4 w3", "w2", "w5 w6 w7", "w8"]
+
+    def emb(t):
+        return embed(st, st, t, "query: ", "cpu")
+
+    grads = []
+    for buckets in (1, 3):
+        st.zero_grad()
+        e = bucketed(emb, texts, buckets, st)
+        (e * torch.arange(e.numel(), dtype=e.dtype).reshape(e.shape)).sum().backward()
+        grads.append([p.grad.clone() for p in st.parameters() if p.grad is not None])
+        if buckets == 1:
+            one = e.detach()
+        else:
+            torch.testing.assert_close(e.detach(), one, rtol=1e-5, atol=1e-6)
+    for a, b in zip(*grads, strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-6)

@@ -83,6 +83,9 @@ def train(
     cross_lingual_fraction: Annotated[float | None, Opt(help="Share of cross-language pairs (1.0).")] = None,
     gather: Annotated[bool | None, Opt("--gather/--no-gather", help="Negatives from all processes.")] = None,
     cache_chunk: Annotated[int | None, Opt(help="GradCache mini-batch size (0 = off).")] = None,
+    length_buckets: Annotated[
+        int | None, Opt(help="Forwards per batch, texts sorted by length: less padding (1).")
+    ] = None,
     epochs: Annotated[int | None, Opt(help="Passes over the pairs (1).")] = None,
     max_steps: Annotated[int | None, Opt(help="Optimizer steps; overrides --epochs.")] = None,
     batch_size: Annotated[int | None, Opt(help="Pairs per batch over all processes (32).")] = None,

@@ -93,6 +93,12 @@ def model_shape(st: Any) -> tuple[int, int]:
     return int(dim or -1), int(st.max_seq_length or -1)
 
 
+def token_lengths(st: Any, texts: Sequence[str]) -> list[int]:
+    """Token count of each text (special tokens included), capped at the model's max length."""
+    cap = int(st.max_seq_length or 10**9)
+    return [len(x) for x in st.tokenizer(list(texts), truncation=True, max_length=cap)["input_ids"]]
+
+
 def input_rows(st: Any) -> np.ndarray:
     """The model's input-embedding matrix (V, H) as float32 numpy (a copy)."""
     return st[0].auto_model.get_input_embeddings().weight.detach().float().cpu().numpy().copy()

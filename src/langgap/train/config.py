@@ -65,6 +65,7 @@ class TrainConfig:
     # languages not listed follow, by number of distinct sentences (most first)
     gather: bool = True  # in-batch negatives from all processes (no effect on one process)
     cache_chunk: int = 0  # GradCache mini-batch size, texts per forward (0 = off)
+    length_buckets: int = 1  # forwards per batch, texts sorted by token length (less padding; 1 = one)
     # -- optimisation --------------------------------------------------------------------------
     epochs: int = 1  # passes over the primary pairs (see BatchComposer)
     max_steps: int | None = None  # optimizer steps; overrides epochs
@@ -105,7 +106,7 @@ class TrainConfig:
         r = self.cross_lingual_fraction
         if not (math.isfinite(r) and 0 <= r <= 1):
             raise InputError(f"--cross-lingual-fraction must be in [0, 1], got {r:g}")
-        _at_least(self, 1, "max_length", "epochs", "grad_accum")
+        _at_least(self, 1, "max_length", "epochs", "grad_accum", "length_buckets")
         _at_least(self, 2, "batch_size")
         _at_least(self, 0, "cache_chunk", "eval_every", "save_every", "seed")
         if self.max_steps is not None and self.max_steps < 1:

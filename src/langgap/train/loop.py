@@ -39,7 +39,7 @@ import torch
 from torch import Tensor
 
 from langgap import atomic
-from langgap.encoders.st import forward, model_shape, save_model
+from langgap.encoders.st import forward, model_shape, save_model, token_lengths
 from langgap.losses import cached_backward
 from langgap.train.card import model_card
 from langgap.train.checkpoint import append_jsonl, last_checkpoint, save_checkpoint
@@ -223,10 +223,21 @@ def micro_step(run: Run, batch: Batch, scale: float) -> Tensor:
         )
         return loss / (scale * grow)
     n = len(first)
-    e = emb(first + second)  # (2n, D): one forward, one pad
+    e = bucketed(emb, first + second, run.cfg.length_buckets, run.st)  # (2n, D)
     loss = run.loss_of(e[:n], e[n:], first, second)
     run.accelerator.backward(loss * scale)
     return loss.detach()
+
+
+def bucketed(emb: Callable[[list[str]], Tensor], texts: list[str], buckets: int, st: Any) -> Tensor:
+    """``emb(texts)`` in ``buckets`` forwards of texts of similar token length (less padding when
+    lengths vary, as across FLORES' scripts), the rows back in input order; ``1``: one forward."""
+    if buckets <= 1 or len(texts) < 2 * buckets:
+        return emb(texts)
+    order = np.argsort(token_lengths(st, texts), kind="stable")
+    parts = [emb([texts[i] for i in chunk]) for chunk in np.array_split(order, buckets)]
+    back = torch.as_tensor(np.argsort(order, kind="stable"), device=parts[0].device)
+    return torch.cat(parts)[back]  # (N, D)
 
 
 def card(run: Run) -> str:
