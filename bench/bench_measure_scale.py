@@ -24,10 +24,20 @@ import numpy as np
 def write_bitext(folder: Path, n: int, dim: int, seed: int = 0) -> Path:
     rng = np.random.default_rng(seed)
     meaning = rng.standard_normal((n, dim)).astype(np.float32)
-    src = meaning + 0.6 * rng.standard_normal((n, dim)).astype(np.float32) + rng.standard_normal(dim).astype(np.float32)
-    tgt = meaning + 0.6 * rng.standard_normal((n, dim)).astype(np.float32) + rng.standard_normal(dim).astype(np.float32)
+    src = (
+        meaning
+        + 0.6 * rng.standard_normal((n, dim)).astype(np.float32)
+        + rng.standard_normal(dim).astype(np.float32)
+    )
+    tgt = (
+        meaning
+        + 0.6 * rng.standard_normal((n, dim)).astype(np.float32)
+        + rng.standard_normal(dim).astype(np.float32)
+    )
     path = folder / "xx-yy.tsv"
-    path.write_text("".join(f"source sentence {i}\ttarget sentence {i}\n" for i in range(n)), encoding="utf-8")
+    path.write_text(
+        "".join(f"source sentence {i}\ttarget sentence {i}\n" for i in range(n)), encoding="utf-8"
+    )
     emb = folder / "emb"
     emb.mkdir()
     np.save(emb / "xx-yy.npy", np.stack([src, tgt], axis=1).astype(np.float16))
@@ -38,7 +48,16 @@ def run(n: int, dim: int, extra: list[str]) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         data = write_bitext(folder, n, dim)
-        cmd = [sys.executable, "-m", "langgap", "measure", "--embeddings", str(folder / "emb"), "--bitext", str(data)]
+        cmd = [
+            sys.executable,
+            "-m",
+            "langgap",
+            "measure",
+            "--embeddings",
+            str(folder / "emb"),
+            "--bitext",
+            str(data),
+        ]
         cmd += ["--out", str(folder / "run"), "-q", *extra]
         done = subprocess.run(["/usr/bin/time", "-v", *cmd], capture_output=True, text=True)
         if done.returncode != 0:
