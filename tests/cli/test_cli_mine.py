@@ -31,8 +31,8 @@ def test_mine_embed_folders(cli, folders, tmp_path):
     assert (pairs.src_lang, pairs.tgt_lang) == ("deu", "eng")
     mined = [line.split("\t") for line in (run / "mined.tsv").read_text().splitlines()]
     threshold = json.loads((run / "mine.json").read_text())["threshold"]
-    assert threshold == {"value": 1.06, "from": "default for the ratio margin"}  # see DEFAULT_THRESHOLDS
-    assert len(pairs.src) == sum(float(s) >= 1.06 for s, _, _ in mined)
+    assert threshold == {"value": 1.03, "from": "default for the ratio margin"}  # see DEFAULT_THRESHOLDS
+    assert len(pairs.src) == sum(float(s) >= 1.03 for s, _, _ in mined)
     assert "100 lines, 100 distinct" in err and "flat (exact inner product) on CPU" in err
     assert f"wrote {run / 'mined.tsv'}" in err
 

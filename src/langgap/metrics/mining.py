@@ -87,7 +87,9 @@ def best_candidates(
     return np.asarray(inds)[rows, col].astype(np.int64), scores[rows, col]
 
 
-def _by_score(src: np.ndarray, tgt: np.ndarray, score: np.ndarray) -> tuple[np.ndarray, ...]:
+def _by_score(
+    src: np.ndarray, tgt: np.ndarray, score: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     order = np.argsort(-score, kind="stable")  # best first; equal scores keep their order
     return src[order].astype(np.int64), tgt[order].astype(np.int64), score[order].astype(np.float64)
 

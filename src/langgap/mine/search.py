@@ -1,8 +1,7 @@
 """k nearest neighbours of both sides in each other, with FAISS or (small and without FAISS) numpy.
 
 FAISS (:mod:`langgap.knn`) is used whenever it is installed. Without it an exact blocked numpy
-search (:func:`langgap.metrics.similarity.topk_cosine`: 2,048 queries x the other side at a
-time) stands in up to ``NUMPY_MAX_ROWS`` distinct texts per side; above that mining refuses
+search (:func:`langgap.metrics.similarity.topk_cosine`: 256 queries x the other side at a time) stands in up to ``NUMPY_MAX_ROWS`` distinct texts per side; above that mining refuses
 before any work and says to ``pip install faiss-cpu``.
 """
 
@@ -67,7 +66,7 @@ def _one_way(
     db = np.concatenate(list(corpus.blocks()))  # (U, D), at most NUMPY_MAX_ROWS rows
     parts, done = [], 0
     for block in queries.blocks():
-        parts.append(topk_cosine(block, db, k))
+        parts.append(topk_cosine(block, db, k, block=256))  # 256 x U cosines at a time
         done += len(block)
         if report:
             report(done, len(queries))
