@@ -37,6 +37,13 @@ def test_mine_embed_folders(cli, folders, tmp_path):
     assert f"wrote {run / 'mined.tsv'}" in err
 
 
+def test_a_threshold_above_every_score_says_so(cli, folders, tmp_path):
+    src, tgt, _ = folders
+    code, _, err = cli(["mine", src, tgt, "--out", tmp_path / "run", "--threshold", "99"])
+    assert code == 0 and "no pair has score >= 99.0000" in err
+    assert (tmp_path / "run" / "deu-eng.tsv").read_text() == ""
+
+
 def test_calibrate_uses_the_f1_best_threshold(cli, folders, tmp_path):
     src, tgt, gold = folders
     dev = tmp_path / "dev.tsv"

@@ -230,4 +230,6 @@ def _print(mined: Mined, value: float, source: str, calibration: PRF | None, wri
             f"{calibration.kept} pairs kept are known pairs)")  # fmt: skip
     say(f"mined {len(mined):,} {mined.mode} pairs ({mined.margin} margin, k={mined.k}); "
         f"{mined.above(value):,} with score >= {value:.4f} ({source})")  # fmt: skip
+    if not mined.above(value):
+        say(f"no pair has score >= {value:.4f}: {written[1]} is empty (a lower --threshold or --calibrate)")
     say(f"wrote {', '.join(str(p) for p in written)}")
