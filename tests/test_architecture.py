@@ -23,6 +23,7 @@ ADAPTERS = {
     "accelerate": {"accel.py"},
     "sqlite3": {"encoders/cache.py"},
     "matplotlib.pyplot": {"report/mpl.py"},
+    "faiss": {"knn.py"},
 }
 
 

@@ -1,0 +1,120 @@
+"""``mine(src, tgt) -> Mined``: translation pairs found between two monolingual sides.
+
+Both sides are de-duplicated (each distinct text mined once), searched for their ``k`` nearest
+neighbours in each other (:mod:`langgap.mine.search`: FAISS, exact or IVF; numpy when FAISS is
+missing and the sides are small), and every candidate is scored with LASER's margin
+(:mod:`langgap.metrics.mining`). The retrieval mode picks the pairs. No printing and no files:
+:func:`langgap.mine.write.write_mined` writes ``mined.tsv`` and ``<src>-<tgt>.tsv``.
+
+Default thresholds (``DEFAULT_THRESHOLDS``, pairs with ``score >= threshold`` go to
+``<src>-<tgt>.tsv``), measured with the offline multilingual-e5-small copy (a float expansion
+of 4-bit weights, prompt ``query: ``), k=4, forward mode, on BUCC-style sets built by
+``bench/make_bucc.py``: 510 FLORES dev pairs X-eng hidden among about 5,000 X and 5,000 English
+sentences that translate nothing on the other side, for X = deu, fra, rus, zho
+(``bench/bucc_threshold.py``; the table is in README.md, section ``langgap mine``). The F1-best
+ratio thresholds were 1.0326, 1.0370, 1.0300, 1.0269 (F1 0.978, 0.978, 0.972, 0.913); the
+default 1.03 gives F1 0.972, 0.966, 0.972, 0.885 (LASER's 1.06: 0.829, 0.803, 0.764, 0.270, since
+E5's cosines, and so its ratios, are compressed towards 1). Distance: 0.0286, 0.0337, 0.0253,
+0.0211 -> 0.027. Absolute (plain cosine): 0.90, which does not carry across languages (that is
+what the margin is for). Each default is the mean of the four F1-best thresholds, rounded. For
+another model or another kind of data, ``--calibrate DEV.tsv`` finds the F1-best threshold on
+known pairs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from langgap.metrics import mining
+from langgap.metrics.mining import PRF, Margin, Mode
+from langgap.mine.search import StageProgress, neighbours
+from langgap.mine.sides import Side, attach, distinct
+
+# the mean F1-best threshold of the four BUCC-style pairs (module docstring), rounded
+DEFAULT_THRESHOLDS: dict[str, float] = {"ratio": 1.03, "distance": 0.027, "absolute": 0.90}
+TEXT_MAX_LINES = 1_000_000  # text files embedded in memory; bigger ones: langgap embed
+
+__all__ = ["DEFAULT_THRESHOLDS", "Mined", "Side", "array_side", "mine"]
+
+
+@dataclass
+class Mined:
+    """Mined candidate pairs, best first: ``(src_ids[p], tgt_ids[p])`` distinct indices into
+    ``src.texts``/``tgt.texts`` with margin score ``scores[p]``."""
+
+    src: Side
+    tgt: Side
+    src_ids: np.ndarray  # (P,) int64
+    tgt_ids: np.ndarray  # (P,) int64
+    scores: np.ndarray  # (P,) float64, decreasing
+    k: int
+    margin: Margin
+    mode: Mode
+    search: dict[str, str]
+
+    def __len__(self) -> int:
+        return len(self.scores)
+
+    def above(self, threshold: float) -> int:
+        """How many pairs have ``score >= threshold`` (the first ones: scores decrease)."""
+        return int(np.count_nonzero(self.scores >= threshold))
+
+    def evaluate(self, gold: set[tuple[int, int]], threshold: float) -> PRF:
+        """BUCC precision/recall/F1 at ``threshold`` against gold distinct-index pairs."""
+        return mining.precision_recall_f1(self.src_ids, self.tgt_ids, self.scores, gold, threshold)
+
+    def calibrate(self, gold: set[tuple[int, int]]) -> PRF:
+        """The F1-best threshold against gold distinct-index pairs (BUCC 2018)."""
+        return mining.best_f1_threshold(self.src_ids, self.tgt_ids, self.scores, gold)
+
+    def describe(self) -> dict[str, Any]:
+        return {"k": self.k, "margin": self.margin, "mode": self.mode, "candidates": len(self), **self.search}
+
+
+def array_side(name: str, texts: list[str], vectors: np.ndarray) -> Side:
+    """A side from texts and their (N, D) vectors (row ``i`` for ``texts[i]``), de-duplicated."""
+    if len(texts) != len(vectors):
+        raise ValueError(f"{name}: {len(texts)} texts but {len(vectors)} vectors")
+    unique, inverse, first = distinct(texts)
+    side = Side(name, name, unique, inverse)
+    attach(side, np.asarray(vectors, dtype=np.float32)[first])
+    return side
+
+
+def mine(
+    src: Side,
+    tgt: Side,
+    *,
+    k: int = 4,
+    margin: Margin = "ratio",
+    mode: Mode = "forward",
+    index: str = "auto",
+    progress: StageProgress | None = None,
+) -> Mined:
+    """Mine translation pairs between two sides (LASER's ``mine_bitexts.py``, see the module
+    docstring of :mod:`langgap.metrics.mining` for the scores and modes).
+
+    Args:
+        src, tgt: sides with vectors (:func:`array_side`, :func:`langgap.mine.sides.shard_side`,
+            :func:`langgap.mine.sides.text_side` + ``attach``).
+        k: neighbourhood size of the margin and number of candidates per text (clipped to the
+            other side's distinct count).
+        margin: ``ratio``, ``distance`` or ``absolute``; mode: ``forward``, ``backward``,
+            ``intersection`` or ``max``; index: ``auto``, ``flat``, ``ivf`` or ``ivfpq``.
+        progress: ``progress(stage, done, total)`` per block of queries.
+    Returns:
+        :class:`Mined`: every candidate pair of the mode, best first.
+    """
+    if k < 1:
+        raise ValueError(f"k must be >= 1, got {k}")
+    if margin not in mining.MARGINS or mode not in mining.MODES:
+        raise ValueError(f"unknown margin {margin!r} or mode {mode!r}")
+    nn = neighbours(src, tgt, k=k, index=index, progress=progress)
+    fwd_mean, bwd_mean = nn.fwd_sims.mean(axis=1), nn.bwd_sims.mean(axis=1)  # (U_src,), (U_tgt,)
+    fwd_best, fwd_score = mining.best_candidates(nn.fwd_sims, nn.fwd_inds, fwd_mean, bwd_mean, margin)
+    bwd_best, bwd_score = mining.best_candidates(nn.bwd_sims, nn.bwd_inds, bwd_mean, fwd_mean, margin)
+    s, t, scores = mining.retrieve(fwd_best, fwd_score, bwd_best, bwd_score, mode)
+    return Mined(src, tgt, s, t, scores, k, margin, mode, nn.search)

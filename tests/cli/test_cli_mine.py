@@ -1,0 +1,205 @@
+"""`langgap mine` through the real entry point: embed folders and text files, --calibrate, and
+each kind of bad input (one line, exit 2, an earlier run untouched), Ctrl-C."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from faults.helpers import leftovers, snapshot
+from langgap.data.readers import read_bitext
+from mine.helpers import MODEL, embed_folder, planted
+
+
+@pytest.fixture
+def folders(tmp_path):
+    st, sv, tt, tv, gold = planted(n_gold=40, n_src=100, n_tgt=120, seed=7)
+    src = embed_folder(tmp_path / "emb" / "deu", st, sv)
+    tgt = embed_folder(tmp_path / "emb" / "eng", tt, tv)
+    return src, tgt, [(st[a], tt[b]) for a, b in sorted(gold)]
+
+
+def test_mine_embed_folders(cli, folders, tmp_path):
+    src, tgt, gold = folders
+    code, out, err = cli(["mine", src, tgt, "--out", tmp_path / "run", "--mode", "max"])
+    assert code == 0, err
+    run = tmp_path / "run"
+    assert sorted(p.name for p in run.iterdir()) == ["deu-eng.tsv", "mine.json", "mined.tsv"]
+    pairs = read_bitext(run / "deu-eng.tsv")  # ready for langgap train --pairs
+    assert (pairs.src_lang, pairs.tgt_lang) == ("deu", "eng")
+    mined = [line.split("\t") for line in (run / "mined.tsv").read_text().splitlines()]
+    threshold = json.loads((run / "mine.json").read_text())["threshold"]
+    assert threshold == {"value": 1.03, "from": "default for the ratio margin"}  # see DEFAULT_THRESHOLDS
+    assert len(pairs.src) == sum(float(s) >= 1.03 for s, _, _ in mined)
+    assert "100 lines, 100 distinct" in err and "flat (exact inner product) on CPU" in err
+    assert f"wrote {run / 'mined.tsv'}" in err
+
+
+def test_a_threshold_above_every_score_says_so(cli, folders, tmp_path):
+    src, tgt, _ = folders
+    code, _, err = cli(["mine", src, tgt, "--out", tmp_path / "run", "--threshold", "99"])
+    assert code == 0 and "no pair has score >= 99.0000" in err
+    assert (tmp_path / "run" / "deu-eng.tsv").read_text() == ""
+
+
+def test_calibrate_uses_the_f1_best_threshold(cli, folders, tmp_path):
+    src, tgt, gold = folders
+    dev = tmp_path / "dev.tsv"
+    dev.write_text("".join(f"{a}\t{b}\n" for a, b in gold), encoding="utf-8")
+    code, _, err = cli(["mine", src, tgt, "--out", tmp_path / "run", "--calibrate", dev])
+    assert code == 0, err
+    meta = json.loads((tmp_path / "run" / "mine.json").read_text())
+    cal, thr = meta["calibration"], meta["threshold"]["value"]
+    assert cal["f1"] > 0.9 and f"F1-best threshold {thr:.4f}" in err
+    # the F1-best over every cut of mined.tsv, recomputed from the files
+    rows = [line.split("\t") for line in (tmp_path / "run" / "mined.tsv").read_text().splitlines()]
+    gold_set = set(gold)
+    best = 0.0
+    for cut in range(1, len(rows) + 1):
+        hit = sum((a, b) in gold_set for _, a, b in rows[:cut])
+        if hit:
+            best = max(best, 2 * hit / (cut + len(gold)))
+    assert cal["f1"] == pytest.approx(best, abs=1e-6)
+    pairs = read_bitext(tmp_path / "run" / "deu-eng.tsv")
+    assert len(pairs.src) == cal["kept"] == meta["pairs"]["count"]
+
+
+def test_mine_text_files_with_a_model(cli, tiny_model_dir, tmp_path):
+    words = [f"w{i} w{(i * 7) % 50} {i}" for i in range(40)]  # both sides: the same 40 texts
+    (tmp_path / "xx.txt").write_text("".join(w + "\n" for w in [*words, words[0]]), encoding="utf-8")
+    (tmp_path / "yy.txt").write_text("".join(w + "\n" for w in reversed(words)), encoding="utf-8")
+    args = [
+        "mine",
+        tmp_path / "xx.txt",
+        tmp_path / "yy.txt",
+        "--model",
+        tiny_model_dir,
+        "--out",
+        tmp_path / "run",
+    ]
+    code, _, err = cli([*args, "--mode", "intersection", "--threshold", "0"])
+    assert code == 0, err
+    assert "41 lines, 40 distinct" in err and "encoded 40 texts (0 from the cache)" in err
+    code, _, err = cli([*args, "--mode", "intersection", "--threshold", "0"])
+    assert code == 0 and "encoded 0 texts (40 from the cache)" in err
+    pairs = read_bitext(tmp_path / "run" / "xx-yy.tsv")
+    assert pairs.src == pairs.tgt and sorted(pairs.src) == sorted(words)  # the same texts: each its own pair
+    code, _, err = cli([*args, "--src-lang", "deu", "--tgt-lang", "eng", "-q"])
+    assert code == 0 and "wrote" not in err and "encoded" not in err  # -q: no summary
+    assert sorted(p.name for p in (tmp_path / "run").iterdir()) == ["deu-eng.tsv", "mine.json", "mined.tsv"]
+
+
+def _bad_setups(tmp_path, folders):
+    src, tgt, _ = folders
+    st, sv, tt, tv, _ = planted(seed=8)
+    empty = tmp_path / "empty.txt"
+    empty.write_text("")
+    text = tmp_path / "eng.txt"
+    text.write_text("a\nb\n")
+    return {
+        "empty": ([empty, text], "empty.txt: file is empty"),
+        "missing": ([tmp_path / "nope.txt", text], "nope.txt: cannot read"),
+        "model": ([src, embed_folder(tmp_path / "o1" / "eng", tt, tv, model=dict(MODEL, name="other"))],
+                  "embedded differently (name 'toy' vs 'other')"),
+        "prompt": ([src, embed_folder(tmp_path / "o2" / "eng", tt, tv, model=dict(MODEL, prompt=""))],
+                   "embedded differently (prompt 'query: ' vs '')"),
+        "dimension": ([src, embed_folder(tmp_path / "o3" / "eng", tt, tv[:, :8])], "has dimension 16"),
+        "threshold": ([src, tgt, "--threshold", "high"], "--threshold 'high' is not a number"),
+        "nan": ([src, tgt, "--threshold", "nan"], "is not a finite number"),
+        "both": ([src, tgt, "--threshold", "1", "--calibrate", text], "give --threshold or --calibrate, not both"),
+        "mixed": ([src, text], "is an embed folder and"),
+        "mode": ([src, tgt, "--mode", "maxx"], "--mode 'maxx': expected one of forward, backward, intersection, max (did you mean 'max'?)"),
+        "k": ([src, tgt, "--k", "0"], "--k must be >= 1"),
+        "calibrate": ([src, tgt, "--calibrate", tmp_path / "dev.tsv"], "dev.tsv:1: the source text is not a line of"),
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        "empty",
+        "missing",
+        "model",
+        "prompt",
+        "dimension",
+        "threshold",
+        "nan",
+        "both",
+        "mixed",
+        "mode",
+        "k",
+        "calibrate",
+    ],
+)
+def test_bad_input_exit_2_and_the_earlier_run_is_kept(cli, folders, tmp_path, case):
+    src, tgt, _ = folders
+    run = tmp_path / "run"
+    assert cli(["mine", src, tgt, "--out", run, "-q"])[0] == 0
+    before = snapshot(run)
+    (tmp_path / "dev.tsv").write_text("not there\tnor here\n", encoding="utf-8")
+    args, message = _bad_setups(tmp_path, folders)[case]
+    code, out, err = cli(["mine", *args, "--out", run])
+    assert code == 2, err
+    assert err.startswith("error: ") and err.count("\n") == 1 and message in err, err
+    assert snapshot(run) == before and not leftovers(run)
+
+
+def test_changed_input_of_an_embed_folder_exit_2(cli, folders, tmp_path):
+    src, tgt, _ = folders
+    (tmp_path / "emb" / "eng.txt").write_text("other\n" * 120, encoding="utf-8")
+    code, _, err = cli(["mine", src, tgt, "--out", tmp_path / "run"])
+    assert code == 2 and "changed since" in err and "embed it again" in err
+    assert not (tmp_path / "run").exists()
+
+
+def test_faiss_missing_for_a_size_that_needs_it_exit_2(cli, folders, tmp_path, monkeypatch):
+    from langgap import knn
+    from langgap.mine import search
+
+    src, tgt, _ = folders
+    monkeypatch.setattr(knn, "available", lambda: False)
+    monkeypatch.setattr(search, "NUMPY_MAX_ROWS", 99)
+    code, _, err = cli(["mine", src, tgt, "--out", tmp_path / "run"])
+    assert code == 2 and "120 distinct texts on one side" in err and "pip install faiss-cpu" in err
+    assert not (tmp_path / "run").exists()
+    monkeypatch.setattr(search, "NUMPY_MAX_ROWS", 120)  # small enough: exact numpy search
+    code, _, err = cli(["mine", src, tgt, "--out", tmp_path / "run"])
+    assert code == 0 and "exact (numpy, FAISS not installed)" in err
+
+
+def test_ctrl_c_writes_nothing(cli, folders, tmp_path, monkeypatch):
+    import langgap.mine
+
+    src, tgt, _ = folders
+    run = tmp_path / "run"
+    assert cli(["mine", src, tgt, "--out", run, "-q"])[0] == 0
+    before = snapshot(run)
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(langgap.mine, "mine", interrupted)
+    code, _, err = cli(["mine", src, tgt, "--out", run, "--k", "2"])
+    assert code == 130 and "interrupted: nothing was written" in err
+    assert snapshot(run) == before and not leftovers(run)
+
+
+def test_interrupted_while_writing_keeps_the_earlier_run(cli, folders, tmp_path, monkeypatch):
+    from langgap.mine import write
+
+    src, tgt, _ = folders
+    run = tmp_path / "run"
+    assert cli(["mine", src, tgt, "--out", run, "-q"])[0] == 0
+    before = snapshot(run)
+    real = write._pairs
+
+    def broken(mined, count):
+        yield from list(real(mined, count))[:3]
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(write, "_pairs", broken)
+    code, _, err = cli(["mine", src, tgt, "--out", run, "--threshold", "0"])
+    assert code == 130 and snapshot(run) == before and not leftovers(run)
+    assert np.isfinite(json.loads((run / "mine.json").read_text())["threshold"]["value"])

@@ -1,0 +1,185 @@
+"""Mining metrics against naive loops over a dense cosine matrix: margins, candidate scores,
+the four retrieval modes (LASER's semantics) and the BUCC precision/recall/F1 and threshold."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from langgap.metrics import mining as mi
+from langgap.metrics.similarity import cos_sim_matrix, topk_cosine
+
+
+def _data(n=40, m=50, d=8, seed=0):
+    rng = np.random.default_rng(seed)
+    meaning = rng.standard_normal((max(n, m), d))
+    src = meaning[:n] + 0.6 * rng.standard_normal((n, d))
+    tgt = meaning[:m] + 0.6 * rng.standard_normal((m, d))
+    return src.astype(np.float32), tgt.astype(np.float32)
+
+
+def _margin(a, b, margin):
+    return {"ratio": a / b, "distance": a - b, "absolute": a}[margin]
+
+
+def _naive_best(src, tgt, k, margin):
+    """LASER's mine_bitexts.py spelled out on a dense matrix: for each row its k nearest on the
+    other side, the mean of their cosines, every candidate scored one by one."""
+    c = cos_sim_matrix(src, tgt).astype(np.float64)  # (N, M)
+    n, m = c.shape
+    fwd_nn = [sorted(range(m), key=lambda j: (-c[i, j], j))[:k] for i in range(n)]
+    bwd_nn = [sorted(range(n), key=lambda i: (-c[i, j], i))[:k] for j in range(m)]
+    fwd_mean = [sum(c[i, j] for j in fwd_nn[i]) / k for i in range(n)]
+    bwd_mean = [sum(c[i, j] for i in bwd_nn[j]) / k for j in range(m)]
+    fwd = []
+    for i in range(n):
+        scored = [
+            (_margin(c[i, j], (fwd_mean[i] + bwd_mean[j]) / 2, margin), -r, j)
+            for r, j in enumerate(fwd_nn[i])
+        ]
+        best = max(scored)
+        fwd.append((best[2], best[0]))
+    bwd = []
+    for j in range(m):
+        scored = [
+            (_margin(c[i, j], (bwd_mean[j] + fwd_mean[i]) / 2, margin), -r, i)
+            for r, i in enumerate(bwd_nn[j])
+        ]
+        best = max(scored)
+        bwd.append((best[2], best[0]))
+    return fwd, bwd
+
+
+def _best(src, tgt, k, margin):
+    s_xy, i_xy = topk_cosine(src, tgt, k)
+    s_yx, i_yx = topk_cosine(tgt, src, k)
+    fb, fs = mi.best_candidates(s_xy, i_xy, s_xy.mean(1), s_yx.mean(1), margin)
+    bb, bs = mi.best_candidates(s_yx, i_yx, s_yx.mean(1), s_xy.mean(1), margin)
+    return fb, fs, bb, bs
+
+
+def test_margin_functions():
+    a, b = np.array([0.8, 0.5]), np.array([0.5, 0.5])
+    np.testing.assert_allclose(mi.margin_score(a, b, "ratio"), [1.6, 1.0])
+    np.testing.assert_allclose(mi.margin_score(a, b, "distance"), [0.3, 0.0])
+    np.testing.assert_allclose(mi.margin_score(a, b, "absolute"), [0.8, 0.5])
+    with pytest.raises(ValueError, match="unknown margin 'ratoi'"):
+        mi.margin_score(a, b, "ratoi")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("margin", mi.MARGINS)
+@pytest.mark.parametrize("k", [1, 4])
+def test_best_candidates_match_laser_loop(margin, k):
+    src, tgt = _data()
+    fb, fs, bb, bs = _best(src, tgt, k, margin)
+    fwd, bwd = _naive_best(src, tgt, k, margin)
+    assert fb.tolist() == [j for j, _ in fwd] and bb.tolist() == [i for i, _ in bwd]
+    np.testing.assert_allclose(fs, [s for _, s in fwd], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(bs, [s for _, s in bwd], rtol=1e-5, atol=1e-6)
+
+
+def test_candidate_scores_worked_example():
+    sims = np.array([[0.9, 0.5]])
+    inds = np.array([[1, 0]])
+    # own mean 0.7; the other side's means 0.4 (row 0) and 0.5 (row 1)
+    out = mi.candidate_scores(sims, inds, np.array([0.7]), np.array([0.4, 0.5]), "ratio")
+    np.testing.assert_allclose(out, [[0.9 / 0.6, 0.5 / 0.55]])
+
+
+def _naive_retrieve(fb, fs, bb, bs, mode):
+    fwd = [(float(fs[i]), 0, i, i, int(fb[i])) for i in range(len(fb))]
+    bwd = [(float(bs[j]), 1, j, int(bb[j]), j) for j in range(len(bb))]
+    if mode == "forward":
+        cands = fwd
+    elif mode == "backward":
+        cands = bwd
+    elif mode == "intersection":
+        cands = [c for c in fwd if int(bb[c[4]]) == c[3]]
+    else:
+        cands = fwd + bwd
+    cands = sorted(cands, key=lambda c: (-c[0], c[1], c[2]))
+    if mode == "max":
+        seen_s, seen_t, kept = set(), set(), []
+        for c in cands:
+            if c[3] not in seen_s and c[4] not in seen_t:
+                seen_s.add(c[3])
+                seen_t.add(c[4])
+                kept.append(c)
+        cands = kept
+    return [c[3] for c in cands], [c[4] for c in cands], [c[0] for c in cands]
+
+
+@pytest.mark.parametrize("mode", mi.MODES)
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_retrieval_modes_match_naive_loops(mode, seed):
+    src, tgt = _data(seed=seed)
+    fb, fs, bb, bs = _best(src, tgt, 4, "ratio")
+    s, t, sc = mi.retrieve(fb, fs, bb, bs, mode)
+    ns, nt, nsc = _naive_retrieve(fb, fs, bb, bs, mode)
+    assert s.tolist() == ns and t.tolist() == nt
+    np.testing.assert_allclose(sc, nsc)
+    assert np.all(np.diff(sc) <= 0)
+    if mode in ("max", "intersection"):
+        assert len(set(s.tolist())) == len(s) and len(set(t.tolist())) == len(t)
+    if mode == "forward":
+        assert sorted(s.tolist()) == list(range(len(src)))  # one best target per source
+
+
+def test_max_takes_each_side_once_with_ties():
+    # forward: 0->0 (0.9), 1->0 (0.8); backward: 0<-1 (0.8), 1<-1 (0.7)
+    s, t, sc = mi.retrieve([0, 0], [0.9, 0.8], [0, 1], [0.9, 0.7], "max")
+    assert list(zip(s.tolist(), t.tolist(), strict=True)) == [(0, 0), (1, 1)]
+    np.testing.assert_allclose(sc, [0.9, 0.7])
+    s, t, _ = mi.retrieve([0, 0], [0.9, 0.8], [0, 1], [0.9, 0.7], "intersection")
+    assert list(zip(s.tolist(), t.tolist(), strict=True)) == [(0, 0)]
+    with pytest.raises(ValueError, match="unknown retrieval mode 'fwd'"):
+        mi.retrieve([0], [1.0], [0], [1.0], "fwd")  # type: ignore[arg-type]
+
+
+def _naive_prf(src, tgt, scores, gold, t):
+    kept = [(i, j) for i, j, s in zip(src, tgt, scores, strict=True) if s >= t]
+    correct = sum((i, j) in gold for i, j in kept)
+    p = correct / len(kept) if kept else 0.0
+    r = correct / len(gold)
+    return p, r, (2 * p * r / (p + r) if p + r else 0.0)
+
+
+def _planted(seed, n=60):
+    rng = np.random.default_rng(seed)
+    src = rng.integers(0, 30, n)
+    tgt = rng.integers(0, 30, n)
+    scores = np.round(rng.uniform(0.9, 1.3, n), 2)  # rounded: ties
+    gold = {(int(i), int(j)) for i, j in zip(src[: n // 3], tgt[: n // 3], strict=True)}
+    scores[: n // 3] += 0.1  # gold pairs score higher on the whole
+    gold |= {(100, 100), (101, 101)}  # gold pairs never mined count against recall
+    return src, tgt, scores, gold
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_precision_recall_f1_and_best_threshold_match_naive(seed):
+    src, tgt, scores, gold = _planted(seed)
+    for t in [0.0, 1.0, 1.1, 1.25, 9.0]:
+        got = mi.precision_recall_f1(src, tgt, scores, gold, t)
+        np.testing.assert_allclose((got.precision, got.recall, got.f1), _naive_prf(src, tgt, scores, gold, t))
+    best = mi.best_f1_threshold(src, tgt, scores, gold)
+    # naive: every distinct score as a cut (keep score >= s), the highest threshold on equal F1
+    f1s = {float(s): _naive_prf(src, tgt, scores, gold, s)[2] for s in sorted(set(scores.tolist()))}
+    top = max(f1s.values())
+    cut = max(s for s, f in f1s.items() if f == top)
+    assert best.f1 == pytest.approx(top)
+    lower = [s for s in f1s if s < cut]
+    assert (max(lower) if lower else -np.inf) < best.threshold <= cut
+    again = mi.precision_recall_f1(src, tgt, scores, gold, best.threshold)
+    assert (again.f1, again.kept, again.correct) == pytest.approx((best.f1, best.kept, best.correct))
+
+
+def test_best_threshold_worked_example_and_no_gold():
+    src, tgt = np.arange(4), np.arange(4)
+    scores = np.array([1.3, 1.2, 1.1, 1.0])
+    gold = {(0, 0), (1, 1)}
+    best = mi.best_f1_threshold(src, tgt, scores, gold)
+    assert best.threshold == pytest.approx(1.15) and best.f1 == 1.0 and best.kept == 2
+    none = mi.best_f1_threshold(src, tgt, scores, {(7, 7)})
+    assert none.f1 == 0.0 and none.threshold == float("inf") and none.kept == 0
+    every = mi.best_f1_threshold(src, tgt, scores, {(i, i) for i in range(4)})
+    assert every.threshold == 1.0 and every.recall == 1.0

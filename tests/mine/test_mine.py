@@ -1,0 +1,161 @@
+"""``langgap.mine``: sides (de-duplication, embed folders, checks), FAISS and numpy search agree,
+mine() against the metric functions on exact neighbours, the run folder and its formats."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from langgap import knn
+from langgap.data.readers import read_bitext
+from langgap.errors import InputError
+from langgap.metrics import mining
+from langgap.metrics.similarity import topk_cosine
+from langgap.mine import DEFAULT_THRESHOLDS, array_side, mine, search, sides
+from langgap.mine.write import write_mined
+from mine.helpers import MODEL, embed_folder, planted
+
+
+def test_distinct_maps_every_line():
+    texts, inverse, first = sides.distinct(["a", "b", "a", "c", "b"])
+    assert texts == ["a", "b", "c"] and inverse.tolist() == [0, 1, 0, 2, 1] and first.tolist() == [0, 1, 3]
+
+
+def test_duplicates_are_mined_once_and_map_back():
+    st, sv, tt, tv, _ = planted()
+    dup_src = array_side("deu", [*st, st[0], st[5]], np.concatenate([sv, sv[[0, 5]]]))
+    dup_tgt = array_side("eng", [*tt, tt[3]], np.concatenate([tv, tv[[3]]]))
+    assert len(dup_src) == len(st) and dup_src.lines == len(st) + 2
+    assert dup_src.inverse[len(st)] == 0 and dup_tgt.inverse[len(tt)] == 3
+    plain = mine(array_side("deu", st, sv), array_side("eng", tt, tv))
+    dup = mine(dup_src, dup_tgt)
+    assert dup.src_ids.tolist() == plain.src_ids.tolist() and dup.tgt_ids.tolist() == plain.tgt_ids.tolist()
+    np.testing.assert_allclose(dup.scores, plain.scores, rtol=1e-6)
+
+
+@pytest.mark.parametrize("mode", mining.MODES)
+@pytest.mark.parametrize("margin", mining.MARGINS)
+def test_mine_equals_metric_functions_on_exact_neighbours(mode, margin):
+    st, sv, tt, tv, _ = planted(seed=3)
+    got = mine(array_side("deu", st, sv), array_side("eng", tt, tv), k=3, margin=margin, mode=mode)
+    fs, fi = topk_cosine(sv, tv, 3)
+    bs, bi = topk_cosine(tv, sv, 3)
+    fb, fsc = mining.best_candidates(fs, fi, fs.mean(1), bs.mean(1), margin)
+    bb, bsc = mining.best_candidates(bs, bi, bs.mean(1), fs.mean(1), margin)
+    s, t, sc = mining.retrieve(fb, fsc, bb, bsc, mode)
+    assert got.src_ids.tolist() == s.tolist() and got.tgt_ids.tolist() == t.tolist()
+    np.testing.assert_allclose(got.scores, sc, rtol=1e-5, atol=1e-6)
+
+
+def test_numpy_fallback_equals_faiss(monkeypatch):
+    pytest.importorskip("faiss")
+    st, sv, tt, tv, _ = planted(seed=1)
+    with_faiss = mine(array_side("deu", st, sv), array_side("eng", tt, tv), mode="max")
+    monkeypatch.setattr(knn, "available", lambda: False)
+    without = mine(array_side("deu", st, sv), array_side("eng", tt, tv), mode="max")
+    assert with_faiss.search["backend"] == "faiss" and without.search["backend"] == "numpy"
+    assert with_faiss.src_ids.tolist() == without.src_ids.tolist()
+    assert with_faiss.tgt_ids.tolist() == without.tgt_ids.tolist()
+    np.testing.assert_allclose(with_faiss.scores, without.scores, rtol=1e-5)
+
+
+def test_without_faiss_big_sides_are_refused_before_work(monkeypatch):
+    monkeypatch.setattr(knn, "available", lambda: False)
+    assert search.check_search(search.NUMPY_MAX_ROWS, 10, "auto") == "numpy"
+    with pytest.raises(InputError, match=r"50,001 distinct texts on one side.*pip install faiss-cpu"):
+        search.check_search(10, search.NUMPY_MAX_ROWS + 1, "auto")
+    with pytest.raises(InputError, match="--index ivf needs FAISS: pip install faiss-cpu"):
+        search.check_search(10, 10, "ivf")
+
+
+def test_shard_side_equals_array_side(tmp_path):
+    st, sv, tt, tv, _ = planted(seed=2)
+    texts = [*st, st[4], st[9]]  # duplicate lines: mined once
+    vecs = np.concatenate([sv, sv[[4, 9]]])
+    side = sides.shard_side(embed_folder(tmp_path / "emb" / "deu", texts, vecs), None)
+    assert side.name == "deu" and side.lines == len(texts) and len(side) == len(st) and side.dim == 16
+    ref = array_side("deu", texts, vecs.astype(np.float16).astype(np.float32))
+    assert side.texts == ref.texts and side.inverse.tolist() == ref.inverse.tolist()
+    np.testing.assert_allclose(
+        np.concatenate(list(side.blocks())), np.concatenate(list(ref.blocks())), rtol=1e-6
+    )
+    assert side.model is not None and side.model["name"] == "toy"
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"name": "other"}, r"embedded differently \(name 'toy' vs 'other'\)"),
+        ({"prompt": ""}, r"embedded differently \(prompt 'query: ' vs ''\)"),
+        ({"max_length": 32}, r"embedded differently \(max_length 16 vs 32\)"),
+        ({"cache_key": "toy|32"}, r"embedded differently \(cache_key"),
+    ],
+)
+def test_folders_of_another_model_or_prompt_are_refused(tmp_path, change, message):
+    st, sv, tt, tv, _ = planted()
+    a = sides.shard_side(embed_folder(tmp_path / "deu", st, sv), None)
+    b = sides.shard_side(embed_folder(tmp_path / "eng", tt, tv, model=dict(MODEL, **change)), None)
+    with pytest.raises(InputError, match=message):
+        sides.check_pair(a, b)
+
+
+def test_dimension_mismatch_and_changed_input_are_refused(tmp_path):
+    st, sv, tt, tv, _ = planted()
+    a = sides.shard_side(embed_folder(tmp_path / "deu", st, sv), None)
+    b = sides.shard_side(embed_folder(tmp_path / "eng", tt, tv[:, :8]), None)
+    with pytest.raises(InputError, match="has dimension 16, .* 8"):
+        sides.check_pair(a, b)
+    (tmp_path / "deu.txt").write_text("changed\n" * len(st), encoding="utf-8")
+    with pytest.raises(InputError, match="changed since"):
+        sides.shard_side(tmp_path / "deu", None)
+
+
+def test_text_side_checks(tmp_path):
+    f = tmp_path / "swh.txt"
+    f.write_text("a\tb\nc\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"swh.txt:1: holds a tab"):
+        sides.text_side(f, None, 100)
+    f.write_text("a\nb\nc\n", encoding="utf-8")
+    with pytest.raises(InputError, match="3 lines; text files up to 2 lines"):
+        sides.text_side(f, None, 2)
+    assert sides.text_side(f, None, 100).name == "swh"
+    with pytest.raises(InputError, match="cannot name the pairs file"):
+        sides.pair_name("german news", "eng")
+    assert sides.pair_name("deu_Latn", "eng_Latn") == "deu_Latn-eng_Latn.tsv"
+
+
+def test_run_folder_formats_and_pairs_read_back(tmp_path):
+    st, sv, tt, tv, gold = planted(seed=4)
+    mined = mine(array_side("deu", st, sv), array_side("eng", tt, tv), mode="max")
+    threshold = float(np.median(mined.scores))
+    written = write_mined(mined, tmp_path / "run", threshold=threshold, pairs_file="deu-eng.tsv")
+    assert [p.name for p in written] == ["mined.tsv", "deu-eng.tsv", "mine.json"]
+    rows = [line.split("\t") for line in (tmp_path / "run" / "mined.tsv").read_text().splitlines()]
+    assert len(rows) == len(mined) and all(len(r) == 3 for r in rows)
+    scores = [float(r[0]) for r in rows]
+    assert scores == sorted(scores, reverse=True)
+    assert [(r[1], r[2]) for r in rows] == [
+        (st[i], tt[j]) for i, j in zip(mined.src_ids, mined.tgt_ids, strict=True)
+    ]
+    pairs = read_bitext(tmp_path / "run" / "deu-eng.tsv")
+    assert (pairs.src_lang, pairs.tgt_lang) == ("deu", "eng")
+    assert len(pairs.src) == mined.above(threshold) == sum(s >= threshold for s in mined.scores)
+    assert list(zip(pairs.src, pairs.tgt, strict=True)) == [(r[1], r[2]) for r in rows[: len(pairs.src)]]
+    meta = json.loads((tmp_path / "run" / "mine.json").read_text())
+    assert meta["settings"]["mode"] == "max" and meta["pairs"]["count"] == len(pairs.src)
+    assert meta["inputs"]["src"]["distinct"] == len(st) and meta["threshold"]["from"] == "default"
+
+
+def test_calibration_finds_the_planted_pairs():
+    st, sv, tt, tv, gold_lines = planted(n_gold=40, n_src=120, n_tgt=150, seed=5)
+    src, tgt = array_side("deu", st, sv), array_side("eng", tt, tv)
+    gold = {(int(src.inverse[a]), int(tgt.inverse[b])) for a, b in gold_lines}
+    mined = mine(src, tgt)
+    best = mined.calibrate(gold)
+    assert best.f1 > 0.9
+    for t in np.unique(mined.scores):  # no threshold over the candidates does better
+        assert mined.evaluate(gold, float(t)).f1 <= best.f1 + 1e-12
+    assert mined.evaluate(gold, best.threshold).f1 == pytest.approx(best.f1)
+    assert set(DEFAULT_THRESHOLDS) == set(mining.MARGINS)
