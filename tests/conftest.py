@@ -76,6 +76,24 @@ def write_bitext(path: Path, src: str, tgt: str, n: int) -> Path:
     return path
 
 
+def write_mining(folder: Path, src: str, tgt: str, gold: int, distractors: int, seed: int = 0) -> Path:
+    """A BUCC-style folder for :class:`ToyEncoder`: ``gold`` translations ``<src>:<i>`` /
+    ``<tgt>:<i>`` hidden among ``distractors`` sentences per side that translate nothing
+    (``<src>:s<j>``, ``<tgt>:t<j>``), each side in a seeded random order."""
+    rng = np.random.default_rng(seed)
+    src_lines = [f"{src}:{i}" for i in range(gold)] + [f"{src}:s{j}" for j in range(distractors)]
+    tgt_lines = [f"{tgt}:{i}" for i in range(gold)] + [f"{tgt}:t{j}" for j in range(distractors)]
+    src_order, tgt_order = rng.permutation(len(src_lines)), rng.permutation(len(tgt_lines))
+    src_pos = {int(o): p for p, o in enumerate(src_order)}  # line of original row o
+    tgt_pos = {int(o): p for p, o in enumerate(tgt_order)}
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "src.txt").write_text("".join(src_lines[o] + "\n" for o in src_order), encoding="utf-8")
+    (folder / "tgt.txt").write_text("".join(tgt_lines[o] + "\n" for o in tgt_order), encoding="utf-8")
+    pairs = "".join(f"{src_pos[i] + 1}\t{tgt_pos[i] + 1}\n" for i in range(gold))
+    (folder / "gold.tsv").write_text(pairs, encoding="utf-8")
+    return folder
+
+
 @pytest.fixture(scope="session")
 def tiny_hf_dir(tmp_path_factory) -> Path:
     """A tiny plain Hugging Face BERT folder built in code (word-level tokenizer, 2 layers)."""

@@ -172,3 +172,24 @@ def test_figure_with_many_tasks(runs):
     import matplotlib.pyplot as plt
 
     plt.close(fig)
+
+
+def test_mining_set_compared_over_gold_pairs(tmp_path, toy):
+    """A mining set measured with a gapped noisy model (A) and an aligned one (B): F1, precision
+    and recall at both thresholds come with intervals over the gold pairs, B better on F1."""
+    from conftest import write_mining
+    from langgap.tasks import mining_task
+
+    task = mining_task(str(write_mining(tmp_path / "deu-eng", "deu", "eng", gold=60, distractors=60)))
+    a = measure(toy(gap=2.5, noise=1.5), [task], projection_points=0)
+    b = measure(toy(gap=0.0, noise=0.3), [task], projection_points=0)
+    (ta,), (tb,) = a.tasks, b.tasks
+    assert ta.kind == "mining" and ta.main_score == "mining_f1" and len(ta.items["gold_found_best"]) == 60
+    assert tb.metrics["mining_f1"] == 1.0 and ta.metrics["mining_f1"] < 0.9
+    assert a.summary["mining_f1"] == ta.metrics["mining_f1"]
+    cmp = compare(a, b, n_boot=300, n_perm=300, seed=0)
+    got = {c.metric for c in cmp.changes}
+    assert got == {f"mining_{m}{s}" for m in ("f1", "precision", "recall") for s in ("", "_default")}
+    f1 = _get(cmp, task.name, "mining_f1")
+    assert f1.n_items == 60 and f1.a == pytest.approx(ta.metrics["mining_f1"], abs=1e-6)
+    assert f1.verdict == "better" and f1.ci_low > 0 and f1.ci_low <= f1.delta <= f1.ci_high

@@ -128,3 +128,31 @@ def test_tokens_minilm_cannot_read_amharic_or_much_japanese_e5_reads_all(cli, me
     assert 0.18 < mini["jpn_Jpan"]["unk_rate"] < 0.3 and mini["jpn_Jpan"]["unk_char_rate"] >= 0.2
     assert mini["arb_Arab"]["fertility"] > 4 and mini["arb_Arab"]["verdict"] == "reads poorly"
     assert all(e5[lang]["verdict"] == "reads" and e5[lang]["unk_rate"] == 0 for lang in langs)
+
+
+def test_bucc_style_f1_of_measure_agrees_with_mine_flat_and_ivf(cli, me5, tmp_path, monkeypatch):
+    """A BUCC-style set built from shared data (bench/make_bucc.py: 510 FLORES dev pairs among
+    300 distractors per side): measure's exact search and langgap mine's FAISS flat and IVF
+    indexes find the same F1-best F1 within 0.005."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    monkeypatch.setenv("LANGGAP_MODELS_DIR", str(me5.parent))
+    script = Path(__file__).resolve().parents[1] / "bench" / "make_bucc.py"
+    cmd = [sys.executable, str(script), "--data", str(DATA), "--langs", "deu", "--distractors", "300"]
+    subprocess.run([*cmd, "--out", str(tmp_path / "bucc")], check=True, capture_output=True)
+    folder = tmp_path / "bucc" / "deu-eng"
+    code, _, err = cli(["measure", "--model", me5, "--mining", folder, "--out", tmp_path / "run", "-q"])
+    assert code == 0, err
+    (task,) = json.loads((tmp_path / "run" / "results.json").read_text())["tasks"]
+    assert task["kind"] == "mining" and task["metrics"]["mining_gold_pairs"] == 510
+    measured = task["metrics"]["mining_f1"]
+    assert measured > 0.9  # German FLORES sentences among news and Tatoeba: an easy set for mE5
+    for index in ("flat", "ivf"):
+        args = ["mine", folder / "src.txt", folder / "tgt.txt", "--src-lang", "deu", "--tgt-lang", "eng"]
+        args += ["--model", me5, "--calibrate", folder / "dev.tsv", "--index", index, "-q"]
+        code, _, err = cli([*args, "--out", tmp_path / f"mine-{index}"])
+        assert code == 0, err
+        mined = json.loads((tmp_path / f"mine-{index}" / "mine.json").read_text())["calibration"]["f1"]
+        assert abs(mined - measured) <= 0.005, (index, mined, measured)

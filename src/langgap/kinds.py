@@ -4,9 +4,12 @@ A :class:`TaskKind` is a string enum (``"bitext"`` in JSON and comparisons) with
 
 - ``parallel``: row ``i`` is the same sentence in every language (bitext, multi-way, sample), so
   translation metrics, a 2-D projection and a Procrustes fit apply; an STS file's two columns
-  are scored pairs, not translations.
+  are scored pairs, not translations, and a mining set's two sides hide a few translations
+  among distractors.
 - ``multilingual``: more than one language pair, so metrics come per language pair
   (``per_pair``) and are averaged over pairs (multi-way, sample).
+- ``splittable``: rows can be split into a fit and an evaluation part (``--adapt``); not a
+  mining set, whose gold pairs hide among distractors that both parts would share.
 - ``main_score``: the metric key that sums a task of this kind up.
 
 The corpora (:mod:`langgap.data.corpora`) answer the data questions (texts, columns, subsets) and
@@ -25,6 +28,7 @@ class TaskKind(str, Enum):
     MULTIWAY = "multiway"
     STS = "sts"
     SAMPLE = "sample"
+    MINING = "mining"
 
     def __str__(self) -> str:
         return self.value
@@ -35,12 +39,17 @@ class TaskKind(str, Enum):
     @property
     def parallel(self) -> bool:
         """Rows are translations of each other across languages."""
-        return self is not TaskKind.STS
+        return self not in (TaskKind.STS, TaskKind.MINING)
 
     @property
     def multilingual(self) -> bool:
         """Metrics per language pair, averaged over pairs."""
         return self in (TaskKind.MULTIWAY, TaskKind.SAMPLE)
+
+    @property
+    def splittable(self) -> bool:
+        """Rows split into fit and evaluation parts without leaking one into the other."""
+        return self is not TaskKind.MINING
 
     @property
     def main_score(self) -> str:
@@ -53,4 +62,5 @@ _MAIN_SCORE = {
     TaskKind.MULTIWAY: "xsim_error",
     TaskKind.STS: "spearman",
     TaskKind.SAMPLE: "pair_cosine",
+    TaskKind.MINING: "mining_f1",
 }

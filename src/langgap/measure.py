@@ -86,11 +86,19 @@ def score_adapted(
     Rows are split by :func:`~langgap.adapt.split_rows` (``seed``); the transform is fitted on
     the fit rows only. Returns ``(result, evaluated corpus, embedding lookup)`` for the raw and
     the adapted result, or only the raw one on all rows where the method does not apply
-    (procrustes on STS, which has no parallel rows).
+    (procrustes on STS, which has no parallel rows; any method on a mining set, whose rows do not
+    split without leaking).
     """
-    if adapt.method == "procrustes" and not corpus.kind.parallel:
+    why = None
+    if not corpus.kind.splittable:
+        why = f"a {corpus.kind} set's gold pairs do not split from its distractors: raw model only"
+    elif adapt.method == "procrustes" and not corpus.kind.parallel:
+        why = (
+            f"procrustes needs parallel rows and {corpus.kind.value.upper()} has none: raw model on all rows"
+        )
+    if why is not None:
         raw = score(name, corpus, emb, k, seed, budget)
-        raw.notes["adapt_note"] = "procrustes needs parallel rows and STS has none: raw model on all rows"
+        raw.notes["adapt_note"] = why
         return [(raw, corpus, emb)]
     fit, held = split_rows(len(corpus), adapt.fit_fraction, seed)
     if len(fit) < 2 or len(held) < 4:

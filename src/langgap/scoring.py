@@ -14,12 +14,13 @@ from itertools import combinations
 
 import numpy as np
 
-from langgap.data.corpora import Bitext, Corpus, DataFile, MultiWay, Sample, STSSet
+from langgap.data.corpora import Bitext, Corpus, DataFile, MiningSet, MultiWay, Sample, STSSet
 from langgap.kinds import TaskKind
 from langgap.metrics import registry
 from langgap.metrics.bitext import xsim_error
+from langgap.metrics.mining import bucc_scores
 from langgap.metrics.registry import Budget, LanguagesInput, PairInput
-from langgap.metrics.similarity import pairwise_cos_sim
+from langgap.metrics.similarity import pairwise_cos_sim, topk_cosine
 from langgap.metrics.sts import sts_spearman
 from langgap.results import TaskResult
 from langgap.types import LangEmbed
@@ -193,11 +194,52 @@ def score_sample(
     )
 
 
+def _distinct(texts: list[str]) -> tuple[list[str], list[int]]:
+    """The distinct texts in first-seen order and, per line, the index of its text among them."""
+    index: dict[str, int] = {}
+    rows = [index.setdefault(t, len(index)) for t in texts]
+    return list(index), rows
+
+
+def score_mining(
+    name: str, corpus: MiningSet, emb: LangEmbed, k: int = 4, seed: int = 0, budget: Budget | None = None
+) -> TaskResult:
+    """BUCC-style mining as ``langgap mine`` does it by default (ratio margin over ``k``
+    neighbours, forward retrieval, identical texts mined once), scored against the gold pairs.
+
+    The k-NN search is exact (blocked, bounded memory); ``seed`` and ``budget`` are unused.
+    """
+    src, src_row = _distinct(corpus.src)
+    tgt, tgt_row = _distinct(corpus.tgt)
+    a, b = emb(corpus.src_lang, src), emb(corpus.tgt_lang, tgt)
+    gold = list(dict.fromkeys((src_row[i], tgt_row[j]) for i, j in corpus.gold))
+    metrics, items = bucc_scores(topk_cosine(a, b, k), topk_cosine(b, a, k), gold)
+    res = _result(
+        name,
+        corpus,
+        [corpus.src_lang, corpus.tgt_lang],
+        list(corpus.files.values()),
+        metrics=metrics,
+        items=items,
+    )
+    res.notes["mining"] = (
+        f"{len(gold):,} gold pairs among {len(src):,} source and {len(tgt):,} target sentences; ratio "
+        f"margin over k={k} neighbours, forward retrieval, exact search; precision/recall/F1 at the "
+        f"F1-best threshold (BUCC 2018) and at langgap mine's default threshold"
+    )
+    if len(gold) < len(corpus.gold):
+        res.notes["mining_duplicates"] = (
+            f"{len(corpus.gold) - len(gold)} gold pairs repeat another one once identical texts are merged"
+        )
+    return res
+
+
 SCORERS: dict[TaskKind, Scorer] = {
     TaskKind.BITEXT: score_bitext,  # type: ignore[dict-item]
     TaskKind.MULTIWAY: score_multiway,  # type: ignore[dict-item]
     TaskKind.STS: score_sts,  # type: ignore[dict-item]
     TaskKind.SAMPLE: score_sample,  # type: ignore[dict-item]
+    TaskKind.MINING: score_mining,  # type: ignore[dict-item]
 }
 
 

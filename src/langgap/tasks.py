@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from langgap.data import load_sample, read_bitext, read_multiway, read_sts
+from langgap.data import load_sample, read_bitext, read_mining, read_multiway, read_sts
 from langgap.data.corpora import Corpus
 from langgap.data.readers import split_spec
 from langgap.errors import InputError, did_you_mean
@@ -23,6 +23,7 @@ LOADERS: dict[TaskKind, Callable[[str | None, tuple[str, ...] | None], Corpus]] 
     TaskKind.BITEXT: lambda path, langs: read_bitext(str(path), langs),
     TaskKind.STS: lambda path, langs: read_sts(str(path), langs),
     TaskKind.MULTIWAY: lambda path, langs: read_multiway(str(path), langs),
+    TaskKind.MINING: lambda path, langs: read_mining(str(path), langs),
 }
 
 
@@ -32,8 +33,10 @@ class Task:
 
     Attributes:
         name: unique within a run, e.g. ``bitext:deu-eng``.
-        kind: a :class:`~langgap.kinds.TaskKind` (``bitext``, ``multiway``, ``sts``, ``sample``).
-        path: data file or folder (``None``: the built-in sample).
+        kind: a :class:`~langgap.kinds.TaskKind` (``bitext``, ``multiway``, ``sts``, ``sample``,
+            ``mining``).
+        path: data file or folder (``None``: the built-in sample); a mining set's folder or
+            ``SRC,TGT,GOLD``.
         languages: for bitext/STS the two languages (default: from the file name); for
             multi-way the languages to read (default: all files).
         description: one line for reports.
@@ -72,6 +75,14 @@ def multiway_task(path: str | Path, langs: str | None = None) -> Task:
     return Task(f"multiway:{Path(path).name}", TaskKind.MULTIWAY, str(path), _langs(langs))
 
 
+def mining_task(spec: str, langs: str | None = None) -> Task:
+    """A BUCC-style mining task on a folder ``deu-eng/`` (``src.txt``, ``tgt.txt``, ``gold.tsv``)
+    or on three files ``"SRC,TGT,GOLD"``."""
+    parts = spec.split(",")
+    name = Path(spec).name if len(parts) != 3 or Path(spec).is_dir() else Path(parts[2]).stem
+    return Task(f"mining:{name}", TaskKind.MINING, spec, _langs(langs))
+
+
 def build_tasks(
     *,
     sample: bool | None = None,
@@ -79,6 +90,7 @@ def build_tasks(
     multiway: Sequence[str] = (),
     langs: str | None = None,
     sts: Sequence[str] = (),
+    mining: Sequence[str] = (),
 ) -> list[Task]:
     """The tasks of ``langgap measure``'s data options (``deu,eng=PATH`` specs allowed).
 
@@ -87,11 +99,12 @@ def build_tasks(
     if langs and not multiway:
         raise InputError("--langs selects languages of a --multiway folder; give --multiway too")
     tasks = []
-    if sample or (sample is None and not (bitext or multiway or sts)):
+    if sample or (sample is None and not (bitext or multiway or sts or mining)):
         tasks.append(sample_task())
     tasks += [bitext_task(p, lg) for lg, p in map(split_spec, bitext)]
     tasks += [multiway_task(p, langs) for p in multiway]
     tasks += [sts_task(p, lg) for lg, p in map(split_spec, sts)]
+    tasks += [mining_task(p, lg) for lg, p in map(split_spec, mining)]
     return tasks
 
 

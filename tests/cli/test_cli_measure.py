@@ -132,3 +132,24 @@ def test_help_shows_flags_without_a_type():
         text = CliRunner().invoke(app, [command, "--help"], env={"COLUMNS": "200"}).output
         assert "--help" in text and "<bool>" not in text, command
     assert "<int>" in CliRunner().invoke(app, ["measure", "--help"], env={"COLUMNS": "200"}).output
+
+
+def test_mining_set_in_results_report_and_adapt(cli, tiny_model_dir, tmp_path):
+    from conftest import write_mining
+
+    folder = write_mining(tmp_path / "deu-eng", "deu", "eng", gold=20, distractors=30)
+    args = ["measure", "--model", tiny_model_dir, "--prompt", "", "--mining", folder]
+    code, out, err = cli([*args, "--adapt", "center", "--out", tmp_path / "run"])
+    assert code == 0, err
+    d = json.loads((tmp_path / "run" / "results.json").read_text())
+    (task,) = d["tasks"]  # no adapted twin: a mining set does not split
+    assert (task["name"], task["kind"], task["languages"]) == ("mining:deu-eng", "mining", ["deu", "eng"])
+    assert "do not split" in task["notes"]["adapt_note"] and 0.0 <= task["metrics"]["mining_f1"] <= 1.0
+    assert {"mining_f1", "mining_f1_default"} <= set(d["summary"])
+    assert "Mining (BUCC-style), at the F1-best threshold" in out
+    report = (tmp_path / "run" / "report.md").read_text()
+    assert "hidden translations with F1" in report and "| R ↑ | thr |" in report  # a setting: no arrow
+    (folder / "gold.tsv").write_text("1\t1\n2\t99\n", encoding="utf-8")
+    code, _, err = cli([*args, "--out", tmp_path / "bad"])
+    assert code == 2 and "gold.tsv:2: target line 99 is outside 1..50" in err
+    assert not (tmp_path / "bad").exists()

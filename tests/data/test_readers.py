@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from langgap.data import load_sample, read_bitext, read_multiway, read_sts
+from langgap.data import load_sample, read_bitext, read_mining, read_multiway, read_sts
 from langgap.data.readers import languages_from_name
 from langgap.data.sample import SAMPLE_LANGUAGES
 from langgap.errors import InputError
@@ -117,3 +117,59 @@ def test_builtin_sample_is_complete_and_aligned():
     assert (
         sum(a != b for a, b in zip(s.anchors["zho_Hans"], s.anchors["zho_Hant"], strict=True)) > len(s) // 2
     )
+
+
+def _mining_files(folder, src="a\nb\nc\n", tgt="x\ny\n", gold="1\t2\n3\t1\n"):
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, text in (("src.txt", src), ("tgt.txt", tgt), ("gold.tsv", gold)):
+        (folder / name).write_text(text, encoding="utf-8")
+    return folder
+
+
+def test_mining_folder_and_three_files(tmp_path):
+    folder = _mining_files(tmp_path / "deu-eng")
+    m = read_mining(folder)
+    assert (m.src_lang, m.tgt_lang, m.src, m.tgt) == ("deu", "eng", ["a", "b", "c"], ["x", "y"])
+    assert m.gold == [(0, 1), (2, 0)] and len(m) == 2 and m.kind == "mining"
+    assert m.columns() == {"deu-eng.src": [["a", "b", "c"]], "deu-eng.tgt": [["x", "y"]]}
+    assert set(m.files) == {"src", "tgt", "gold"} and m.files["gold"].rows == 2
+    assert m.subset([1]).gold == [(2, 0)] and m.subset([1]).src == m.src
+    # three files: languages from the side files' stems, or the gold file's name, or given
+    (tmp_path / "deu.txt").write_text("a\nb\nc\n")
+    (tmp_path / "eng.txt").write_text("x\ny\n")
+    three = read_mining(f"{tmp_path / 'deu.txt'},{tmp_path / 'eng.txt'},{folder / 'gold.tsv'}")
+    assert (three.src_lang, three.tgt_lang, three.gold) == ("deu", "eng", m.gold)
+    assert set(three.columns()) == {"deu", "eng"}
+    spec = f"{folder / 'src.txt'},{folder / 'tgt.txt'},{folder / 'gold.tsv'}"
+    assert read_mining(spec, ("fra", "eng")).src_lang == "fra"
+    with pytest.raises(InputError, match="cannot tell the languages"):
+        read_mining(spec)
+
+
+@pytest.mark.parametrize(
+    ("gold", "message"),
+    [
+        ("1\t2\n1\n", "gold.tsv:2: expected 2 tab-separated fields"),
+        ("1\tb\n", "gold.tsv:1: line numbers must be integers"),
+        ("4\t1\n", "gold.tsv:1: source line 4 is outside 1..3"),
+        ("1\t0\n", "gold.tsv:1: target line 0 is outside 1..2"),
+        ("1\t2\n2\t1\n1\t2\n", "gold.tsv:3: the pair 1, 2 repeats line 1"),
+        ("", "gold.tsv: file is empty"),
+    ],
+)
+def test_mining_bad_gold(tmp_path, gold, message):
+    with pytest.raises(InputError, match=message):
+        read_mining(_mining_files(tmp_path / "deu-eng", gold=gold))
+
+
+def test_mining_bad_layout(tmp_path):
+    folder = _mining_files(tmp_path / "deu-eng")
+    (folder / "tgt.txt").unlink()
+    with pytest.raises(InputError, match="no tgt.txt"):
+        read_mining(folder)
+    with pytest.raises(InputError, match="three files SRC,TGT,GOLD"):
+        read_mining(tmp_path / "nothing")
+    with pytest.raises(InputError, match="src.txt:2: empty line"):
+        read_mining(_mining_files(tmp_path / "fra-eng", src="a\n\nc\n"))
+    with pytest.raises(InputError, match="cannot tell the languages"):
+        read_mining(_mining_files(tmp_path / "sets"))

@@ -183,3 +183,57 @@ def test_best_threshold_worked_example_and_no_gold():
     assert none.f1 == 0.0 and none.threshold == float("inf") and none.kept == 0
     every = mi.best_f1_threshold(src, tgt, scores, {(i, i) for i in range(4)})
     assert every.threshold == 1.0 and every.recall == 1.0
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_bucc_scores_match_laser_loop_and_naive_prf(seed):
+    """The BUCC evaluation of a planted set against the LASER loop on a dense matrix and the
+    naive P/R/F1; the statistics compare resamples give the same numbers on all gold pairs."""
+    from langgap.metrics.stats import f1_stat, mean_stat, precision_stat, statistic
+
+    src, tgt = _data(40, 50, seed=seed)
+    gold = [
+        (i, i) for i in range(0, 40, 2)
+    ]  # every other source translates its row; the rest are distractors
+    metrics, items = mi.bucc_scores(topk_cosine(src, tgt, 4), topk_cosine(tgt, src, 4), gold)
+    fwd, _ = _naive_best(src, tgt, 4, "ratio")
+    s = np.arange(40)
+    t = np.array([j for j, _ in fwd])
+    sc = np.array([v for _, v in fwd])
+    gold_set = set(gold)
+    f1s = {float(x): _naive_prf(s, t, sc, gold_set, x) for x in sorted(set(sc.tolist()))}
+    best = max(f1s.values(), key=lambda prf: prf[2])
+    assert metrics["mining_f1"] == pytest.approx(best[2])
+    assert (metrics["mining_precision"], metrics["mining_recall"]) == pytest.approx(best[:2])
+    fixed = _naive_prf(s, t, sc, gold_set, mi.DEFAULT_THRESHOLDS["ratio"])
+    got = (
+        metrics["mining_precision_default"],
+        metrics["mining_recall_default"],
+        metrics["mining_f1_default"],
+    )
+    assert got == pytest.approx(fixed)
+    assert metrics["mining_threshold_default"] == mi.DEFAULT_THRESHOLDS["ratio"]
+    assert metrics["mining_gold_pairs"] == 20 and metrics["mining_candidates"] == 40
+    for name, suffix in (("best", ""), ("default", "_default")):
+        found, fp = items[f"gold_found_{name}"], items[f"false_positive_share_{name}"]
+        assert found.shape == fp.shape == (20,)
+        assert statistic(f1_stat, (found, fp)) == pytest.approx(metrics[f"mining_f1{suffix}"])
+        assert statistic(precision_stat, (found, fp)) == pytest.approx(metrics[f"mining_precision{suffix}"])
+        assert statistic(mean_stat, found) == pytest.approx(metrics[f"mining_recall{suffix}"])
+
+
+def test_bucc_scores_other_threshold_and_unreachable_gold():
+    src, tgt = _data(30, 30, seed=5)
+    gold = [(i, i) for i in range(10)]
+    fwd, bwd = topk_cosine(src, tgt, 4), topk_cosine(tgt, src, 4)
+    _, mined_tgt, _ = mi.mine_from_knn(fwd, bwd, "ratio", "forward")  # sources 0..29 in score order
+    m, _ = mi.bucc_scores(fwd, bwd, gold, threshold=-1.0)  # every candidate kept
+    assert m["mining_threshold_default"] == -1.0 and m["mining_candidates"] == 30
+    assert m["mining_precision_default"] == pytest.approx(m["mining_recall_default"] * 10 / 30)
+    # a gold pair no source retrieves: nothing found at any threshold, F1 0, threshold unknown
+    far = (0, int(np.setdiff1d(np.arange(30), mined_tgt)[0]))
+    m, items = mi.bucc_scores(fwd, bwd, [far], threshold=9.0)
+    assert m["mining_f1"] == m["mining_recall_default"] == m["mining_f1_default"] == 0.0
+    assert np.isnan(m["mining_threshold"]) and not items["gold_found_best"].any()
+    with pytest.raises(ValueError, match="distinct"):
+        mi.bucc_scores(fwd, bwd, [(0, 0), (0, 0)])

@@ -47,6 +47,13 @@ def measure(
             help="STS TSV score<TAB>s1<TAB>s2, languages from its name xx-yy.tsv or 'en,de=PATH'. Repeatable."
         ),
     ] = None,
+    mining: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="BUCC-style mining set: a folder deu-eng/ with src.txt, tgt.txt, gold.tsv (1-based "
+            "src_line<TAB>tgt_line), or SRC,TGT,GOLD; 'deu,eng=PATH' names the languages. Repeatable."
+        ),
+    ] = None,
     sample: Annotated[
         bool | None,
         typer.Option(
@@ -106,7 +113,7 @@ def measure(
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or tables.")] = False,
 ) -> None:
-    """Measure the language gap of a model on parallel and STS data (default: the built-in sample)."""
+    """Measure the language gap of a model on parallel, STS and mining data (default: the built-in sample)."""
     from langgap.adapt import AdaptConfig, check_pivot
     from langgap.atomic import check_out_dir
     from langgap.encoders.cache import CachedEncoder, default_cache_path
@@ -125,7 +132,12 @@ def measure(
     adapt_config = AdaptConfig.from_options(adapt, adapt_fit_fraction, adapt_pivot)
     out = check_out_dir(out, RUN_FILES, "langgap measure run (results.json)")  # before any work
     tasks = build_tasks(
-        sample=sample, bitext=bitext or [], multiway=multiway or [], langs=langs, sts=sts or []
+        sample=sample,
+        bitext=bitext or [],
+        multiway=multiway or [],
+        langs=langs,
+        sts=sts or [],
+        mining=mining or [],
     )
     loaded = load_tasks(tasks)  # validate all data before loading a model
     for task, corpus in loaded:

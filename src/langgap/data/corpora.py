@@ -211,7 +211,54 @@ class Sample:
         return self.languages[0], "its first language"
 
 
-Corpus = Union[Bitext, MultiWay, STSSet, Sample]  # noqa: UP007 (a runtime alias on Python 3.10)
+@dataclass(frozen=True)
+class MiningSet:
+    """A BUCC-style mining set: two sides of sentences, a few of which translate each other.
+
+    ``gold`` lists the known translation pairs as 0-based ``(src row, tgt row)``; every other
+    sentence is a distractor. ``stems`` name the two sides' ``--embeddings`` files.
+    """
+
+    src_lang: str
+    tgt_lang: str
+    src: list[str]
+    tgt: list[str]
+    gold: list[tuple[int, int]]
+    files: dict[str, DataFile]  # "src", "tgt", "gold"
+    path: str
+    stems: tuple[str, str] = ("src", "tgt")
+    kind: ClassVar[TaskKind] = TaskKind.MINING
+
+    def __len__(self) -> int:
+        """The gold pairs: the items a comparison resamples."""
+        return len(self.gold)
+
+    @property
+    def source(self) -> str:
+        return self.path
+
+    def all_texts(self) -> list[str]:
+        return self.src + self.tgt
+
+    def by_language(self) -> dict[str, list[list[str]]]:
+        """The two sides by language; not row-aligned (the gold pairs say which rows match)."""
+        return _group([(self.src_lang, self.src), (self.tgt_lang, self.tgt)])
+
+    def columns(self) -> dict[str, list[list[str]]]:
+        return {self.stems[0]: [self.src], self.stems[1]: [self.tgt]}
+
+    def subset(self, rows: Rows) -> MiningSet:
+        """The same sides with only gold pairs ``rows`` (the others become distractors)."""
+        return replace(self, gold=[self.gold[int(i)] for i in rows])
+
+    def projection_texts(self) -> dict[str, list[str]] | None:
+        return None
+
+    def fallback_pivot(self) -> tuple[str, str]:
+        return self.tgt_lang, "its target language"
+
+
+Corpus = Union[Bitext, MultiWay, STSSet, Sample, MiningSet]  # noqa: UP007 (a runtime alias on Python 3.10)
 
 
 def _group(columns: list[tuple[str, list[str]]]) -> dict[str, list[list[str]]]:

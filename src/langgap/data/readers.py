@@ -4,6 +4,9 @@
 - multi-way folder: one ``<lang>.txt`` per language (FLORES style ``deu_Latn.txt``), equal
   line counts, line ``i`` of every file the same sentence.
 - STS TSV: ``score<TAB>s1<TAB>s2`` per line, any score scale.
+- mining set (BUCC style): a folder ``<src>-<tgt>/`` holding ``src.txt`` and ``tgt.txt`` (one
+  sentence per line) and ``gold.tsv`` (``src_line<TAB>tgt_line``, 1-based, the known
+  translations among them); or three files ``SRC,TGT,GOLD``.
 
 Every problem raises :class:`langgap.errors.InputError` with ``path:line: message``.
 """
@@ -18,10 +21,11 @@ from pathlib import Path
 
 import numpy as np
 
-from langgap.data.corpora import Bitext, DataFile, MultiWay, STSSet
+from langgap.data.corpora import Bitext, DataFile, MiningSet, MultiWay, STSSet
 from langgap.errors import InputError, did_you_mean
 
 # "deu-eng.tsv", "en-es-wmt.tsv", "de-test.tsv" (the trailing part is a free tag)
+_LANG_NAME = re.compile(r"^[A-Za-z]{2,3}(?:_[A-Za-z]{4})?$")
 _PAIR_NAME = re.compile(r"^([A-Za-z]{2,3}(?:_[A-Za-z]{4})?)-([A-Za-z]{2,3}(?:_[A-Za-z]{4})?)(?:[-_.].*)?$")
 
 
@@ -186,3 +190,81 @@ def read_multiway(path: str | Path, langs: Sequence[str] | None = None) -> Multi
             f"{available[odd].name} has {counts[odd]}"
         )
     return MultiWay(texts, files, str(folder))
+
+
+def _mining_paths(spec: str) -> tuple[Path, Path, Path, str]:
+    """``(src, tgt, gold, name)`` of a mining folder or of ``SRC,TGT,GOLD``."""
+    folder = Path(spec)
+    if folder.is_dir():
+        paths = [folder / "src.txt", folder / "tgt.txt", folder / "gold.tsv"]
+        for p in paths:
+            if not p.is_file():
+                raise InputError(
+                    f"{folder}: no {p.name} (a mining folder holds src.txt, tgt.txt and gold.tsv)"
+                )
+        return paths[0], paths[1], paths[2], folder.name
+    parts = spec.split(",")
+    if len(parts) != 3:
+        raise InputError(
+            f"--mining {spec}: not a folder; expected a folder with src.txt, tgt.txt, gold.tsv or "
+            "three files SRC,TGT,GOLD"
+        )
+    return Path(parts[0]), Path(parts[1]), Path(parts[2]), Path(parts[2]).stem
+
+
+def _mining_langs(
+    src: Path, tgt: Path, gold: Path, name: str, langs: Sequence[str] | None, folder: bool
+) -> tuple[str, str]:
+    named = all(_LANG_NAME.match(p.stem) and p.stem not in ("src", "tgt") for p in (src, tgt))
+    if langs is None and not folder and named:
+        return src.stem, tgt.stem
+    if langs is None and languages_from_name(name) is None:
+        raise InputError(
+            f"{gold}: cannot tell the languages of the mining set; name its folder like 'deu-eng' "
+            "(or its files deu.txt, eng.txt) or give them (--mining deu,eng=PATH)"
+        )
+    return _resolve_langs(Path(name), langs)
+
+
+def _gold_pairs(path: Path, n_src: int, n_tgt: int) -> tuple[list[tuple[int, int]], DataFile]:
+    lines, file = read_lines(path)
+    gold: list[tuple[int, int]] = []
+    seen: dict[tuple[int, int], int] = {}
+    for no, line in enumerate(lines, start=1):
+        fields = _fields(path, no, line, 2, "source line, target line")
+        try:
+            i, j = int(fields[0]), int(fields[1])
+        except ValueError:
+            raise InputError(f"{path}:{no}: line numbers must be integers, got {line!r}") from None
+        for value, n, side in ((i, n_src, "source"), (j, n_tgt, "target")):
+            if not 1 <= value <= n:
+                raise InputError(f"{path}:{no}: {side} line {value} is outside 1..{n} (1-based line numbers)")
+        if (i, j) in seen:
+            raise InputError(f"{path}:{no}: the pair {i}, {j} repeats line {seen[(i, j)]}")
+        seen[(i, j)] = no
+        gold.append((i - 1, j - 1))
+    return gold, file
+
+
+def read_mining(spec: str | Path, langs: Sequence[str] | None = None) -> MiningSet:
+    """Read a BUCC-style mining set: a folder ``<src>-<tgt>/`` with ``src.txt``, ``tgt.txt``
+    and ``gold.tsv``, or ``"SRC,TGT,GOLD"`` (languages from the file stems ``deu.txt``/``eng.txt``
+    or the gold file's name ``deu-eng.tsv``, else ``langs``).
+
+    ``gold.tsv`` lines are ``src_line<TAB>tgt_line`` (1-based line numbers of the two sides).
+    """
+    src_path, tgt_path, gold_path, name = _mining_paths(str(spec))
+    folder = Path(str(spec)).is_dir()
+    src_lang, tgt_lang = _mining_langs(src_path, tgt_path, gold_path, name, langs, folder)
+    sides = []
+    for path in (src_path, tgt_path):
+        lines, file = read_lines(path)
+        for no, line in enumerate(lines, start=1):
+            if not line.strip():
+                raise InputError(f"{path}:{no}: empty line")
+        sides.append((lines, file))
+    (src, src_file), (tgt, tgt_file) = sides
+    gold, gold_file = _gold_pairs(gold_path, len(src), len(tgt))
+    stems = (f"{name}.src", f"{name}.tgt") if folder else (src_path.stem, tgt_path.stem)
+    files = {"src": src_file, "tgt": tgt_file, "gold": gold_file}
+    return MiningSet(src_lang, tgt_lang, src, tgt, gold, files, str(spec), stems)

@@ -15,11 +15,13 @@ from langgap.metrics.language import language_id_probe, neighbour_purity, purity
 from langgap.metrics.registry import (
     BITEXT,
     METRICS,
+    MINING,
     MULTI,
     MULTIWAY,
     PARALLEL,
     SAMPLE,
     STS,
+    Group,
     Metric,
     PairFn,
     PairInput,
@@ -27,7 +29,7 @@ from langgap.metrics.registry import (
     Summary,
     register,
 )
-from langgap.metrics.stats import nanmean_stat, spearman_stat
+from langgap.metrics.stats import f1_stat, nanmean_stat, precision_stat, spearman_stat
 from langgap.metrics.strong import language_preference, strong_alignment_ap
 
 
@@ -150,6 +152,30 @@ register(Metric("positive_gap", "gap", "paraphrase gap",
                 "same-language minus cross-language paraphrase cosine", "paraphrase", unit="difference",
                 greater_is_better=False))
 
+# -- BUCC-style mining: gold pairs hidden among distractors (resampled over gold pairs) --------------
+for _suffix, _at, _item in (("", "at the F1-best threshold", "best"), ("_default", "at langgap mine's default threshold", "default")):
+    _found, _fp = f"gold_found_{_item}", f"false_positive_share_{_item}"
+    _short = "" if _item == "best" else " dflt"
+    _group: Group = "mining" if _item == "best" else "mining_default"
+    register(Metric(f"mining_f1{_suffix}", f"F1{_short}", f"mining F1 {_at}",
+                    f"harmonic mean of precision and recall of the mined pairs {_at}", _group,
+                    compare=Resample(frozenset({MINING}), items=(_found, _fp), stat=f1_stat, combine="separate")))
+    register(Metric(f"mining_precision{_suffix}", f"P{_short}", f"mining precision {_at}",
+                    f"share of the mined pairs kept {_at} that are gold pairs", _group,
+                    compare=Resample(frozenset({MINING}), items=(_found, _fp), stat=precision_stat,
+                                     combine="separate")))
+    register(Metric(f"mining_recall{_suffix}", f"R{_short}", f"mining recall {_at}",
+                    f"share of the gold pairs mined and kept {_at}", _group,
+                    compare=Resample(frozenset({MINING}), items=(_found,))))
+    register(Metric(f"mining_threshold{_suffix}", f"thr{_short}", _at.removeprefix("at "),
+                    f"ratio-margin score a mined pair needs to be kept ({_at.removeprefix('at ')})", _group,
+                    unit="score"))
+register(Metric("mining_gold_pairs", "gold", "gold pairs", "known translation pairs in the mining set", "detail",
+                unit="count", table=False))
+register(Metric("mining_candidates", "candidates", "candidate pairs",
+                "pairs the retrieval proposes (one per distinct source sentence in forward mode)", "detail",
+                unit="count", table=False))
+
 # -- tokenizer coverage (per language; langgap tokens and the report's coverage section) ----------
 for _key, _label, _name, _desc, _gib in (
     ("fertility", "tokens/word", "fertility", "tokens per word (per character for scripts written without spaces)", False),
@@ -188,6 +214,11 @@ for _key in ("pair_cosine", "random_cosine", "positive_cosine_mono", "positive_c
     register(Summary(f"sample_{_key}", f"sample {_m.label}", f"sample: {_m.name}",
                      f"{_m.description} (built-in sample)", of=(_key,), kinds=_SA, unit=_m.unit,
                      greater_is_better=_m.greater_is_better))
+register(Summary("mining_f1", "mining F1", "mining F1 (BUCC-style)",
+                 "mean over mining sets of F1 at the F1-best threshold", of=("mining_f1",), kinds=frozenset({MINING})))
+register(Summary("mining_f1_default", "mining F1 dflt", "mining F1 at the default threshold",
+                 "mean over mining sets of F1 at langgap mine's default threshold", of=("mining_f1_default",),
+                 kinds=frozenset({MINING})))
 for _key in ("language_id_accuracy", "neighbour_purity", "strong_alignment_map", "language_preference"):
     _m = METRICS[_key]
     register(Summary(_key, _m.label, _m.name, f"{_m.description} (mean over tasks)", of=(_key,),

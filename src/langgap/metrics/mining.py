@@ -41,6 +41,8 @@ Mode = Literal["forward", "backward", "intersection", "max"]
 MARGINS: tuple[Margin, ...] = ("ratio", "distance", "absolute")
 MODES: tuple[Mode, ...] = ("forward", "backward", "intersection", "max")
 IntArray = np.ndarray
+# pairs with score >= threshold are kept; measured on BUCC-style sets (see langgap.mine)
+DEFAULT_THRESHOLDS: dict[str, float] = {"ratio": 1.03, "distance": 0.027, "absolute": 0.90}
 
 
 def margin_score(a: FloatArray, b: FloatArray, margin: Margin) -> np.ndarray:
@@ -192,3 +194,73 @@ def best_f1_threshold(src: IntArray, tgt: IntArray, scores: FloatArray, gold: se
     mid = (s[i] + s[i + 1]) / 2 if i + 1 < len(s) else s[i]
     threshold = mid if i + 1 == len(s) or mid > s[i + 1] else s[i]  # scores one ulp apart
     return _prf(threshold, int(kept[i]), int(hits[i]), len(gold))
+
+
+def mine_from_knn(
+    fwd: tuple[FloatArray, IntArray], bwd: tuple[FloatArray, IntArray], margin: Margin, mode: Mode
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The mined pairs ``(src, tgt, score)`` of one mode, best first, from the two k-NN lists:
+    ``fwd = (sims (N, k), inds (N, k))`` of the sources among the targets, ``bwd`` the reverse."""
+    fwd_mean, bwd_mean = np.asarray(fwd[0]).mean(axis=1), np.asarray(bwd[0]).mean(axis=1)  # (N,), (M,)
+    fwd_best, fwd_score = best_candidates(fwd[0], fwd[1], fwd_mean, bwd_mean, margin)
+    bwd_best, bwd_score = best_candidates(bwd[0], bwd[1], bwd_mean, fwd_mean, margin)
+    return retrieve(fwd_best, fwd_score, bwd_best, bwd_score, mode)
+
+
+def gold_outcomes(
+    src: IntArray, tgt: IntArray, scores: FloatArray, gold: list[tuple[int, int]], threshold: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per gold pair (in order), whether it is mined with ``score >= threshold`` (G,) bool, and the
+    false positives spread over the gold pairs: (G,) each ``FP / G`` (so that a resample's sum is
+    the run's FP; what ``langgap compare`` resamples for precision and F1)."""
+    kept = np.asarray(scores, dtype=np.float64) >= threshold
+    found = {(int(a), int(b)) for a, b, k in zip(src, tgt, kept, strict=True) if k}
+    hits = np.array([pair in found for pair in gold], dtype=bool)  # (G,)
+    fp = len(found) - int(hits.sum())
+    return hits, np.full(len(gold), fp / max(len(gold), 1))
+
+
+def bucc_scores(
+    fwd: tuple[FloatArray, IntArray],
+    bwd: tuple[FloatArray, IntArray],
+    gold: list[tuple[int, int]],
+    *,
+    margin: Margin = "ratio",
+    mode: Mode = "forward",
+    threshold: float | None = None,
+) -> tuple[dict[str, float], dict[str, np.ndarray]]:
+    """A BUCC-style evaluation from the two k-NN lists of a mining set (see :func:`mine_from_knn`).
+
+    The pairs of ``mode`` are scored against ``gold`` (distinct ``(src, tgt)`` row pairs) at the
+    F1-best threshold (BUCC 2018: an oracle threshold, the best this embedding space allows) and
+    at ``threshold`` (default: :data:`DEFAULT_THRESHOLDS` of ``margin``, what ``langgap mine``
+    keeps without calibration).
+
+    Returns:
+        ``(metrics, items)``: ``mining_{f1,precision,recall,threshold}`` and the same with
+        ``_default``, plus ``mining_gold_pairs`` and ``mining_candidates``; per gold pair (G,)
+        ``gold_found_{best,default}`` and ``false_positive_share_{best,default}`` (:func:`gold_outcomes`).
+    """
+    fixed_t = DEFAULT_THRESHOLDS[margin] if threshold is None else float(threshold)
+    src, tgt, scores = mine_from_knn(fwd, bwd, margin, mode)
+    gold_set = set(gold)
+    if len(gold_set) != len(gold):
+        raise ValueError("gold pairs must be distinct")
+    best = best_f1_threshold(src, tgt, scores, gold_set)
+    fixed = precision_recall_f1(src, tgt, scores, gold_set, fixed_t)
+    metrics: dict[str, float] = {}
+    items: dict[str, np.ndarray] = {}
+    for suffix, prf, name in (("", best, "best"), ("_default", fixed, "default")):
+        metrics.update(
+            {
+                f"mining_f1{suffix}": prf.f1,
+                f"mining_precision{suffix}": prf.precision,
+                f"mining_recall{suffix}": prf.recall,
+                f"mining_threshold{suffix}": prf.threshold if np.isfinite(prf.threshold) else float("nan"),
+            }
+        )
+        found, fp = gold_outcomes(src, tgt, scores, gold, prf.threshold)
+        items[f"gold_found_{name}"], items[f"false_positive_share_{name}"] = found, fp
+    metrics["mining_gold_pairs"] = float(len(gold))
+    metrics["mining_candidates"] = float(len(src))
+    return metrics, items

@@ -40,12 +40,24 @@ from langgap.kinds import TaskKind
 from langgap.metrics.similarity import topk_cosine
 from langgap.metrics.stats import StatFn, mean_stat
 
-Group = Literal["retrieval", "alignment", "sts", "paraphrase", "language", "detail", "coverage"]
-Unit = Literal["fraction", "correlation", "cosine", "difference", "flag"]
+Group = Literal[
+    "retrieval",
+    "alignment",
+    "sts",
+    "paraphrase",
+    "language",
+    "detail",
+    "coverage",
+    "mining",
+    "mining_default",
+]
+Unit = Literal["fraction", "correlation", "cosine", "difference", "flag", "score", "count"]
+UNRANKED: frozenset[str] = frozenset({"score", "count", "flag"})  # units of settings and counts
 PairFn = Callable[["PairInput"], np.ndarray]  # -> (N,)
 LanguagesFn = Callable[["LanguagesInput"], np.ndarray]  # -> (n,)
 
 BITEXT, MULTIWAY, STS, SAMPLE = TaskKind.BITEXT, TaskKind.MULTIWAY, TaskKind.STS, TaskKind.SAMPLE
+MINING = TaskKind.MINING
 PARALLEL = frozenset({BITEXT, MULTIWAY, SAMPLE})
 MULTI = frozenset({MULTIWAY, SAMPLE})
 
@@ -53,6 +65,8 @@ GROUP_TITLES: dict[str, str] = {
     "retrieval": "Retrieval (bitext mining)",
     "alignment": "Alignment and language signal",
     "paraphrase": "Paraphrase (anchor/positive cosine)",
+    "mining": "Mining (BUCC-style), at the F1-best threshold",
+    "mining_default": "Mining (BUCC-style), at langgap mine's default threshold",
 }
 
 
@@ -149,7 +163,14 @@ class Metric:
     compare: Resample | None = None
 
     @property
+    def ranked(self) -> bool:
+        """Does a higher (or lower) value mean better? Not for a setting such as a threshold."""
+        return self.unit not in UNRANKED
+
+    @property
     def direction(self) -> str:
+        if not self.ranked:
+            return "a setting, neither better nor worse"
         return "higher is better" if self.greater_is_better else "lower is better"
 
 
@@ -216,6 +237,12 @@ def greater_is_better(key: str) -> bool:
     """Direction of ``key``; unregistered keys count as higher-is-better."""
     entry = lookup(key)
     return True if entry is None else entry.greater_is_better
+
+
+def ranked(key: str) -> bool:
+    """Whether ``key`` has a better direction (a threshold or a count has none)."""
+    entry = lookup(key)
+    return entry is None or entry.unit not in UNRANKED
 
 
 def pair_metrics() -> list[Metric]:

@@ -221,3 +221,21 @@ def paired_permutation_pvalue(
     tol = 1e-12 * max(1.0, abs(observed))
     count = int(np.count_nonzero(np.abs(null) >= abs(observed) - tol))
     return (count + 1) / (n_perm + 1)
+
+
+def f1_stat(found: np.ndarray, fp_share: np.ndarray) -> np.ndarray:
+    """BUCC F1 of a resample of gold pairs: ``2 TP / (2 TP + FP + FN)`` with ``TP = sum(found)``,
+    ``FN = N - TP`` and ``FP = sum(fp_share)`` (each gold pair carries ``FP / G``): ``(R, N) -> (R,)``."""
+    tp = np.asarray(found, dtype=np.float64).sum(axis=-1)
+    fp = np.asarray(fp_share, dtype=np.float64).sum(axis=-1)
+    fn = found.shape[-1] - tp
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(2 * tp + fp + fn > 0, 2 * tp / (2 * tp + fp + fn), np.nan)
+
+
+def precision_stat(found: np.ndarray, fp_share: np.ndarray) -> np.ndarray:
+    """Precision ``TP / (TP + FP)`` of a resample of gold pairs (see :func:`f1_stat`): ``(R, N) -> (R,)``."""
+    tp = np.asarray(found, dtype=np.float64).sum(axis=-1)
+    fp = np.asarray(fp_share, dtype=np.float64).sum(axis=-1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(tp + fp > 0, tp / (tp + fp), np.nan)

@@ -34,7 +34,7 @@ from langgap.mine.search import StageProgress, neighbours
 from langgap.mine.sides import Side, attach, distinct
 
 # the mean F1-best threshold of the four BUCC-style pairs (module docstring), rounded
-DEFAULT_THRESHOLDS: dict[str, float] = {"ratio": 1.03, "distance": 0.027, "absolute": 0.90}
+DEFAULT_THRESHOLDS = mining.DEFAULT_THRESHOLDS
 TEXT_MAX_LINES = 1_000_000  # text files embedded in memory; bigger ones: langgap embed
 
 __all__ = ["DEFAULT_THRESHOLDS", "Mined", "Side", "array_side", "mine"]
@@ -113,8 +113,5 @@ def mine(
     if margin not in mining.MARGINS or mode not in mining.MODES:
         raise ValueError(f"unknown margin {margin!r} or mode {mode!r}")
     nn = neighbours(src, tgt, k=k, index=index, progress=progress)
-    fwd_mean, bwd_mean = nn.fwd_sims.mean(axis=1), nn.bwd_sims.mean(axis=1)  # (U_src,), (U_tgt,)
-    fwd_best, fwd_score = mining.best_candidates(nn.fwd_sims, nn.fwd_inds, fwd_mean, bwd_mean, margin)
-    bwd_best, bwd_score = mining.best_candidates(nn.bwd_sims, nn.bwd_inds, bwd_mean, fwd_mean, margin)
-    s, t, scores = mining.retrieve(fwd_best, fwd_score, bwd_best, bwd_score, mode)
+    s, t, scores = mining.mine_from_knn((nn.fwd_sims, nn.fwd_inds), (nn.bwd_sims, nn.bwd_inds), margin, mode)
     return Mined(src, tgt, s, t, scores, k, margin, mode, nn.search)

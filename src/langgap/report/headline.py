@@ -52,6 +52,19 @@ def headline(t: TaskResult) -> str:
     if m.get("spearman") is not None:
         where = "across languages" if m.get("cross_lingual") else "within one language"
         parts.append(f"STS Spearman {m['spearman']:.2f} {where} ({'-'.join(t.languages)})")
+    if m.get("mining_f1") is not None:
+        gold = (
+            f"{int(m['mining_gold_pairs']):,} hidden translations"
+            if m.get("mining_gold_pairs")
+            else "gold pairs"
+        )
+        clause = (
+            f"mining finds the {gold} with F1 {m['mining_f1']:.2f} at the best threshold "
+            f"(precision {_pct(m['mining_precision'])}, recall {_pct(m['mining_recall'])})"
+        )
+        if m.get("mining_f1_default") is not None:
+            clause += f" and F1 {m['mining_f1_default']:.2f} at langgap mine's default threshold"
+        parts.append(clause)
     if m.get("positive_gap") is not None:
         parts.append(
             f"paraphrases score {m['positive_cosine_mono']:.2f} within a language and "

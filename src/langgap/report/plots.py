@@ -307,7 +307,7 @@ def _bar_figures(tasks: list[TaskResult]) -> Figures:
         specs.append(FigureSpec("bitext_accuracy", "Bitext accuracy per language", caption, make))
     else:
         skipped.append("no bitext data: bitext accuracy figure skipped")
-    if any(not t.kind.parallel for t in tasks):
+    if any(t.metrics.get("spearman") is not None for t in tasks):
         caption = (
             "STS Spearman correlation per file, same-language (blue) and cross-language (orange); "
             "dashed lines are the group means, their distance is the STS gap."

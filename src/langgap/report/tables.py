@@ -33,6 +33,8 @@ UP, DOWN = "↑", "↓"  # higher / lower is better
 
 
 def arrow(key: str) -> str:
+    if not registry.ranked(key):
+        return ""
     return UP if registry.greater_is_better(key) else DOWN
 
 
@@ -69,7 +71,9 @@ def tasks_tables(results: Results) -> list[Table]:
     for title, metrics in registry.table_groups(present).items():
         tasks = [t for t in results.tasks if any(m.key in t.metrics for m in metrics)]
         rows = [[t.name, _langs(t.languages), *[fmt(t.metrics.get(m.key)) for m in metrics]] for t in tasks]
-        tables.append((title, ["task", "languages", *[f"{m.label} {arrow(m.key)}" for m in metrics]], rows))
+        tables.append(
+            (title, ["task", "languages", *[f"{m.label} {arrow(m.key)}".rstrip() for m in metrics]], rows)
+        )
     return tables
 
 
@@ -150,5 +154,5 @@ def coverage_table(results: Results) -> Table | None:
             [lang, c["verdict"] + (f": {c['reason']}" if c["reason"] else ""), *cells,
              fmt(gap.get("bitext_accuracy")), fmt(gap.get("xsim_error"))]
         )  # fmt: skip
-    headers = ["language", "tokenizer", *[f"{registry.label(k)} {arrow(k)}" for k in COVERAGE_KEYS]]
+    headers = ["language", "tokenizer", *[f"{registry.label(k)} {arrow(k)}".rstrip() for k in COVERAGE_KEYS]]
     return ("Tokenizer coverage and the gap per language", [*headers, "bitext acc ↑", "xSIM err ↓"], rows)
