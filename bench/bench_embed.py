@@ -48,6 +48,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--model", default=DEFAULT_MODEL, help="sentence-transformers model folder or id")
     p.add_argument("--prompt", default="query: ", help="literal prefix for every text (E5: 'query: ')")
     p.add_argument("--limit", type=int, default=20_000, help="texts to embed")
+    p.add_argument("--texts", type=Path, default=None, help="a text file (one per line) instead of Tatoeba")
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--rows-per-shard", type=int, default=5_000, help="shard size of (a)")
     p.add_argument("--repeat", type=int, default=2, help="timed runs per method (interleaved)")
@@ -121,7 +122,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     from langgap.encoders.st import SentenceTransformerEncoder
 
     args = parse_args(argv)
-    texts = tatoeba_texts(args.limit)
+    if args.texts is not None:
+        texts = args.texts.read_text(encoding="utf-8").splitlines()[: args.limit]
+    else:
+        texts = tatoeba_texts(args.limit)
     encoder = SentenceTransformerEncoder(
         args.model,
         prompt=args.prompt,
@@ -143,6 +147,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             runs["sentence-transformers"].append(b)
     cos = (emb_a * emb_b).sum(1) / np.linalg.norm(emb_a, axis=1) / np.linalg.norm(emb_b, axis=1)
     median = {k: statistics.median(r["sentences_per_s"] for r in v) for k, v in runs.items()}
+    tokens = sum(encoder.token_lengths(texts))  # real tokens with the prompt, no padding
+    # 2 FLOPs per multiply-add of every weight outside the embedding tables, per real token
+    linear = sum(
+        p.numel() for n, p in encoder.model.named_parameters() if "embeddings" not in n and p.dim() == 2
+    )
     summary = {
         "texts": len(texts),
         "model": args.model,
@@ -152,6 +161,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "repeat": args.repeat,
         "median_sentences_per_s": {k: round(v, 1) for k, v in median.items()},
         "langgap_over_st": round(median["langgap embed"] / median["sentence-transformers"], 3),
+        "tokens": tokens,
+        "linear_params": linear,
+        "linear_tflops": {
+            k: round(2 * linear * tokens * v / len(texts) / 1e12, 3) for k, v in median.items()
+        },
         "min_cosine_langgap_vs_st": round(float(cos.min()), 6),
         "environment": environment(encoder.model),
     }
