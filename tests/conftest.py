@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -157,7 +158,7 @@ def run_cli(args: list[str], capsys) -> tuple[int, str, str]:
     """Run the real console entry point ``langgap.cli.main`` with ``args``."""
     from langgap.cli import main
 
-    old = sys.argv
+    old, handler = sys.argv, signal.getsignal(signal.SIGTERM)
     sys.argv = ["langgap", *args]
     code = 0
     try:
@@ -166,6 +167,7 @@ def run_cli(args: list[str], capsys) -> tuple[int, str, str]:
         code = int(e.code or 0) if not isinstance(e.code, str) else 1
     finally:
         sys.argv = old
+        signal.signal(signal.SIGTERM, handler)  # main() leaves SIGTERM ignored for the teardown
     out, err = capsys.readouterr()
     return code, out, err
 

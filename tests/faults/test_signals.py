@@ -118,3 +118,19 @@ def test_measure_interrupted_while_it_works(tmp_path, tiny_model_dir):
     assert proc.returncode == 130, err
     assert f"interrupted: {out} is as it was before this run" in err and str(cache) in err, err
     assert snapshot(out) == old and not leftovers(out)
+
+
+def test_a_sigterm_after_the_command_ended_keeps_its_exit_status(tmp_path):
+    """Python's teardown puts the default action back for signals it handles: a SIGTERM landing
+    there killed a finished ``langgap train`` (-15) in CI. ``main`` leaves SIGTERM ignored."""
+    script = (
+        "import os, signal, sys\n"
+        "from langgap.cli import main\n"
+        "sys.argv = ['langgap', '--version']\n"
+        "try:\n    main()\nexcept SystemExit as e:\n    code = e.code\n"
+        "os.kill(os.getpid(), signal.SIGTERM)\n"
+        "sys.exit(code)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0 and "Traceback" not in proc.stderr, (proc.returncode, proc.stderr)
+    assert proc.stdout.startswith("langgap ")

@@ -82,7 +82,12 @@ def main() -> None:
 
     signal.signal(signal.SIGTERM, terminate_as_interrupt)
     try:
-        app()
+        try:
+            app()
+        finally:
+            # the command is over: Python's teardown puts SIG_DFL back for handled signals, so a
+            # late SIGTERM would turn a finished run's exit status into -15; an ignored one stays so
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
     except InputError as e:
         typer.echo(f"error: {e}", err=True)
         sys.exit(2)
