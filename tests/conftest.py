@@ -10,7 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
+# the shared data next to the checkout (../shared); LANGGAP_SHARED_DIR overrides it for copies of the
+# tree one level deeper (bench/mutation.sh runs the tests in mutmut's mutants/)
+SHARED = Path(os.environ.get("LANGGAP_SHARED_DIR") or Path(__file__).resolve().parents[2] / "shared")
 DATA = SHARED / "data"
 
 
@@ -18,6 +20,14 @@ def real_models_dir() -> Path:
     """Where scripts/setup.sh put the offline model copies."""
     env = os.environ.get("LANGGAP_REAL_MODELS_DIR") or os.environ.get("LANGGAP_MODELS_DIR")
     return Path(env) if env else Path.home() / ".cache" / "langgap" / "models"
+
+
+def pytest_collection_modifyitems(config, items):
+    """Under mutmut (bench/mutation.sh) the golden runs go last. mutmut orders a mutant's tests by
+    their measured call time, which leaves out the golden fixture's ~25 s set-up: first, they would
+    cost every metric mutant 25 s that a unit test kills in one."""
+    if os.environ.get("MUTANT_UNDER_TEST"):
+        items.sort(key=lambda item: item.nodeid.startswith("tests/test_golden.py"))  # stable
 
 
 @pytest.fixture(autouse=True)
