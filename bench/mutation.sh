@@ -9,7 +9,8 @@
 # mutmut copies the project into mutants/ (git-ignored), runs the fast suite once to learn which
 # tests reach which function, then runs, for each mutant, only those tests. The mutants of the
 # named modules are always tested again (earlier verdicts are not reused); mutants/ keeps the
-# generated code and the test map between runs: FRESH=1 starts from nothing.
+# generated code and the test map between runs: FRESH=1 starts from nothing; SURVIVORS=1 tests
+# again only what the last run left alive (after adding tests).
 # At the end: per module, killed / survived / timeout / no tests and the kill rate
 # (bench/mutation_stats.py; `--survivors` there lists what survived).
 set -euo pipefail
@@ -63,8 +64,40 @@ for m in "$@"; do
 done
 echo "mutants: ${patterns[*]}"
 
+# SURVIVORS=1: only the mutants of those modules that the last run did not kill (after new tests)
+names=("${patterns[@]}")
+if [ "${SURVIVORS:-0}" = 1 ]; then
+  mapfile -t names < <("$PYTHON" bench/mutation_stats.py --names "${patterns[@]}")
+  echo "${#names[@]} mutants not killed last time"
+  [ ${#names[@]} -gt 0 ] || exit 0
+fi
+
+# Code mutmut cannot see run: at import time (the catalog's registrations happen before mutmut
+# switches a mutant on) or in processes a test starts (the 2-process gloo tests). Whatever of it
+# mutmut leaves alive is run again against the tests that reach it, in a fresh interpreter where
+# the mutant is live from the start (bench/mutant_check.sh); mutants/recheck.tsv keeps the verdicts.
+RECHECK=(
+  "langgap.metrics.catalog.*|tests/metrics tests/test_measure.py tests/test_architecture.py"
+  "langgap.losses.distributed.*|tests/losses/test_loss_distributed.py"
+)
+
 start=$(date +%s)
-"$PYTHON" -m mutmut run --max-children "$JOBS" "${patterns[@]}" || echo "mutmut exited with $?" >&2
+"$PYTHON" -m mutmut run --max-children "$JOBS" "${names[@]}" || echo "mutmut exited with $?" >&2
+touch mutants/recheck.tsv
+for rule in "${RECHECK[@]}"; do
+  glob=${rule%%|*}
+  read -r -a tests <<< "${rule#*|}"
+  for name in $("$PYTHON" bench/mutation_stats.py --names --no-recheck "$glob"); do
+    "$PYTHON" -c 'import fnmatch, sys; sys.exit(not any(fnmatch.fnmatch(sys.argv[1], p) for p in sys.argv[2:]))' \
+      "$name" "${names[@]}" || continue  # not in this run
+    code=0
+    PYTHON=$PYTHON timeout 900 bench/mutant_check.sh "$name" "${tests[@]}" > /dev/null 2>&1 || code=$?
+    grep -v "^$name	" mutants/recheck.tsv > mutants/recheck.tsv.tmp || true
+    printf '%s\t%s\t%s\n' "$name" "$code" "${tests[*]}" >> mutants/recheck.tsv.tmp
+    mv mutants/recheck.tsv.tmp mutants/recheck.tsv
+    echo "rechecked $name: exit $code"
+  done
+done
 end=$(date +%s)
 echo
 echo "wall time: $(( (end - start) / 60 )) min $(( (end - start) % 60 )) s"
