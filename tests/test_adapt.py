@@ -185,6 +185,39 @@ def test_choose_pivot(tmp_path):
     assert pivot == "eng" and "'fra_Latn' is not in this task" in why
 
 
+def test_float32_embeddings_are_fitted_in_float64():
+    """Encoders return float32 (or float16 from disk); the fits work in float64, so a map that is
+    exactly a signed permutation (exact in float32) comes back exactly, and a mean is the mean."""
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((100, 8)).astype(np.float32)
+    perm = np.eye(8)[rng.permutation(8)] * rng.choice([-1.0, 1.0], 8)  # orthogonal, exact
+    y = (x @ perm.astype(np.float32)).astype(np.float32)  # exact: one nonzero per column
+    w = fit_procrustes(x, y)
+    assert w.dtype == np.float64
+    np.testing.assert_allclose(w, perm, rtol=0, atol=1e-12)
+    half = (rng.standard_normal((4000, 4)) + 100).astype(np.float16)  # as stored by --embeddings shards
+    mean = fit_center({"deu": half})["deu"]
+    np.testing.assert_allclose(mean, half.astype(np.float64).mean(axis=0), rtol=0, atol=1e-12)
+
+
+def test_fit_procrustes_shape_message():
+    with pytest.raises(ValueError, match=r"^fit_procrustes needs equal shapes, got \(5, 3\) and \(4, 3\)$"):
+        fit_procrustes(np.ones((5, 3)), np.ones((4, 3)))
+
+
+def test_choose_pivot_notes_say_why(tmp_path):
+    """The note written next to the adapted numbers, word for word, for every way a pivot is chosen."""
+    deu_fra = read_bitext(write_bitext(tmp_path / "deu-fra.tsv", "deu", "fra", 4))
+    assert choose_pivot(deu_fra) == ("fra", "pivot fra: the task has no English side, so its target language")
+    assert choose_pivot(deu_fra, "ita") == (
+        "fra",
+        "pivot fra: the task has neither 'ita' nor English, so its target language",
+    )
+    assert choose_pivot(deu_fra, "deu") == ("deu", "pivot deu (--adapt-pivot)")
+    mw = read_multiway(write_multiway(tmp_path / "mw", ["deu", "fra"], 4))
+    assert choose_pivot(mw) == ("deu", "pivot deu: the task has no English side, so its first language")
+
+
 # --- measure() with --adapt -------------------------------------------------------------------
 
 
