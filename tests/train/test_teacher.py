@@ -110,3 +110,35 @@ def test_objective_chooses_the_loss(two_processes):
         values[objective] = float(make_loss(cfg, teacher)(a, b, FIRST, SECOND))
         assert values[objective] == pytest.approx(float(_direct(cfg, a, b)), rel=1e-6)
     assert len({round(v, 4) for v in values.values()}) == 3, values
+
+
+class _RecordingEncoder:
+    """Stands in for SentenceTransformerEncoder: records how load_teacher builds the teacher."""
+
+    def __init__(self, name, *, prompt=None, max_length=None, device=None, **kw):
+        self.name, self.prompt, self.max_length, self.device, self.kw = name, prompt, max_length, device, kw
+        self.default_prompt = False
+
+    def use_default_prompt(self):
+        self.default_prompt = True
+
+
+@pytest.mark.parametrize(
+    "teacher, teacher_prompt, want_name, want_prompt, want_default",
+    [
+        ("SAME", None, "student-model", "query: ", False),  # the starting model with the student's prompt
+        ("SAME", "passage: ", "student-model", "passage: ", False),
+        ("other-model", None, "other-model", None, True),  # its own configured 'query' prompt, if any
+        ("other-model", "", "other-model", "", False),  # an explicit empty prompt stays empty
+    ],
+)
+def test_load_teacher_model_prompt_and_settings(
+    monkeypatch, teacher, teacher_prompt, want_name, want_prompt, want_default
+):
+    import langgap.train.teacher as teacher_module
+
+    monkeypatch.setattr(teacher_module, "SentenceTransformerEncoder", _RecordingEncoder)
+    cfg = TrainConfig(model="student-model", teacher=teacher, teacher_prompt=teacher_prompt, max_length=17)
+    enc = teacher_module.load_teacher(cfg, "query: ", torch.device("cpu"))
+    assert (enc.name, enc.prompt, enc.default_prompt) == (want_name, want_prompt, want_default)
+    assert (enc.max_length, enc.device, enc.kw) == (17, "cpu", {})
