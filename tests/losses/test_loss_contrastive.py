@@ -163,3 +163,15 @@ def test_gather_in_a_world_of_one_is_local(fake_world):
     a, b = _pair()
     fake_world(0, world=1)
     torch.testing.assert_close(info_nce(a, b, gather=True), info_nce(a, b), rtol=0, atol=0)
+
+
+def test_errors_name_the_function():
+    a, b = _pair()
+    with pytest.raises(ValueError, match=r"^info_nce: a and b must have the same shape \(B, D\)"):
+        info_nce(a, b[:4])
+    with pytest.raises(
+        ValueError, match=r"^info_nce: expected 2-D embeddings \(B, D\), got shapes \(4,\) and \(4,\)$"
+    ):
+        info_nce(a[0], b[0])
+    with pytest.raises(ValueError, match=r"^info_nce: temperature must be > 0, got 0$"):
+        info_nce(a, b, temperature=0)
