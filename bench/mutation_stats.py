@@ -36,7 +36,7 @@ def verdicts(root: Path, recheck: bool = True) -> dict[str, dict[str, str]]:
     table = root / "mutants" / "recheck.tsv"
     if recheck and table.is_file():
         rows = [line.split("\t") for line in table.read_text(encoding="utf-8").splitlines() if line]
-        rechecked = {name for name, code, *_ in rows if code == "1"}
+        rechecked = {name for name, code, *_ in rows if code in ("1", "2", "3", "124")}
     out: dict[str, dict[str, str]] = {}
     for meta in sorted((root / "mutants" / "src").rglob("*.py.meta")):
         codes = json.loads(meta.read_text(encoding="utf-8"))["exit_code_by_key"]
