@@ -228,3 +228,43 @@ def test_gathered_labels_and_loss_use_every_process_rows(fake_world, rank):
         offset=rank * len(a),
     )
     assert got.item() == pytest.approx(want, rel=1e-12)
+
+
+def test_soft_labels_errors_name_the_function():
+    _, _, ta, tb = _data()
+    with pytest.raises(ValueError, match="^soft_labels: temperature must be > 0, got 0$"):
+        soft_labels(ta, temperature=0, mode="priority")
+    with pytest.raises(
+        ValueError, match=r"^soft_labels: expected 2-D teacher embeddings \(B, Dt\), got shape \(3,\)$"
+    ):
+        soft_labels(ta[0], temperature=0.1, mode="priority")
+    with pytest.raises(
+        ValueError,
+        match=r"^soft_labels: 'priority' labels use teacher_a only \(the higher-priority side\); got teacher_b$",
+    ):
+        soft_labels(ta, tb, temperature=0.1, mode="priority")
+    with pytest.raises(
+        ValueError,
+        match=r"^soft_labels: 'average' labels need teacher_b \(the teacher's embeddings of side b\)$",
+    ):
+        soft_labels(ta, temperature=0.1, mode="average")
+    with pytest.raises(ValueError, match=r"^soft_labels: a and b must have the same shape \(B, D\)"):
+        soft_labels(ta, tb[:4], temperature=0.1, mode="average")
+
+
+def test_half_precision_teacher_labels_are_computed_in_float32():
+    """Under mixed precision the teacher's embeddings may be bf16; the softmax over a cold
+    temperature is not (bf16 keeps 3 significant digits)."""
+    _, _, ta, _ = _data()
+    half = ta.to(torch.bfloat16)
+    labels = soft_labels(half, temperature=0.05, mode="priority")
+    assert labels.dtype == torch.float32
+    want = soft_labels(half.to(torch.float32), temperature=0.05, mode="priority")
+    torch.testing.assert_close(labels, want, rtol=0, atol=1e-6)
+
+
+def test_soft_labels_default_to_the_local_batch(fake_world):
+    _, _, ta, _ = _data()
+    fake_world(rank=1)
+    assert soft_labels(ta, temperature=0.1, mode="priority").shape == (5, 5)
+    assert soft_labels(ta, temperature=0.1, mode="priority", gather=True).shape == (5, 10)
