@@ -16,6 +16,7 @@ from langgap.adapt import (
     apply_center,
     choose_pivot,
     fit_center,
+    fit_corpus,
     fit_procrustes,
     split_rows,
 )
@@ -216,6 +217,37 @@ def test_choose_pivot_notes_say_why(tmp_path):
     assert choose_pivot(deu_fra, "deu") == ("deu", "pivot deu (--adapt-pivot)")
     mw = read_multiway(write_multiway(tmp_path / "mw", ["deu", "fra"], 4))
     assert choose_pivot(mw) == ("deu", "pivot deu: the task has no English side, so its first language")
+
+
+def _lang_dependent_emb(lang: str, texts: list[str]) -> np.ndarray:
+    """An embedding lookup where the language matters: ``lang:i`` -> meaning ``i`` plus an offset per
+    lookup language (as a chain of per-language transforms would be)."""
+    offset = {"deu": 3.0, "eng": -2.0, "de": 1.0, "en": -1.0}[lang]
+    return (
+        np.array([[float(t.split(":")[1]), 1.0 + (float(t.split(":")[1]) % 3) * 0.5] for t in texts]) + offset
+    )
+
+
+def test_fit_and_apply_look_up_each_language_by_its_name(tmp_path):
+    """``emb(lang, texts)`` gets the language the texts are in, when fitting and when applying."""
+    bt = read_bitext(write_bitext(tmp_path / "deu-eng.tsv", "deu", "eng", 6))
+    means = {lang: t.shift for lang, t in fit_corpus(bt, _lang_dependent_emb, "center").items()}
+    np.testing.assert_allclose(means["deu"], _lang_dependent_emb("deu", bt.src).mean(axis=0))
+    np.testing.assert_allclose(means["eng"], _lang_dependent_emb("eng", bt.tgt).mean(axis=0))
+    out = adapted_embed(_lang_dependent_emb, {"deu": Transform(), "eng": Transform()})
+    np.testing.assert_allclose(out("deu", bt.src), _lang_dependent_emb("deu", bt.src))
+    np.testing.assert_allclose(out("eng", bt.src), _lang_dependent_emb("eng", bt.src))
+
+
+def test_fit_corpus_refuses_what_procrustes_cannot_fit(tmp_path):
+    bt = read_bitext(write_bitext(tmp_path / "deu-eng.tsv", "deu", "eng", 6))
+    sts = read_sts(_sts(tmp_path / "en-de.tsv", n=6))
+    with pytest.raises(ValueError, match="^procrustes needs parallel rows; a sts corpus has none$"):
+        fit_corpus(sts, _lang_dependent_emb, "procrustes", "eng")
+    with pytest.raises(ValueError, match=r"^pivot 'fra' is not a language of this corpus \(deu, eng\)$"):
+        fit_corpus(bt, _lang_dependent_emb, "procrustes", "fra")
+    with pytest.raises(ValueError, match=r"^pivot None is not a language of this corpus \(deu, eng\)$"):
+        fit_corpus(bt, _lang_dependent_emb, "procrustes")
 
 
 # --- measure() with --adapt -------------------------------------------------------------------
