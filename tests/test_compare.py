@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 
 from conftest import write_bitext, write_multiway
-from langgap.compare import compare, compare_runs, greater_is_better
+from langgap.compare import Comparison, MetricChange, compare, compare_runs, greater_is_better
 from langgap.errors import InputError
 from langgap.measure import measure
 from langgap.report.compare import write_comparison
-from langgap.results import load_results
+from langgap.results import load_results, round_floats
 from langgap.tasks import bitext_task, multiway_task, sts_task
 
 
@@ -172,3 +172,36 @@ def test_figure_with_many_tasks(runs):
     import matplotlib.pyplot as plt
 
     plt.close(fig)
+
+
+def _change(task: str, metric: str, verdict: str, delta: float) -> MetricChange:
+    return MetricChange(
+        task=task,
+        kind="bitext",
+        metric=metric,
+        a=0.5,
+        b=0.5 + delta,
+        delta=delta,
+        ci_low=delta - 0.01,
+        ci_high=delta + 0.01,
+        p_value=0.123456789,
+        significant=verdict != "no-change",
+        greater_is_better=True,
+        verdict=verdict,  # type: ignore[arg-type]
+        n_items=10,
+    )
+
+
+def test_counts_and_json_of_a_comparison():
+    verdicts = ["better", "no-change", "worse", "better", "no-change", "no-change"]
+    changes = [_change("t", f"m{i}", v, 0.1 * i) for i, v in enumerate(verdicts)]
+    cmp = Comparison(
+        a={"path": "a"}, b={"path": "b"}, changes=changes, tasks=["t"], only_a=["x"], only_b=["y", "z"]
+    )
+    assert cmp.counts() == {"better": 2, "worse": 1, "no-change": 3}
+    assert Comparison(a={}, b={}, changes=[], tasks=[]).counts() == {"better": 0, "worse": 0, "no-change": 0}
+    out = cmp.to_json()
+    assert list(out) == ["a", "b", "settings", "tasks", "only_a", "only_b", "counts", "changes"]
+    assert (out["only_a"], out["only_b"], out["counts"]) == (["x"], ["y", "z"], cmp.counts())
+    assert [c["metric"] for c in out["changes"]] == [f"m{i}" for i in range(6)]
+    assert out["changes"][0]["p_value"] == round_floats(0.123456789)
