@@ -14,6 +14,7 @@ from langgap.adapt import (
     adapted_embed,
     apply,
     apply_center,
+    check_pivot,
     choose_pivot,
     fit_center,
     fit_corpus,
@@ -248,6 +249,19 @@ def test_fit_corpus_refuses_what_procrustes_cannot_fit(tmp_path):
         fit_corpus(bt, _lang_dependent_emb, "procrustes", "fra")
     with pytest.raises(ValueError, match=r"^pivot None is not a language of this corpus \(deu, eng\)$"):
         fit_corpus(bt, _lang_dependent_emb, "procrustes")
+
+
+def test_option_errors_word_for_word(tmp_path):
+    with pytest.raises(InputError) as e:
+        AdaptConfig("rotate")  # type: ignore[arg-type]
+    assert str(e.value) == "unknown adapt method 'rotate'; expected one of center, procrustes"
+    corpora = [read_bitext(write_bitext(tmp_path / "deu-eng.tsv", "deu", "eng", 4))]
+    with pytest.raises(InputError) as e:
+        check_pivot(AdaptConfig("procrustes", pivot="eng_"), corpora)
+    assert (
+        str(e.value)
+        == "--adapt-pivot 'eng_' is a language of no task (did you mean 'eng'?); languages: deu, eng"
+    )
 
 
 # --- measure() with --adapt -------------------------------------------------------------------
