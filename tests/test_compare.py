@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from conftest import write_bitext, write_multiway
-from langgap.compare import Comparison, MetricChange, compare, compare_runs, greater_is_better
+from langgap.compare import Comparison, MetricChange, _verdict, compare, compare_runs, greater_is_better
 from langgap.errors import InputError
 from langgap.measure import measure
 from langgap.report.compare import write_comparison
@@ -205,3 +205,34 @@ def test_counts_and_json_of_a_comparison():
     assert (out["only_a"], out["only_b"], out["counts"]) == (["x"], ["y", "z"], cmp.counts())
     assert [c["metric"] for c in out["changes"]] == [f"m{i}" for i in range(6)]
     assert out["changes"][0]["p_value"] == round_floats(0.123456789)
+
+
+@pytest.mark.parametrize(
+    "delta, significant, gib, want",
+    [
+        (0.1, False, True, "no-change"),  # not significant: whatever the sign
+        (0.0, True, True, "no-change"),
+        (float("nan"), True, True, "no-change"),
+        (1.0, True, True, "better"),
+        (-0.1, True, True, "worse"),
+        (0.1, True, False, "worse"),  # lower is better
+        (-1.0, True, False, "better"),
+    ],
+)
+def test_verdict_rule(delta, significant, gib, want):
+    """MetricChange's rule: better/worse by the sign of delta and the direction when significant."""
+    assert _verdict(delta, significant, gib) == want
+
+
+def test_run_info_records_where_and_what(runs):
+    a, b = runs
+    a.model["prompt"] = "query: "  # as a run of an E5 model records it
+    cmp = compare(a, b, n_boot=20, n_perm=20, a_path="runs/a")
+    assert cmp.a == {
+        "path": "runs/a",
+        "model": a.model.get("name"),
+        "prompt": "query: ",
+        "created": a.created,
+        "schema_version": a.schema_version,
+    }
+    assert cmp.b["path"] is None  # not read from a directory
