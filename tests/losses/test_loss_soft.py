@@ -268,3 +268,25 @@ def test_soft_labels_default_to_the_local_batch(fake_world):
     fake_world(rank=1)
     assert soft_labels(ta, temperature=0.1, mode="priority").shape == (5, 5)
     assert soft_labels(ta, temperature=0.1, mode="priority", gather=True).shape == (5, 10)
+
+
+def test_soft_contrastive_errors_name_the_function_and_the_labels():
+    a, b, _, _ = _data()
+    eye = torch.eye(5, dtype=torch.float64)
+    with pytest.raises(ValueError, match=r"^soft_contrastive: a and b must have the same shape \(B, D\)"):
+        soft_contrastive(a, b[:4], eye)
+    with pytest.raises(ValueError, match="^soft_contrastive: temperature must be > 0, got 0$"):
+        soft_contrastive(a, b, eye, temperature=0)
+    with pytest.raises(
+        ValueError,
+        match=r"^soft_contrastive: labels_b must have shape \(5, 5\) \(local queries x candidates\), got \(4, 4\)$",
+    ):
+        soft_contrastive(a, b, eye, labels_b=torch.eye(4, dtype=torch.float64))
+
+
+def test_soft_contrastive_defaults_to_the_local_batch(fake_world):
+    a, b, ta, _ = _data()
+    labels = soft_labels(ta, temperature=0.1, mode="priority")
+    local = soft_contrastive(a, b, labels)
+    fake_world(rank=1)
+    torch.testing.assert_close(soft_contrastive(a, b, labels), local, rtol=0, atol=0)
