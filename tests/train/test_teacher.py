@@ -9,14 +9,16 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import numpy as np
 import pytest
 import torch
 
 import langgap.losses.contrastive as contrastive
 from conftest import ToyEncoder
+from langgap.errors import InputError
 from langgap.losses import info_nce, mse_distill, soft_contrastive, soft_labels
 from langgap.train.config import TrainConfig
-from langgap.train.teacher import TeacherCache, make_loss
+from langgap.train.teacher import TeacherCache, check_teacher_dim, make_loss
 
 B, D = 6, 16
 FIRST = [f"eng:{i}" for i in range(B)]
@@ -142,3 +144,37 @@ def test_load_teacher_model_prompt_and_settings(
     enc = teacher_module.load_teacher(cfg, "query: ", torch.device("cpu"))
     assert (enc.name, enc.prompt, enc.default_prompt) == (want_name, want_prompt, want_default)
     assert (enc.max_length, enc.device, enc.kw) == (17, "cpu", {})
+
+
+def test_check_teacher_dim_only_binds_mse():
+    """MSE regresses onto the teacher's vectors, so it needs the student's dimension; an encoder
+    that does not say its dimension (-1) is checked after embedding instead."""
+    mse = TrainConfig(objective="mse", teacher="t")
+    check_teacher_dim(mse, 16, 16)
+    check_teacher_dim(mse, -1, 16)
+    check_teacher_dim(TrainConfig(objective="soft"), 8, 16)
+    with pytest.raises(InputError) as e:
+        check_teacher_dim(mse, 8, 16)
+    assert str(e.value) == (
+        "--objective mse needs a teacher of the student's dimension: teacher 't' gives 8, the student 16 "
+        "(soft labels allow any teacher dimension)"
+    )
+
+
+class _Float64Encoder(ToyEncoder):
+    def encode(self, texts):
+        return super().encode(texts).astype(np.float64)
+
+
+def test_teacher_cache_embeds_once_with_progress_into_a_float32_table():
+    done: list[tuple[int, int]] = []
+    texts = FIRST + SECOND + FIRST[:2]  # duplicates are embedded once
+    cache = TeacherCache(_Float64Encoder(dim=D), texts, progress=lambda d, t: done.append((d, t)))
+    assert len(cache) == 2 * B and cache.dim == D
+    assert done and done[-1] == (2 * B, 2 * B)
+    assert cache.table.dtype == torch.float32
+    want = torch.as_tensor(_Float64Encoder(dim=D).encode(SECOND[1:3]), dtype=torch.float32)
+    torch.testing.assert_close(cache.lookup(SECOND[1:3]), want, rtol=0, atol=0)
+    with pytest.raises(KeyError) as e:
+        cache.lookup(["fra:1"])
+    assert e.value.args[0] == "teacher cache: no embedding for 'fra:1' (not a training text)"
