@@ -11,7 +11,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
+# the shared data next to the checkout (../shared); LANGGAP_SHARED_DIR overrides it for copies of the
+# tree one level deeper (bench/mutation.sh runs the tests in mutmut's mutants/)
+SHARED = Path(os.environ.get("LANGGAP_SHARED_DIR") or Path(__file__).resolve().parents[2] / "shared")
 DATA = SHARED / "data"
 
 
@@ -19,6 +21,14 @@ def real_models_dir() -> Path:
     """Where scripts/setup.sh put the offline model copies."""
     env = os.environ.get("LANGGAP_REAL_MODELS_DIR") or os.environ.get("LANGGAP_MODELS_DIR")
     return Path(env) if env else Path.home() / ".cache" / "langgap" / "models"
+
+
+def pytest_collection_modifyitems(config, items):
+    """Under mutmut (bench/mutation.sh) the golden runs go last. mutmut orders a mutant's tests by
+    their measured call time, which leaves out the golden fixture's ~25 s set-up: first, they would
+    cost every metric mutant 25 s that a unit test kills in one."""
+    if os.environ.get("MUTANT_UNDER_TEST"):
+        items.sort(key=lambda item: item.nodeid.startswith("tests/test_golden.py"))  # stable
 
 
 @pytest.fixture(autouse=True)
@@ -183,3 +193,56 @@ def data(tmp_path) -> dict[str, Path]:
     from faults.helpers import small_data
 
     return small_data(tmp_path / "data")
+
+
+# -- a simulated process group for the gather paths of the losses ---------------------------------
+# The real thing is tested with 2 gloo processes (losses/test_loss_distributed.py); this fake lets
+# the fast in-process tests (and mutmut, which only sees code run in its own process) reach the
+# lines that only run under torch.distributed: which rows the candidates are, where the positives
+# sit (rank * B + i), and that every wrapper passes ``gather`` on.
+
+
+class FakeWorld:
+    """``torch.distributed`` as rank ``rank`` of ``world`` processes sees it.
+
+    Where this process all-gathers ``x``, process ``r`` holds :meth:`peer` ``(x, r)``: unit rows
+    (every gather in ``losses/`` is of L2-normalised embeddings) that differ per process, or ``x``
+    itself for integer tensors (the shape check: equal shapes everywhere). ``all_reduce`` sums
+    ``world`` equal contributions.
+    """
+
+    def __init__(self, rank: int, world: int) -> None:
+        self.rank, self.world = rank, world
+
+    @staticmethod
+    def peer(x, r: int):
+        import torch.nn.functional as F
+
+        if not x.is_floating_point():
+            return x.clone()
+        return F.normalize(x.flip(0) * (r + 1) + 0.5 * (r + 1), dim=-1)
+
+    def all_gather(self, out, x) -> None:
+        for r, slot in enumerate(out):
+            slot.copy_(x if r == self.rank else self.peer(x, r))
+
+    def all_reduce(self, t, op: object = None) -> None:
+        t.mul_(self.world)
+
+
+@pytest.fixture
+def fake_world(monkeypatch):
+    """``fake_world(rank, world=2)``: from then on this process is that rank (undone after the test)."""
+    import torch.distributed as dist
+
+    def enter(rank: int, world: int = 2) -> FakeWorld:
+        w = FakeWorld(rank, world)
+        monkeypatch.setattr(dist, "is_available", lambda: True)
+        monkeypatch.setattr(dist, "is_initialized", lambda: True)
+        monkeypatch.setattr(dist, "get_rank", lambda *a, **k: w.rank)
+        monkeypatch.setattr(dist, "get_world_size", lambda *a, **k: w.world)
+        monkeypatch.setattr(dist, "all_gather", lambda out, x, *a, **k: w.all_gather(out, x))
+        monkeypatch.setattr(dist, "all_reduce", lambda t, *a, **k: w.all_reduce(t))
+        return w
+
+    return enter

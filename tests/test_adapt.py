@@ -14,8 +14,10 @@ from langgap.adapt import (
     adapted_embed,
     apply,
     apply_center,
+    check_pivot,
     choose_pivot,
     fit_center,
+    fit_corpus,
     fit_procrustes,
     split_rows,
 )
@@ -183,6 +185,83 @@ def test_choose_pivot(tmp_path):
     assert choose_pivot(mw, "fra_Latn")[0] == "fra_Latn"
     pivot, why = choose_pivot(eng_deu, "fra_Latn")
     assert pivot == "eng" and "'fra_Latn' is not in this task" in why
+
+
+def test_float32_embeddings_are_fitted_in_float64():
+    """Encoders return float32 (or float16 from disk); the fits work in float64, so a map that is
+    exactly a signed permutation (exact in float32) comes back exactly, and a mean is the mean."""
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((100, 8)).astype(np.float32)
+    perm = np.eye(8)[rng.permutation(8)] * rng.choice([-1.0, 1.0], 8)  # orthogonal, exact
+    y = (x @ perm.astype(np.float32)).astype(np.float32)  # exact: one nonzero per column
+    w = fit_procrustes(x, y)
+    assert w.dtype == np.float64
+    np.testing.assert_allclose(w, perm, rtol=0, atol=1e-12)
+    half = (rng.standard_normal((4000, 4)) + 100).astype(np.float16)  # as stored by --embeddings shards
+    mean = fit_center({"deu": half})["deu"]
+    np.testing.assert_allclose(mean, half.astype(np.float64).mean(axis=0), rtol=0, atol=1e-12)
+
+
+def test_fit_procrustes_shape_message():
+    with pytest.raises(ValueError, match=r"^fit_procrustes needs equal shapes, got \(5, 3\) and \(4, 3\)$"):
+        fit_procrustes(np.ones((5, 3)), np.ones((4, 3)))
+
+
+def test_choose_pivot_notes_say_why(tmp_path):
+    """The note written next to the adapted numbers, word for word, for every way a pivot is chosen."""
+    deu_fra = read_bitext(write_bitext(tmp_path / "deu-fra.tsv", "deu", "fra", 4))
+    assert choose_pivot(deu_fra) == ("fra", "pivot fra: the task has no English side, so its target language")
+    assert choose_pivot(deu_fra, "ita") == (
+        "fra",
+        "pivot fra: the task has neither 'ita' nor English, so its target language",
+    )
+    assert choose_pivot(deu_fra, "deu") == ("deu", "pivot deu (--adapt-pivot)")
+    mw = read_multiway(write_multiway(tmp_path / "mw", ["deu", "fra"], 4))
+    assert choose_pivot(mw) == ("deu", "pivot deu: the task has no English side, so its first language")
+
+
+def _lang_dependent_emb(lang: str, texts: list[str]) -> np.ndarray:
+    """An embedding lookup where the language matters: ``lang:i`` -> meaning ``i`` plus an offset per
+    lookup language (as a chain of per-language transforms would be)."""
+    offset = {"deu": 3.0, "eng": -2.0, "de": 1.0, "en": -1.0}[lang]
+    return (
+        np.array([[float(t.split(":")[1]), 1.0 + (float(t.split(":")[1]) % 3) * 0.5] for t in texts]) + offset
+    )
+
+
+def test_fit_and_apply_look_up_each_language_by_its_name(tmp_path):
+    """``emb(lang, texts)`` gets the language the texts are in, when fitting and when applying."""
+    bt = read_bitext(write_bitext(tmp_path / "deu-eng.tsv", "deu", "eng", 6))
+    means = {lang: t.shift for lang, t in fit_corpus(bt, _lang_dependent_emb, "center").items()}
+    np.testing.assert_allclose(means["deu"], _lang_dependent_emb("deu", bt.src).mean(axis=0))
+    np.testing.assert_allclose(means["eng"], _lang_dependent_emb("eng", bt.tgt).mean(axis=0))
+    out = adapted_embed(_lang_dependent_emb, {"deu": Transform(), "eng": Transform()})
+    np.testing.assert_allclose(out("deu", bt.src), _lang_dependent_emb("deu", bt.src))
+    np.testing.assert_allclose(out("eng", bt.src), _lang_dependent_emb("eng", bt.src))
+
+
+def test_fit_corpus_refuses_what_procrustes_cannot_fit(tmp_path):
+    bt = read_bitext(write_bitext(tmp_path / "deu-eng.tsv", "deu", "eng", 6))
+    sts = read_sts(_sts(tmp_path / "en-de.tsv", n=6))
+    with pytest.raises(ValueError, match="^procrustes needs parallel rows; a sts corpus has none$"):
+        fit_corpus(sts, _lang_dependent_emb, "procrustes", "eng")
+    with pytest.raises(ValueError, match=r"^pivot 'fra' is not a language of this corpus \(deu, eng\)$"):
+        fit_corpus(bt, _lang_dependent_emb, "procrustes", "fra")
+    with pytest.raises(ValueError, match=r"^pivot None is not a language of this corpus \(deu, eng\)$"):
+        fit_corpus(bt, _lang_dependent_emb, "procrustes")
+
+
+def test_option_errors_word_for_word(tmp_path):
+    with pytest.raises(InputError) as e:
+        AdaptConfig("rotate")  # type: ignore[arg-type]
+    assert str(e.value) == "unknown adapt method 'rotate'; expected one of center, procrustes"
+    corpora = [read_bitext(write_bitext(tmp_path / "deu-eng.tsv", "deu", "eng", 4))]
+    with pytest.raises(InputError) as e:
+        check_pivot(AdaptConfig("procrustes", pivot="eng_"), corpora)
+    assert (
+        str(e.value)
+        == "--adapt-pivot 'eng_' is a language of no task (did you mean 'eng'?); languages: deu, eng"
+    )
 
 
 # --- measure() with --adapt -------------------------------------------------------------------

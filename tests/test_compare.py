@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 
 from conftest import write_bitext, write_multiway
-from langgap.compare import compare, compare_runs, greater_is_better
+from langgap.compare import Comparison, MetricChange, _verdict, compare, compare_runs, greater_is_better
 from langgap.errors import InputError
 from langgap.measure import measure
 from langgap.report.compare import write_comparison
-from langgap.results import load_results
+from langgap.results import load_results, round_floats
 from langgap.tasks import bitext_task, multiway_task, sts_task
 
 
@@ -193,3 +193,67 @@ def test_mining_set_compared_over_gold_pairs(tmp_path, toy):
     f1 = _get(cmp, task.name, "mining_f1")
     assert f1.n_items == 60 and f1.a == pytest.approx(ta.metrics["mining_f1"], abs=1e-6)
     assert f1.verdict == "better" and f1.ci_low > 0 and f1.ci_low <= f1.delta <= f1.ci_high
+
+
+def _change(task: str, metric: str, verdict: str, delta: float) -> MetricChange:
+    return MetricChange(
+        task=task,
+        kind="bitext",
+        metric=metric,
+        a=0.5,
+        b=0.5 + delta,
+        delta=delta,
+        ci_low=delta - 0.01,
+        ci_high=delta + 0.01,
+        p_value=0.123456789,
+        significant=verdict != "no-change",
+        greater_is_better=True,
+        verdict=verdict,  # type: ignore[arg-type]
+        n_items=10,
+    )
+
+
+def test_counts_and_json_of_a_comparison():
+    verdicts = ["better", "no-change", "worse", "better", "no-change", "no-change"]
+    changes = [_change("t", f"m{i}", v, 0.1 * i) for i, v in enumerate(verdicts)]
+    cmp = Comparison(
+        a={"path": "a"}, b={"path": "b"}, changes=changes, tasks=["t"], only_a=["x"], only_b=["y", "z"]
+    )
+    assert cmp.counts() == {"better": 2, "worse": 1, "no-change": 3}
+    assert Comparison(a={}, b={}, changes=[], tasks=[]).counts() == {"better": 0, "worse": 0, "no-change": 0}
+    out = cmp.to_json()
+    assert list(out) == ["a", "b", "settings", "tasks", "only_a", "only_b", "counts", "changes"]
+    assert (out["only_a"], out["only_b"], out["counts"]) == (["x"], ["y", "z"], cmp.counts())
+    assert [c["metric"] for c in out["changes"]] == [f"m{i}" for i in range(6)]
+    assert out["changes"][0]["p_value"] == round_floats(0.123456789)
+
+
+@pytest.mark.parametrize(
+    "delta, significant, gib, want",
+    [
+        (0.1, False, True, "no-change"),  # not significant: whatever the sign
+        (0.0, True, True, "no-change"),
+        (float("nan"), True, True, "no-change"),
+        (1.0, True, True, "better"),
+        (-0.1, True, True, "worse"),
+        (0.1, True, False, "worse"),  # lower is better
+        (-1.0, True, False, "better"),
+    ],
+)
+def test_verdict_rule(delta, significant, gib, want):
+    """MetricChange's rule: better/worse by the sign of delta and the direction when significant."""
+    assert _verdict(delta, significant, gib) == want
+
+
+def test_run_info_records_where_and_what(runs):
+    a, b = runs
+    a.model["prompt"] = "query: "  # as a run of an E5 model records it
+    cmp = compare(a, b, n_boot=20, n_perm=20, a_path="runs/a")
+    assert cmp.a == {
+        "path": "runs/a",
+        "model": a.model.get("name"),
+        "prompt": "query: ",
+        "created": a.created,
+        "schema_version": a.schema_version,
+    }
+    assert cmp.b["path"] is None  # not read from a directory

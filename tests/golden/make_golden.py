@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import sys
 from pathlib import Path
 
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
-SHARED = HERE.parents[2] / "shared" / "data"
+SHARED = Path(os.environ.get("LANGGAP_SHARED_DIR") or HERE.parents[2] / "shared") / "data"  # as in conftest
 SAMPLE = HERE.parents[1] / "src" / "langgap" / "data" / "sample"
 DIM = 16
 FLORES_LANGS = ("eng_Latn", "deu_Latn", "jpn_Jpan", "swh_Latn")

@@ -112,3 +112,74 @@ def test_no_sync_wraps_all_but_the_last_backward_and_side_unused():
     torch.testing.assert_close(enc.weight.grad, want, rtol=0, atol=1e-5)
     with pytest.raises(ValueError, match="no chunks"):
         cached_backward(enc, [], [], lambda a, b: a.sum())
+
+
+def test_cached_info_nce_defaults_and_options_reach_the_loss(fake_world):
+    """Defaults as :func:`info_nce`'s (τ 0.05, no margin, symmetric, local); every option passed on."""
+    enc, x_a, x_b = _setup()
+    ca, cb = _chunks(x_a, [6, 4]), _chunks(x_b, [5, 5])
+    with torch.no_grad():
+        a, b = enc(x_a), enc(x_b)
+    for kwargs in ({}, {"symmetric": False}, {"temperature": 0.2, "margin": 0.3}):
+        torch.testing.assert_close(
+            cached_info_nce(enc, ca, cb, **kwargs), info_nce(a, b, **kwargs), rtol=0, atol=1e-6
+        )
+    entered: list[int] = []
+    cached_info_nce(enc, ca, cb, no_sync=lambda: contextlib.nullcontext(entered.append(1)))
+    assert len(entered) == 3  # 4 chunk backwards, the last one synchronises
+    fake_world(rank=1)
+    gathered = cached_info_nce(enc, ca, cb, gather=True)
+    torch.testing.assert_close(gathered, info_nce(a, b, gather=True), rtol=0, atol=1e-6)
+    torch.testing.assert_close(cached_info_nce(enc, ca, cb), info_nce(a, b), rtol=0, atol=1e-6)
+
+
+def test_cached_soft_contrastive_defaults_and_options_reach_the_loss(fake_world):
+    enc, x_a, x_b = _setup()
+    ca, cb = _chunks(x_a, [6, 4]), _chunks(x_b, [5, 5])
+    labels, labels_b = _labels(x_a), _labels(x_b)
+    with torch.no_grad():
+        a, b = enc(x_a), enc(x_b)
+    options = ({}, {"temperature": 0.2, "margin": 0.3, "tcm_weight": 0.5}, {"labels_b": labels_b})
+    for kwargs in options:
+        got = cached_soft_contrastive(enc, ca, cb, labels, **kwargs)
+        torch.testing.assert_close(got, soft_contrastive(a, b, labels, **kwargs), rtol=0, atol=1e-6)
+    entered: list[int] = []
+    cached_soft_contrastive(enc, ca, cb, labels, no_sync=lambda: contextlib.nullcontext(entered.append(1)))
+    assert len(entered) == 3
+    with torch.no_grad():
+        t = torch.nn.Linear(6, 3)(x_a)
+    fake_world(rank=1)
+    wide = soft_labels(t, temperature=0.1, mode="priority", gather=True)  # (B, 2B)
+    got = cached_soft_contrastive(enc, ca, cb, wide, gather=True)
+    torch.testing.assert_close(got, soft_contrastive(a, b, wide, gather=True), rtol=0, atol=1e-6)
+    torch.testing.assert_close(  # default: local candidates
+        cached_soft_contrastive(enc, ca, cb, labels), soft_contrastive(a, b, labels), rtol=0, atol=1e-6
+    )
+
+
+def test_only_the_very_last_backward_synchronises():
+    """Under DDP the gradient all-reduce must come after every chunk's gradient is accumulated:
+    ``no_sync`` wraps backwards 1..n-1 of the n (a-chunks, then b-chunks), not the last."""
+    enc, x_a, x_b = _setup()
+    embedded: list[int] = []
+
+    def embed(x: torch.Tensor) -> torch.Tensor:
+        embedded.append(len(x))
+        return enc(x)
+
+    wrapped: list[int] = []
+
+    @contextlib.contextmanager
+    def no_sync():
+        wrapped.append(len(embedded) - 4)  # which re-embedding (0-based) runs inside
+        yield
+
+    cached_info_nce(embed, _chunks(x_a, [5, 5]), _chunks(x_b, [4, 6]), no_sync=no_sync)
+    assert embedded == [5, 5, 4, 6] * 2  # step 1 without graph, step 3 with
+    assert wrapped == [0, 1, 2]
+
+
+def test_no_chunks_message():
+    enc, _, _ = _setup()
+    with pytest.raises(ValueError, match="^cached_backward: no chunks given$"):
+        cached_info_nce(enc, [], [])

@@ -6,6 +6,7 @@ import math
 
 import pytest
 import torch
+import torch.nn.functional as F
 
 from langgap.losses import InfoNCELoss, info_nce
 
@@ -21,19 +22,26 @@ def _cos(x: list[float], y: list[float]) -> float:
     return dot / (math.sqrt(sum(u * u for u in x)) * math.sqrt(sum(v * v for v in y)))
 
 
-def naive_info_nce(a, b, *, temperature, margin, symmetric) -> float:
-    """Plain Python: for each query row, -log of the softmax weight of its positive."""
+def naive_info_nce(a, b, *, temperature, margin, symmetric, cand_a=None, cand_b=None, offset=0) -> float:
+    """Plain Python: for each query row, -log of the softmax weight of its positive.
+
+    ``cand_a``/``cand_b``: the candidates of the b/a queries (default: the batch itself), with
+    query ``i``'s positive at ``offset + i`` (gathered rows of several processes).
+    """
     rows_a, rows_b = a.tolist(), b.tolist()
+    cand_a = rows_a if cand_a is None else cand_a.tolist()
+    cand_b = rows_b if cand_b is None else cand_b.tolist()
 
     def direction(q, c) -> float:
         total = 0.0
         for i, qi in enumerate(q):
-            logits = [(_cos(qi, cj) - (margin if i == j else 0.0)) / temperature for j, cj in enumerate(c)]
-            total += -(logits[i] - math.log(sum(math.exp(x) for x in logits)))
+            pos = offset + i
+            logits = [(_cos(qi, cj) - (margin if j == pos else 0.0)) / temperature for j, cj in enumerate(c)]
+            total += -(logits[pos] - math.log(sum(math.exp(x) for x in logits)))
         return total / len(q)
 
-    fwd = direction(rows_a, rows_b)
-    return (fwd + direction(rows_b, rows_a)) / 2 if symmetric else fwd
+    fwd = direction(rows_a, cand_b)
+    return (fwd + direction(rows_b, cand_a)) / 2 if symmetric else fwd
 
 
 @pytest.mark.parametrize("temperature", [0.05, 0.5])
@@ -96,4 +104,74 @@ def test_bad_input_messages():
     with pytest.raises(ValueError, match=r"expected 2-D embeddings"):
         info_nce(a[0], b[0])
     with pytest.raises(ValueError, match="temperature must be > 0, got 0"):
+        info_nce(a, b, temperature=0)
+
+
+def test_defaults_are_the_documented_ones():
+    """τ = 0.05 (scale 20), no margin, both directions: the function and its wrapper."""
+    a, b = _pair()
+    want = naive_info_nce(a, b, temperature=0.05, margin=0.0, symmetric=True)
+    assert info_nce(a, b).item() == pytest.approx(want, rel=1e-12)
+    assert InfoNCELoss()(a, b).item() == pytest.approx(want, rel=1e-12)
+
+
+def test_wrapper_passes_every_option_on(fake_world):
+    a, b = _pair()
+    one_way = naive_info_nce(a, b, temperature=0.05, margin=0.0, symmetric=False)
+    assert InfoNCELoss(symmetric=False)(a, b).item() == pytest.approx(one_way, rel=1e-12)
+    with pytest.raises(ValueError, match="InfoNCELoss: temperature must be > 0, got -1"):
+        InfoNCELoss(temperature=-1)
+    fake_world(rank=1)
+    gathered = info_nce(a, b, gather=True)
+    assert gathered.item() != pytest.approx(info_nce(a, b).item())
+    torch.testing.assert_close(InfoNCELoss(gather=True)(a, b), gathered, rtol=0, atol=0)
+    torch.testing.assert_close(InfoNCELoss()(a, b), info_nce(a, b), rtol=0, atol=0)  # default: local
+
+
+def _gathered(x: torch.Tensor, world, n: int = 2) -> torch.Tensor:
+    """The candidates all processes see: each one's (normalised) rows, in rank order."""
+    xn = F.normalize(x, dim=-1)
+    return torch.cat([xn if r == world.rank else world.peer(xn, r) for r in range(n)])
+
+
+@pytest.mark.parametrize("rank", [0, 1])
+@pytest.mark.parametrize("symmetric", [True, False])
+def test_gather_makes_the_rows_of_every_process_candidates(fake_world, rank, symmetric):
+    """Rank ``rank`` of 2 (simulated): local query i against both processes' rows, its positive at
+    ``rank * B + i``, the margin on that column only."""
+    a, b = _pair()
+    world = fake_world(rank)
+    got = info_nce(a, b, temperature=0.1, margin=0.2, symmetric=symmetric, gather=True)
+    want = naive_info_nce(
+        a,
+        b,
+        temperature=0.1,
+        margin=0.2,
+        symmetric=symmetric,
+        cand_a=_gathered(a, world),
+        cand_b=_gathered(b, world),
+        offset=rank * len(a),
+    )
+    assert got.item() == pytest.approx(want, rel=1e-12)
+    local = naive_info_nce(a, b, temperature=0.1, margin=0.2, symmetric=symmetric)
+    assert info_nce(a, b, temperature=0.1, margin=0.2, symmetric=symmetric).item() == pytest.approx(
+        local, rel=1e-12
+    )
+
+
+def test_gather_in_a_world_of_one_is_local(fake_world):
+    a, b = _pair()
+    fake_world(0, world=1)
+    torch.testing.assert_close(info_nce(a, b, gather=True), info_nce(a, b), rtol=0, atol=0)
+
+
+def test_errors_name_the_function():
+    a, b = _pair()
+    with pytest.raises(ValueError, match=r"^info_nce: a and b must have the same shape \(B, D\)"):
+        info_nce(a, b[:4])
+    with pytest.raises(
+        ValueError, match=r"^info_nce: expected 2-D embeddings \(B, D\), got shapes \(4,\) and \(4,\)$"
+    ):
+        info_nce(a[0], b[0])
+    with pytest.raises(ValueError, match=r"^info_nce: temperature must be > 0, got 0$"):
         info_nce(a, b, temperature=0)

@@ -55,3 +55,22 @@ def test_dimension_mismatch_names_both_dimensions():
         mse_distill(s, s, torch.zeros(2, 8))
     with pytest.raises(ValueError, match=r"student_tgt \(3, 4\)"):
         mse_distill(s, torch.zeros(3, 4), torch.zeros(2, 4))
+
+
+@pytest.mark.parametrize("bad", ["student_src", "student_tgt", "teacher_src"])
+def test_a_1d_input_is_named(bad):
+    args = {
+        "student_src": torch.zeros(2, 4),
+        "student_tgt": torch.zeros(2, 4),
+        "teacher_src": torch.zeros(2, 4),
+    }
+    args[bad] = torch.zeros(4)
+    with pytest.raises(ValueError, match=rf"^mse_distill: expected 2-D {bad} \(B, D\), got shape \(4,\)$"):
+        mse_distill(**args)
+
+
+def test_shape_mismatch_message_names_every_shape():
+    s = torch.zeros(2, 4)
+    want = r"^mse_distill: shapes must match \(B, D\), got student_src \(2, 4\), student_tgt \(3, 4\), teacher_src \(2, 4\)$"
+    with pytest.raises(ValueError, match=want):
+        mse_distill(s, torch.zeros(3, 4), s)

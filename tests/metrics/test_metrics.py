@@ -209,3 +209,13 @@ def test_probe_cannot_memorise_content(n_lang):
         per_lang = [meaning + rng.standard_normal((n, d)) for _ in range(n_lang)]  # no language part
         accuracies.append(float(language_id_probe(per_lang, seed=seed).mean()))
     assert np.mean(accuracies) < 1 / n_lang + 0.1, accuracies
+
+
+def test_xsim_errors_is_laser_ratio_margin_error_with_k_4_by_default(pair):
+    """LASER's definition: per row 1.0 where the ratio-margin (k=4) best target is not row i."""
+    a, b = pair
+    by_k = {k: 1.0 - _laser_naive(a, b, k, "ratio") for k in (1, 4, 5)}
+    assert len({tuple(v) for v in by_k.values()}) == 3  # k matters on this data
+    assert xsim_errors(a, b).tolist() == by_k[4].tolist()
+    assert xsim_errors(a, b, k=1).tolist() == by_k[1].tolist()
+    assert xsim_errors(a, b).dtype == np.float64

@@ -193,3 +193,12 @@ def test_bad_input():
         paired_permutation_pvalue(mean_stat, a, a, n_perm=0)
     with pytest.raises(ValueError, match="differ in length"):
         statistic(spearman_stat, (np.zeros(3), np.zeros(4)))
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32])
+def test_means_are_taken_in_float64(dtype):
+    """Item arrays may be stored in half or single precision; their means are float64 means."""
+    x = (np.random.default_rng(0).uniform(0, 1, (3, 4001)) + 100).astype(dtype)
+    want = x.astype(np.float64).mean(axis=1)
+    np.testing.assert_array_equal(mean_stat(x), want)
+    np.testing.assert_allclose(nanmean_stat(x), want, rtol=0, atol=1e-12)

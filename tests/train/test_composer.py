@@ -334,3 +334,48 @@ def test_secondary_pool_reshuffled_on_every_pass(tmp_path, en_de):
         assert first != second, runs
     assert passes(0) == runs
     assert passes(1) != runs
+
+
+def test_state_at_the_end_of_an_epoch_resumes_at_the_next(en_de, en_fr):
+    """A position just past an epoch's last batch (batch_index == len) is the start of the next."""
+
+    def make():
+        return BatchComposer([en_de, en_fr], None, batch_size=8, cross_lingual_fraction=0.5, seed=3)
+
+    c = make()
+    c.set_epoch(1)
+    n = len(c)  # batches of epoch 1
+    restored = make()
+    restored.load_state_dict({**c.state_dict(), "epoch": 1, "batch_index": n})
+    assert (restored.epoch, restored.batch_index) == (2, 0)
+    reference = make()
+    reference.set_epoch(2)
+    assert epoch_batches(restored) == epoch_batches(reference)
+    inside = make()
+    inside.load_state_dict({**c.state_dict(), "epoch": 1, "batch_index": n - 1})
+    assert (inside.epoch, inside.batch_index) == (1, n - 1)
+
+
+@pytest.mark.parametrize("epoch, index", [(-1, 0), (0, -1), ("0", 0), (0, None), (0.0, 0)])
+def test_bad_saved_position_is_refused_by_name(en_de, epoch, index):
+    c = BatchComposer([en_de], None, batch_size=8, cross_lingual_fraction=0.5, seed=0)
+    state = {**c.state_dict(), "epoch": epoch, "batch_index": index}
+    want = rf"^bad batch-composer position: epoch={epoch!r}, batch_index={index!r}$"
+    with pytest.raises(InputError, match=want.replace("(", r"\(").replace(")", r"\)")):
+        c.load_state_dict(state)
+
+
+def test_state_of_other_pairs_message(en_de, en_fr):
+    state = BatchComposer([en_de], None, batch_size=8, cross_lingual_fraction=0.5, seed=0).state_dict()
+    other = BatchComposer([en_fr], None, batch_size=8, cross_lingual_fraction=0.5, seed=0)
+    want = f"^the checkpoint's batch composer was built with different training pairs; this one has pairs_sha256='{other.state_dict()['pairs_sha256']}'$"
+    with pytest.raises(InputError, match=want):
+        other.load_state_dict(state)
+
+
+@pytest.mark.parametrize("epoch", [-1, True, "1", 1.0])
+def test_set_epoch_refuses_what_is_not_an_epoch(en_de, epoch):
+    c = BatchComposer([en_de], None, batch_size=8, cross_lingual_fraction=0.5, seed=0)
+    with pytest.raises(InputError, match=rf"^epoch must be a non-negative integer, got {epoch!r}$"):
+        c.set_epoch(epoch)
+    assert (c.epoch, c.batch_index) == (0, 0)

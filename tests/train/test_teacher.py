@@ -9,14 +9,16 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import numpy as np
 import pytest
 import torch
 
 import langgap.losses.contrastive as contrastive
 from conftest import ToyEncoder
+from langgap.errors import InputError
 from langgap.losses import info_nce, mse_distill, soft_contrastive, soft_labels
 from langgap.train.config import TrainConfig
-from langgap.train.teacher import TeacherCache, make_loss
+from langgap.train.teacher import TeacherCache, check_teacher_dim, make_loss
 
 B, D = 6, 16
 FIRST = [f"eng:{i}" for i in range(B)]
@@ -110,3 +112,68 @@ def test_objective_chooses_the_loss(two_processes):
         values[objective] = float(make_loss(cfg, teacher)(a, b, FIRST, SECOND))
         assert values[objective] == pytest.approx(float(_direct(cfg, a, b)), rel=1e-6)
     assert len({round(v, 4) for v in values.values()}) == 3, values
+
+
+class _RecordingEncoder:
+    """Stands in for SentenceTransformerEncoder: records how load_teacher builds the teacher."""
+
+    def __init__(self, name, *, prompt=None, max_length=None, device=None, **kw):
+        self.name, self.prompt, self.max_length, self.device, self.kw = name, prompt, max_length, device, kw
+        self.default_prompt = False
+
+    def use_default_prompt(self):
+        self.default_prompt = True
+
+
+@pytest.mark.parametrize(
+    "teacher, teacher_prompt, want_name, want_prompt, want_default",
+    [
+        ("SAME", None, "student-model", "query: ", False),  # the starting model with the student's prompt
+        ("SAME", "passage: ", "student-model", "passage: ", False),
+        ("other-model", None, "other-model", None, True),  # its own configured 'query' prompt, if any
+        ("other-model", "", "other-model", "", False),  # an explicit empty prompt stays empty
+    ],
+)
+def test_load_teacher_model_prompt_and_settings(
+    monkeypatch, teacher, teacher_prompt, want_name, want_prompt, want_default
+):
+    import langgap.train.teacher as teacher_module
+
+    monkeypatch.setattr(teacher_module, "SentenceTransformerEncoder", _RecordingEncoder)
+    cfg = TrainConfig(model="student-model", teacher=teacher, teacher_prompt=teacher_prompt, max_length=17)
+    enc = teacher_module.load_teacher(cfg, "query: ", torch.device("cpu"))
+    assert (enc.name, enc.prompt, enc.default_prompt) == (want_name, want_prompt, want_default)
+    assert (enc.max_length, enc.device, enc.kw) == (17, "cpu", {})
+
+
+def test_check_teacher_dim_only_binds_mse():
+    """MSE regresses onto the teacher's vectors, so it needs the student's dimension; an encoder
+    that does not say its dimension (-1) is checked after embedding instead."""
+    mse = TrainConfig(objective="mse", teacher="t")
+    check_teacher_dim(mse, 16, 16)
+    check_teacher_dim(mse, -1, 16)
+    check_teacher_dim(TrainConfig(objective="soft"), 8, 16)
+    with pytest.raises(InputError) as e:
+        check_teacher_dim(mse, 8, 16)
+    assert str(e.value) == (
+        "--objective mse needs a teacher of the student's dimension: teacher 't' gives 8, the student 16 "
+        "(soft labels allow any teacher dimension)"
+    )
+
+
+class _Float64Encoder(ToyEncoder):
+    def encode(self, texts):
+        return super().encode(texts).astype(np.float64)
+
+
+def test_teacher_cache_embeds_once_with_progress_and_gives_float32():
+    done: list[tuple[int, int]] = []
+    texts = FIRST + SECOND + FIRST[:2]  # duplicates are embedded once
+    cache = TeacherCache(_Float64Encoder(dim=D), texts, progress=lambda d, t: done.append((d, t)))
+    assert len(cache) == 2 * B and cache.dim == D
+    assert done and done[-1] == (2 * B, 2 * B)
+    want = torch.as_tensor(_Float64Encoder(dim=D).encode(SECOND[1:3]), dtype=torch.float32)
+    got = cache.lookup(SECOND[1:3])
+    assert got.dtype == torch.float32
+    torch.testing.assert_close(got, want, rtol=0, atol=0)
+    assert cache.lookup(["fra:1"]).shape == (1, D) and len(cache) == 2 * B + 1  # embedded when first asked

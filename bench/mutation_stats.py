@@ -1,0 +1,144 @@
+"""Per-module verdicts of the last mutmut run (bench/mutation.sh prints this at the end).
+
+    python bench/mutation_stats.py [PATTERN ...] [--survivors [--diffs]] [--names] [--markdown]
+
+PATTERNs are mutant-name globs (``langgap.metrics.bitext.*``); none: every module mutmut
+mutated. The kill rate is (killed + rechecked + timeout) / mutants: a mutant no fast test
+reaches ("no tests") counts as not killed; "rechecked" are mutants mutmut left alive that
+bench/mutation.sh then killed in a fresh interpreter (``mutants/recheck.tsv``: code that runs at
+import time or in processes the tests start, which mutmut cannot see). ``--survivors`` lists
+every mutant not killed, for triage (``--diffs``: with the source line and the mutated line of
+each, as ``mutmut show NAME`` would); ``--names`` only their names (``--no-recheck``: by mutmut's
+verdict alone); ``--markdown`` prints the table for docs/testing.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import fnmatch
+import json
+import os
+from collections import Counter
+from pathlib import Path
+
+# mutmut 3's exit codes (mutmut/stats.py: status_by_exit_code); anything else is "other"
+STATUS = {1: "killed", 3: "killed", 0: "survived", 5: "no tests", 33: "no tests", 36: "timeout"}
+STATUS |= {code: "timeout" for code in (-24, 24, 152, 255)}
+COLUMNS = ("killed", "rechecked", "survived", "timeout", "no tests", "other")
+NOT_KILLED = ("survived", "no tests", "other")
+
+
+def verdicts(root: Path, recheck: bool = True) -> dict[str, dict[str, str]]:
+    """``{module path: {mutant name: status}}`` from mutmut's ``mutants/**/*.py.meta`` files, with
+    the kills of ``mutants/recheck.tsv`` (``name<TAB>pytest exit code<TAB>tests``) as "rechecked"."""
+    rechecked = set()
+    table = root / "mutants" / "recheck.tsv"
+    if recheck and table.is_file():
+        rows = [line.split("\t") for line in table.read_text(encoding="utf-8").splitlines() if line]
+        rechecked = {name for name, code, *_ in rows if code in ("1", "2", "3", "124")}
+    out: dict[str, dict[str, str]] = {}
+    for meta in sorted((root / "mutants" / "src").rglob("*.py.meta")):
+        codes = json.loads(meta.read_text(encoding="utf-8"))["exit_code_by_key"]
+        module = str(meta.relative_to(root / "mutants")).removesuffix(".meta")
+        out[module] = {}
+        for name, code in codes.items():
+            status = "not checked" if code is None else STATUS.get(code, "other")
+            out[module][name] = "rechecked" if status in NOT_KILLED and name in rechecked else status
+    return out
+
+
+def _function_lines(source: Path, mutant: str) -> range:
+    """Lines of the function a mutant belongs to (``x_name`` or ``xǁClassǁname``) in ``source``."""
+    mangled = mutant.rpartition(".")[2].rsplit("__mutmut_", 1)[0]
+    cls, _, name = mangled[2:].rpartition("ǁ") if mangled.startswith("xǁ") else ("", "", mangled[2:])
+    cls = cls.strip("ǁ")
+    for node in ast.walk(ast.parse(source.read_text(encoding="utf-8"))):
+        body = getattr(node, "body", None)
+        if cls and not (isinstance(node, ast.ClassDef) and node.name == cls) or not isinstance(body, list):
+            continue
+        for fn in body if cls else ast.walk(node):
+            if isinstance(fn, ast.FunctionDef | ast.AsyncFunctionDef) and fn.name == name:
+                return range(fn.lineno, (fn.end_lineno or fn.lineno) + 1)
+    return range(0)
+
+
+def describe(root: Path, module: str, mutant: str) -> str:
+    """``line N: -original / +mutated`` for one mutant (mutmut's own diff of the function)."""
+    from mutmut.mutation.diff_apply import get_diff_for_mutant
+
+    cwd = os.getcwd()
+    os.chdir(root)  # mutmut reads mutants/ relative to the project
+    try:
+        diff = get_diff_for_mutant(mutant, path=module)
+    finally:
+        os.chdir(cwd)
+    minus = [line[1:] for line in diff.splitlines()[2:] if line.startswith("-")]
+    plus = [line[1:] for line in diff.splitlines()[2:] if line.startswith("+")]
+    lines = (root / module).read_text(encoding="utf-8").splitlines()
+    where = [
+        n
+        for n in _function_lines(root / module, mutant)
+        if minus and lines[n - 1].strip() == minus[0].strip()
+    ]
+    line = str(where[0]) if where else "?"
+    return (
+        f"line {line}: -"
+        + " / ".join(m.strip() for m in minus)
+        + "\n        +"
+        + " / ".join(p.strip() for p in plus)
+    )
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("patterns", nargs="*", help="mutant-name globs (default: all)")
+    ap.add_argument("--survivors", action="store_true", help="list every mutant not killed")
+    ap.add_argument("--diffs", action="store_true", help="with --survivors: the line and the mutation")
+    ap.add_argument("--names", action="store_true", help="only the names of the mutants not killed")
+    ap.add_argument("--no-recheck", action="store_true", help="mutmut's verdicts alone")
+    ap.add_argument("--markdown", action="store_true", help="a markdown table")
+    ap.add_argument("--root", type=Path, default=Path(__file__).resolve().parents[1])
+    args = ap.parse_args()
+
+    rows, survivors = [], []
+    total: Counter[str] = Counter()
+    for module, by_name in verdicts(args.root, recheck=not args.no_recheck).items():
+        chosen = {
+            n: s
+            for n, s in by_name.items()
+            if not args.patterns or any(fnmatch.fnmatch(n, p) for p in args.patterns)
+        }
+        if not chosen:
+            continue
+        count = Counter("other" if s not in COLUMNS else s for s in chosen.values())
+        total.update(count)
+        rows.append((module.removeprefix("src/"), len(chosen), count))
+        survivors += [(module, n, s) for n, s in chosen.items() if s in NOT_KILLED]
+    rows.append(("total", sum(total.values()), total))
+    if args.names:
+        print("\n".join(n for _, n, _ in sorted(survivors)))
+        return
+
+    def rate(n: int, c: Counter[str]) -> str:
+        return f"{100 * (c['killed'] + c['rechecked'] + c['timeout']) / n:.1f} %" if n else "-"
+
+    if args.markdown:
+        print("| module | mutants | " + " | ".join(COLUMNS) + " | kill rate |")
+        print("|---|" + "---:|" * (len(COLUMNS) + 2))
+        for module, n, c in rows:
+            print(f"| `{module}` | {n} | " + " | ".join(str(c[k]) for k in COLUMNS) + f" | {rate(n, c)} |")
+    else:
+        print(f"{'module':40} {'mutants':>7} " + " ".join(f"{k:>8}" for k in COLUMNS) + f" {'kill rate':>9}")
+        for module, n, c in rows:
+            print(f"{module:40} {n:7d} " + " ".join(f"{c[k]:8d}" for k in COLUMNS) + f" {rate(n, c):>9}")
+    if args.survivors:
+        print()
+        for module, name, status in sorted(survivors):
+            print(f"{status:12} {name}")
+            if args.diffs:
+                print("        " + describe(args.root, module, name))
+
+
+if __name__ == "__main__":
+    main()
