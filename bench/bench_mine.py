@@ -26,7 +26,7 @@ on a source when its best target is the exact best target. With gold pairs known
 F1 at its F1-best threshold is given too (for ``laser`` with ``--laser-queries``: not available).
 
     python bench/bench_mine.py --n 100000 --json runs/bench_mine_100k.json
-    python bench/bench_mine.py --n 1000000 --laser-queries 20000 --json runs/bench_mine_1m.json
+    python bench/bench_mine.py --n 1000000 --nprobe 16 --laser-queries 5000 --json runs/bench_mine_1m.json
     python bench/bench_mine.py --n 20000 --methods langgap st          # a quick look
 """
 
@@ -159,9 +159,10 @@ def run_faiss(method: str, folder: Path, queries: int, seed: int) -> dict[str, o
     return {"search_s": seconds}
 
 
-def run_langgap(folder: Path) -> dict[str, object]:
+def run_langgap(folder: Path, nprobe: int = 0) -> dict[str, object]:
     out = folder / "out_langgap"
     cmd = [sys.executable, "-m", "langgap", "mine", str(folder / "emb_src"), str(folder / "emb_tgt")]
+    cmd += ["--nprobe", str(nprobe)]
     subprocess.run([*cmd, "--out", str(out), "--src-lang", "src", "--tgt-lang", "tgt", "-q"], check=True)
     info = json.loads((out / "mine.json").read_text())
     n = sum(1 for _ in (folder / "src.txt").open())
@@ -232,6 +233,8 @@ def main() -> None:
     )
     p.add_argument("--sample", type=int, default=2000, help="sources checked against exact search")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--nprobe", type=int, default=0, help="langgap: IVF lists probed (0: its default)")
+    p.add_argument("--data", type=Path, help="reuse this prepared folder (kept afterwards)")
     p.add_argument("--json", type=Path)
     p.add_argument("--run", help=argparse.SUPPRESS)  # internal: one method in this process
     p.add_argument("--folder", type=Path, help=argparse.SUPPRESS)
@@ -241,21 +244,23 @@ def main() -> None:
             prepare(a.folder, a.n, a.seed)
             print(json.dumps({}))
         elif a.run == "langgap":
-            print(json.dumps(run_langgap(a.folder)))
+            print(json.dumps(run_langgap(a.folder, a.nprobe)))
         else:
             print(json.dumps(run_faiss(a.run, a.folder, a.laser_queries, a.seed)))
         return
     with tempfile.TemporaryDirectory(dir=ROOT / "runs") as tmp:
-        folder = Path(tmp)
+        folder = a.data or Path(tmp)
         me = [sys.executable, __file__, "--n", str(a.n), "--seed", str(a.seed), "--folder", str(folder)]
         t0 = time.perf_counter()
-        _timed([*me, "--run", "prepare"])
-        print(f"prepared {a.n:,} x {a.n:,} in {time.perf_counter() - t0:.0f} s", flush=True)
+        if not (folder / "gold.npy").exists():
+            _timed([*me, "--run", "prepare"])
+            print(f"prepared {a.n:,} x {a.n:,} in {time.perf_counter() - t0:.0f} s", flush=True)
         exact = exact_sample(folder, a.sample, a.seed)
         gold = np.load(folder / "gold.npy")
         rows: dict[str, dict[str, object]] = {}
         for method in a.methods:
             extra = ["--laser-queries", str(a.laser_queries)] if method == "laser" else []
+            extra += ["--nprobe", str(a.nprobe)] if method == "langgap" else []
             info, wall, rss = _timed([*me, "--run", method, *extra])
             row: dict[str, object] = {"wall_s": round(wall, 1), "peak_rss_gb": round(rss, 2), **info}
             out = folder / f"out_{method}.npz"

@@ -90,16 +90,20 @@ def pq_shape(n: int, dim: int) -> tuple[int, int]:
     return m, max(1, min(8, int(math.log2(max(n // 39, 2)))))
 
 
-def plan(index: str, n: int, dim: int, gpus: int = 0) -> IndexSpec:
+def plan(index: str, n: int, dim: int, gpus: int = 0, nprobe: int = 0) -> IndexSpec:
     """The index for ``n`` vectors of dimension ``dim``: ``index`` is ``auto``, ``flat``,
-    ``ivf`` or ``ivfpq`` (see the module docstring)."""
+    ``ivf`` or ``ivfpq`` (see the module docstring); ``nprobe > 0`` probes that many lists
+    (at most ``nlist``) instead of the default: the search time of an IVF index grows with it."""
     if index not in INDEXES:
         raise ValueError(f"unknown index {index!r}; expected one of {', '.join(INDEXES)}")
+    if nprobe < 0:
+        raise ValueError(f"nprobe must be >= 0 (0: the default), got {nprobe}")
     if index == "auto":
         index = "flat" if n <= (FLAT_MAX_ROWS_GPU if gpus else FLAT_MAX_ROWS) else "ivf"
     if index == "flat" or n < IVF_MIN_ROWS:
         return IndexSpec("flat", gpus=gpus)
-    nlist, nprobe = ivf_lists(n)
+    nlist, default = ivf_lists(n)
+    nprobe = min(nlist, nprobe) if nprobe else default
     if index == "ivf":
         return IndexSpec("ivf", nlist, nprobe, gpus=gpus)
     m, bits = pq_shape(n, dim)

@@ -112,6 +112,7 @@ def _bad_setups(tmp_path, folders):
         "mixed": ([src, text], "is an embed folder and"),
         "mode": ([src, tgt, "--mode", "maxx"], "--mode 'maxx': expected one of forward, backward, intersection, max (did you mean 'max'?)"),
         "k": ([src, tgt, "--k", "0"], "--k must be >= 1"),
+        "nprobe": ([src, tgt, "--nprobe", "-2"], "--nprobe must be >= 1 (or 0 for the default), got -2"),
         "calibrate": ([src, tgt, "--calibrate", tmp_path / "dev.tsv"], "dev.tsv:1: the source text is not a line of"),
     }  # fmt: skip
 
@@ -130,6 +131,7 @@ def _bad_setups(tmp_path, folders):
         "mixed",
         "mode",
         "k",
+        "nprobe",
         "calibrate",
     ],
 )
@@ -203,3 +205,17 @@ def test_interrupted_while_writing_keeps_the_earlier_run(cli, folders, tmp_path,
     code, _, err = cli(["mine", src, tgt, "--out", run, "--threshold", "0"])
     assert code == 130 and snapshot(run) == before and not leftovers(run)
     assert np.isfinite(json.loads((run / "mine.json").read_text())["threshold"]["value"])
+
+
+def test_nprobe_reaches_the_ivf_index(cli, tmp_path):
+    """--index ivf --nprobe 3 over 1,100 targets: 28 lists, 3 probed, recorded in mine.json."""
+    st, sv, tt, tv, _ = planted(n_gold=100, n_src=1_100, n_tgt=1_100, seed=3)
+    src = embed_folder(tmp_path / "emb" / "deu", st, sv)
+    tgt = embed_folder(tmp_path / "emb" / "eng", tt, tv)
+    for nprobe, want in (("3", "ivf nlist=28 nprobe=3 on CPU"), ("0", "ivf nlist=28 nprobe=16 on CPU")):
+        code, _, err = cli(
+            ["mine", src, tgt, "--out", tmp_path / nprobe, "--index", "ivf", "--nprobe", nprobe, "-q"]
+        )
+        assert code == 0, err
+        settings = json.loads((tmp_path / nprobe / "mine.json").read_text())["settings"]
+        assert settings["src→tgt"] == settings["tgt→src"] == want

@@ -68,6 +68,21 @@ def test_ivf_recall_on_clustered_data_at_the_documented_nprobe():
     assert _recall(got, exact) >= 0.99
 
 
+def test_nprobe_option_trades_recall_for_time():
+    """An explicit nprobe replaces the default (clipped to nlist); probing 1 list of 512 misses
+    true neighbours that the default 64 finds."""
+    assert knn.plan("ivf", 1_000_000, 384, nprobe=32).describe().startswith("ivf nlist=4000 nprobe=32 ")
+    assert knn.plan("ivfpq", 20_000, 384, nprobe=10_000).nprobe == 512
+    assert knn.plan("ivf", 20_000, 384, nprobe=0).nprobe == 64
+    with pytest.raises(ValueError, match="nprobe must be >= 0"):
+        knn.plan("ivf", 20_000, 384, nprobe=-1)
+    n = 20_000
+    db, q = _clustered(n), _clustered(1_000, seed=1)
+    exact = knn.knn(_blocks(db, 4096), n, _blocks(q, 1000), 1000, 32, 4, knn.IndexSpec("flat"))[1]
+    one = knn.knn(_blocks(db, 4096), n, _blocks(q, 1000), 1000, 32, 4, knn.plan("ivf", n, 32, nprobe=1))[1]
+    assert _recall(one, exact) < 0.99
+
+
 def test_ivfpq_recall_on_clustered_data():
     """IVF-PQ (cosines from 4-byte codes of 16-d vectors, 7 bits each): recall@4 >= 0.4 (measured
     0.51; PQ trades recall for memory)."""

@@ -70,6 +70,9 @@ def mine(
         Path | None, Opt(help="src<TAB>tgt file of known pairs among the inputs: use the F1-best threshold.")
     ] = None,
     index: Annotated[str, Opt(help="k-NN index: auto | flat | ivf | ivfpq.")] = "auto",
+    nprobe: Annotated[
+        int, Opt(help="IVF lists probed per query (default: an eighth of the lists; fewer is faster).")
+    ] = 0,
     src_lang: Annotated[str | None, Opt(help="Language of SRC (default: its file or folder stem).")] = None,
     tgt_lang: Annotated[str | None, Opt(help="Language of TGT (default: its file or folder stem).")] = None,
     model: Annotated[
@@ -98,6 +101,8 @@ def mine(
     log_warnings()
     if k < 1:
         raise InputError(f"--k must be >= 1, got {k}")
+    if nprobe < 0:
+        raise InputError(f"--nprobe must be >= 1 (or 0 for the default), got {nprobe}")
     margin = _choice("--margin", margin, MARGINS)
     mode = _choice("--mode", mode, MODES, MODE_ALIASES)
     index = _choice("--index", index, INDEXES)
@@ -128,7 +133,7 @@ def mine(
 
             mined = run_mine(
                 sides[0], sides[1], k=k, margin=cast(Margin, margin), mode=cast(Mode, mode), index=index,
-                progress=on_block,
+                nprobe=nprobe, progress=on_block,
             )  # fmt: skip
         value, source, calibration = _threshold(mined, given, gold, calibrate)
         written = _write(mined, out, value, source, pairs_file, calibration)

@@ -52,13 +52,20 @@ def check_search(n_src: int, n_tgt: int, index: str) -> str:
 
 
 def _one_way(
-    queries: Side, corpus: Side, k: int, index: str, backend: str, stage: str, progress: StageProgress | None
+    queries: Side,
+    corpus: Side,
+    k: int,
+    index: str,
+    nprobe: int,
+    backend: str,
+    stage: str,
+    progress: StageProgress | None,
 ) -> tuple[np.ndarray, np.ndarray, str]:
     if queries.blocks is None or corpus.blocks is None:
         raise ValueError("a side has no vectors yet (langgap.mine.sides.attach)")
     report = (lambda done, total: progress(stage, done, total)) if progress else None
     if backend == "faiss":
-        spec = knn.plan(index, len(corpus), corpus.dim, knn.gpu_count())
+        spec = knn.plan(index, len(corpus), corpus.dim, knn.gpu_count(), nprobe)
         sims, inds = knn.knn(
             corpus.blocks, len(corpus), queries.blocks, len(queries), corpus.dim, k, spec, progress=report
         )
@@ -76,11 +83,18 @@ def _one_way(
 
 
 def neighbours(
-    src: Side, tgt: Side, *, k: int, index: str = "auto", progress: StageProgress | None = None
+    src: Side,
+    tgt: Side,
+    *,
+    k: int,
+    index: str = "auto",
+    nprobe: int = 0,
+    progress: StageProgress | None = None,
 ) -> Neighbours:
     """The ``k`` nearest targets of every distinct source and the ``k`` nearest sources of every
-    distinct target, by cosine (see the module docstring for the backend)."""
+    distinct target, by cosine (see the module docstring for the backend; ``nprobe``: IVF lists
+    probed per query, 0 for :func:`langgap.knn.ivf_lists`' default)."""
     backend = check_search(len(src), len(tgt), index)
-    fs, fi, f_desc = _one_way(src, tgt, k, index, backend, "kNN src→tgt", progress)
-    bs, bi, b_desc = _one_way(tgt, src, k, index, backend, "kNN tgt→src", progress)
+    fs, fi, f_desc = _one_way(src, tgt, k, index, nprobe, backend, "kNN src→tgt", progress)
+    bs, bi, b_desc = _one_way(tgt, src, k, index, nprobe, backend, "kNN tgt→src", progress)
     return Neighbours(fs, fi, bs, bi, {"backend": backend, "src→tgt": f_desc, "tgt→src": b_desc})
