@@ -32,6 +32,19 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture(autouse=True)
+def _mutmut_stats_stay_in_this_process(monkeypatch):
+    """mutmut's first pass (MUTANT_UNDER_TEST=stats) records which tests reach which function in
+    this process; a ``langgap`` process a test starts would inherit the variable and fail to import
+    (it has no recorder). Keep "stats" in-process only: the children run the original code."""
+    if os.environ.get("MUTANT_UNDER_TEST") != "stats":
+        return
+    from mutmut.mutation import trampoline
+
+    monkeypatch.setattr(trampoline, "_mutant_under_test", "stats")
+    monkeypatch.delenv("MUTANT_UNDER_TEST")
+
+
+@pytest.fixture(autouse=True)
 def _isolate(tmp_path_factory, monkeypatch):
     """Every test: a private embedding cache, no Hub access, no stray offline-model lookup."""
     if "LANGGAP_REAL_MODELS_DIR" not in os.environ:
