@@ -396,3 +396,16 @@ def test_adapt_is_fitted_on_the_fit_rows_only(tmp_path, method):
     assert ada["language_id_accuracy"] >= raw["language_id_accuracy"] - 0.05
     if method == "procrustes":  # fitted on identical rows: the identity, so nothing changes
         assert ada == pytest.approx(raw, abs=1e-5)
+
+
+def test_apply_gives_float64_rows_even_for_the_identity():
+    """An identity transform still hands the scorers float64 rows, as the fitted ones do."""
+    x = np.arange(12, dtype=np.float32).reshape(3, 4)
+    out = apply(x, Transform())
+    assert out.dtype == np.float64 and np.array_equal(out, x)
+
+
+def test_split_rows_defaults_to_seed_zero():
+    for got, want in zip(split_rows(50, 0.3), split_rows(50, 0.3, seed=0), strict=True):
+        assert np.array_equal(got, want)
+    assert not np.array_equal(split_rows(50, 0.3)[0], split_rows(50, 0.3, seed=1)[0])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -257,3 +258,80 @@ def test_run_info_records_where_and_what(runs):
         "schema_version": a.schema_version,
     }
     assert cmp.b["path"] is None  # not read from a directory
+
+
+def test_compare_defaults_and_resample_counts(runs, monkeypatch):
+    """2,000 bootstrap and permutation resamples with seed 0 unless told; 1 of each is allowed,
+    0 of either is refused word for word."""
+    import langgap.compare as cmp_mod
+
+    seen = []
+    monkeypatch.setattr(cmp_mod, "paired_bootstrap_ci", lambda *a, **k: seen.append(k) or (0.0, 0.0))
+    monkeypatch.setattr(cmp_mod, "paired_permutation_pvalue", lambda *a, **k: seen.append(k) or 1.0)
+    a, b = runs
+    out = compare(a, b)
+    assert (out.settings["n_boot"], out.settings["n_perm"], out.settings["seed"]) == (2000, 2000, 0)
+    assert {(k.get("n_boot"), k.get("n_perm"), k["seed"]) for k in seen} == {(2000, None, 0), (None, 2000, 0)}
+    assert compare(a, b, n_boot=1, n_perm=1).settings["n_boot"] == 1
+    for n_boot, n_perm in ((0, 5), (5, 0)):
+        with pytest.raises(InputError) as e:
+            compare(a, b, n_boot=n_boot, n_perm=n_perm)
+        assert str(e.value) == f"n_boot and n_perm must be >= 1, got {n_boot} and {n_perm}"
+
+
+def test_refusals_name_both_runs_word_for_word(runs):
+    """Different files, languages, language pairs or item counts: the message lists A and B."""
+    import copy
+
+    from langgap.compare import check_same_data, task_inputs
+
+    a, b = runs
+    ta = a.task("multiway:mw")
+    tb = copy.deepcopy(b.task("multiway:mw"))
+    tb.files = tb.files[:-1]
+    names = lambda t: ", ".join(sorted(Path(f["path"]).name for f in t.files))  # noqa: E731
+    with pytest.raises(InputError) as e:
+        check_same_data(ta, tb)
+    assert str(e.value) == (
+        f"task 'multiway:mw': the runs read different data files (A: {names(ta)}; B: {names(tb)}); "
+        "refusing to compare"
+    )
+    tb = copy.deepcopy(b.task("multiway:mw"))
+    tb.languages = list(reversed(tb.languages))
+    with pytest.raises(InputError) as e:
+        check_same_data(ta, tb)
+    assert str(e.value) == (
+        f"task 'multiway:mw': languages differ between the runs (A: {','.join(ta.languages)}; "
+        f"B: {','.join(tb.languages)}); refusing to compare"
+    )
+    tb = copy.deepcopy(b.task("multiway:mw"))
+    first = next(iter(tb.per_pair))
+    tb.per_pair = {k: v for k, v in tb.per_pair.items() if k != first}
+    with pytest.raises(InputError) as e:
+        task_inputs(ta, tb)
+    assert str(e.value) == (
+        f"task 'multiway:mw': language pairs differ between the runs "
+        f"(A: {', '.join(ta.per_pair)}; B: {', '.join(tb.per_pair)})"
+    )
+    ta, tb = a.task("bitext:deu-eng"), copy.deepcopy(b.task("bitext:deu-eng"))
+    key = next(iter(task_inputs(ta, tb)))
+    n = len(tb.items[key])
+    tb.items[key] = tb.items[key][:-1]
+    with pytest.raises(InputError) as e:
+        task_inputs(ta, tb)
+    assert (
+        str(e.value) == f"task 'bitext:deu-eng', {key}: A has {n} items, B has {n - 1}; refusing to compare"
+    )
+
+
+def test_a_metric_missing_from_one_run_is_skipped_and_the_rest_compared(runs):
+    import copy
+
+    from langgap.compare import task_inputs
+
+    a, b = runs
+    ta, tb = a.task("bitext:deu-eng"), copy.deepcopy(b.task("bitext:deu-eng"))
+    full = list(task_inputs(ta, tb))
+    del tb.items[full[0]]
+    assert list(task_inputs(ta, tb)) == full[1:]
+    assert list(task_inputs(tb, ta)) == full[1:]
