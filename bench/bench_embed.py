@@ -29,7 +29,6 @@ import platform
 import statistics
 import tempfile
 import time
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -101,19 +100,15 @@ def run_st(model: Any, texts: list[str], prompt: str, batch_size: int) -> tuple[
 def environment(model: Any) -> dict[str, Any]:
     import torch
 
-    versions = {"python": platform.python_version()}
-    for pkg in ("langgap", "numpy", "torch", "transformers", "sentence-transformers"):
-        try:
-            versions[pkg] = metadata.version(pkg)
-        except metadata.PackageNotFoundError:
-            versions[pkg] = "-"
+    from langgap.results import package_versions
+
     return {
         "torch_num_threads": torch.get_num_threads(),
         "cpu_count": os.cpu_count(),
         "load_average": os.getloadavg() if hasattr(os, "getloadavg") else None,
         "device": str(model.device),
         "platform": platform.platform(),
-        "versions": versions,
+        "versions": package_versions(),
     }
 
 

@@ -21,12 +21,7 @@ COMMON="$COMMON --seed 0 --save-every 0 --quiet --english-guard $D/sts17/en-en.t
 # one full epoch is 624 steps, about 80 minutes per run on 2 shared cores)
 COMMON="$COMMON ${STEPS:+--max-steps $STEPS}"
 
-timed() {
-  local name=$1; shift
-  local t0=$SECONDS
-  "$@"
-  printf '%s\t%s\n' "$name" $((SECONDS - t0)) >> $X/times.tsv
-}
+. "$(dirname "$0")/timed.sh"
 
 data() {
   # 5,000 pairs each: Multi30k en-de and en-fr (other lines than experiments a-c), and STS-B

@@ -26,12 +26,7 @@ for f in en-en es-es ar-ar en-de fr-en es-en it-en nl-en; do EVAL="$EVAL --sts $
 WATCH="--eval-bitext $D/tatoeba/deu-eng.tsv --eval-sts $D/sts17/en-de.tsv --english-guard $D/sts17/en-en.tsv"
 COMMON="--max-length 64 --batch-size 32 --seed $SEED --save-every 0 --quiet"
 
-timed() {  # timed NAME CMD...: run, append the wall time
-  local name=$1; shift
-  local t0=$SECONDS
-  "$@"
-  printf '%s\t%s\n' "$name" $((SECONDS - t0)) >> $X/times.tsv
-}
+. "$(dirname "$0")/timed.sh"
 
 data() {
   # Cross-language pairs: Multi30k train, en-de lines 1-1500 and en-fr lines 1501-3000 (so the

@@ -13,12 +13,7 @@ SEEDS=${SEEDS:-0}
 mkdir -p $X
 COMMON="--model $ME5 --prompt query: --multiway $X/flores_train --pivot eng_Latn --save-every 0 --quiet"
 
-timed() {  # timed NAME CMD...: run, append the wall time
-  local name=$1; shift
-  local t0=$SECONDS
-  "$@"
-  printf '%s\t%s\n' "$name" $((SECONDS - t0)) >> $X/times.tsv
-}
+. "$(dirname "$0")/timed.sh"
 
 run() {  # run NAME ARGS...: train (unless done), then measure
   local name=$1; shift
