@@ -409,3 +409,19 @@ def test_split_rows_defaults_to_seed_zero():
     for got, want in zip(split_rows(50, 0.3), split_rows(50, 0.3, seed=0), strict=True):
         assert np.array_equal(got, want)
     assert not np.array_equal(split_rows(50, 0.3)[0], split_rows(50, 0.3, seed=1)[0])
+
+
+@pytest.mark.parametrize("fraction", [0.0, 1.0, 1.5, -0.2])
+def test_adapt_options_refuse_a_fit_fraction_outside_the_open_interval(fraction):
+    """The command-line check names the option (not the dataclass field) at both ends."""
+    with pytest.raises(InputError) as e:
+        AdaptConfig.from_options("center", fraction)
+    assert str(e.value) == f"--adapt-fit-fraction must be in (0, 1), got {fraction:g}"
+
+
+def test_adapt_options_without_adapt_are_refused_word_for_word():
+    for kwargs in ({"fit_fraction": 0.3}, {"pivot": "eng"}):
+        with pytest.raises(InputError) as e:
+            AdaptConfig.from_options(None, **kwargs)
+        assert str(e.value) == "--adapt-fit-fraction and --adapt-pivot configure --adapt; give --adapt too"
+    assert AdaptConfig.from_options(None) is None

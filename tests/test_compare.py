@@ -335,3 +335,95 @@ def test_a_metric_missing_from_one_run_is_skipped_and_the_rest_compared(runs):
     del tb.items[full[0]]
     assert list(task_inputs(ta, tb)) == full[1:]
     assert list(task_inputs(tb, ta)) == full[1:]
+
+
+def test_comparison_records_only_tasks_kinds_directions_and_its_method(runs):
+    """Tasks in one run only are listed by side; every change carries its task's kind and its
+    metric's direction; ``settings`` says how intervals and p-values were made, key by key."""
+    import copy
+
+    a, b = runs
+    a2, b2 = copy.deepcopy(a), copy.deepcopy(b)
+    a2.tasks = [t for t in a2.tasks if t.name != "sts:en-de"]  # sts only in B
+    b2.tasks = [t for t in b2.tasks if t.name != "multiway:mw"]  # multiway only in A
+    cmp = compare(a2, b2, n_boot=50, n_perm=50, seed=3, alpha=0.1)
+    assert cmp.tasks == ["bitext:deu-eng"]
+    assert (cmp.only_a, cmp.only_b) == (["multiway:mw"], ["sts:en-de"])
+    assert {c.kind for c in cmp.changes} == {a.task("bitext:deu-eng").kind}
+    for c in cmp.changes:
+        assert c.greater_is_better is greater_is_better(c.metric)
+    assert cmp.settings == {
+        "n_boot": 50,
+        "n_perm": 50,
+        "seed": 3,
+        "confidence": pytest.approx(0.9),
+        "interval": "paired bootstrap over items, percentile",
+        "p_value": "paired permutation (per-item A/B swap), two-sided, (count+1)/(n_perm+1)",
+    }
+
+
+def test_alpha_and_seed_reach_every_interval_and_p_value(runs):
+    """The interval of each change is the one ``paired_bootstrap_ci`` gives for the same alpha and
+    seed; the p-value the one ``paired_permutation_pvalue`` gives for the same seed."""
+    from langgap.compare import task_inputs
+    from langgap.metrics.stats import paired_bootstrap_ci, paired_permutation_pvalue
+
+    a, b = runs
+    cmp = compare(a, b, n_boot=200, n_perm=200, seed=7, alpha=0.3)
+    inputs = task_inputs(a.task("bitext:deu-eng"), b.task("bitext:deu-eng"))
+    stat, xa, xb = inputs["pair_cosine"]
+    c = _get(cmp, "bitext:deu-eng", "pair_cosine")
+    assert (c.ci_low, c.ci_high) == paired_bootstrap_ci(stat, xa, xb, n_boot=200, alpha=0.3, seed=7)
+    assert c.p_value == paired_permutation_pvalue(stat, xa, xb, n_perm=200, seed=7)
+    # float32 cosines are averaged in float64, the precision of every other figure
+    assert c.a == np.asarray(a.task("bitext:deu-eng").items["pair_cosine"], dtype=np.float64).mean()
+    wider = _get(compare(a, b, n_boot=200, n_perm=200, seed=7, alpha=0.01), "bitext:deu-eng", "pair_cosine")
+    assert wider.ci_low < c.ci_low and wider.ci_high > c.ci_high
+
+
+def test_refusal_messages_of_compare_word_for_word(runs, tmp_path, toy):
+    import copy
+
+    a, b = runs
+    empty = copy.deepcopy(a)
+    empty.tasks = []
+    with pytest.raises(InputError) as e:
+        compare(empty, b)
+    assert str(e.value) == "no task in common: A has none; B has bitext:deu-eng, multiway:mw, sts:en-de"
+    with pytest.raises(InputError) as e:
+        compare(b, empty)
+    assert str(e.value) == "no task in common: A has bitext:deu-eng, multiway:mw, sts:en-de; B has none"
+    other = copy.deepcopy(b)
+    other.task("sts:en-de").kind = a.task("bitext:deu-eng").kind
+    with pytest.raises(InputError) as e:
+        compare(a, other)
+    sts_kind, bitext_kind = a.task("sts:en-de").kind, a.task("bitext:deu-eng").kind
+    assert str(e.value) == f"task 'sts:en-de': kind {sts_kind!r} in A, {bitext_kind!r} in B"
+    bare_a, bare_b = copy.deepcopy(a), copy.deepcopy(b)
+    for t in bare_a.tasks + bare_b.tasks:
+        t.items.clear()
+    with pytest.raises(InputError) as e:
+        compare(bare_a, bare_b)
+    assert str(e.value) == (
+        "tasks in common (bitext:deu-eng, multiway:mw, sts:en-de) have no per-item outcomes in both runs "
+        "(is items.npz missing from a run directory?)"
+    )
+
+
+def test_xsim_is_resampled_over_sentences_averaging_both_directions(tmp_path, toy):
+    """xSIM's per-item outcome is the mean over every pair and both directions, one row per
+    sentence: with two languages (two columns) the compared value is still the task's xSIM error."""
+    from langgap.compare import metric_items
+    from langgap.metrics import registry
+
+    task = multiway_task(write_multiway(tmp_path / "mw2", ["eng", "deu"], 40), "eng,deu")
+    a = measure(toy(gap=1.0, noise=1.0), [task], projection_points=0)
+    b = measure(toy(gap=0.2, noise=0.3), [task], projection_points=0)
+    ta = a.task(task.name)
+    d = ta.per_pair[next(iter(ta.per_pair))]
+    assert d["xsim_error_src2tgt"] != d["xsim_error_tgt2src"]  # the two columns differ
+    c = _get(compare(a, b, n_boot=50, n_perm=50), task.name, "xsim_error")
+    assert c.a == pytest.approx(ta.metrics["xsim_error"], abs=1e-9)
+    assert c.n_items == 40
+    (rows,) = metric_items(ta, registry.get("xsim_error"), list(ta.per_pair))
+    assert rows.shape == (40,) and rows.dtype == np.float64
