@@ -3,13 +3,14 @@
 # protocol (bench/many_languages_data.py): 195 FLORES dev languages paired with English (408 rows
 # each), evaluated on held-out rows and on 10 languages never trained (FLORES and Tatoeba), 8
 # Tatoeba languages FLORES lacks, and STS17. multilingual-e5-small = the offline 4-bit-derived copy.
-# Usage: bash bench/experiments_many.sh [STEP ...]  (steps: data base pilot variants recipe compare)
+# Usage: bash bench/experiments_many.sh [STEP ...]  (steps: data base pilot recipe compare)
 #        SEEDS="0 1 2" bash bench/experiments_many.sh pilot recipe
 set -euo pipefail
 . .venv/bin/activate
 X=runs/exp-e
 ME5=intfloat/multilingual-e5-small
 SEEDS=${SEEDS:-0}
+SEEDS_ALL="0 1 2"
 mkdir -p $X
 COMMON="--model $ME5 --prompt query: --multiway $X/flores_train --pivot eng_Latn --save-every 0 --quiet"
 
@@ -32,26 +33,21 @@ pilot() {  # the configuration the issue reports: soft priority, flat pool, 150 
   done
 }
 
-variants() {  # candidates for the recipe, seed 0, same 30-minute budget
-  run v-alpha03 --objective soft --labels priority --teacher SAME --freeze-embeddings \
-    --max-steps 150 --batch-size 32 --max-length 64 --sampling-alpha 0.3 --seed 0
-  run v-alpha03-lr5 --objective soft --labels priority --teacher SAME --freeze-embeddings \
-    --max-steps 150 --batch-size 32 --max-length 64 --sampling-alpha 0.3 --lr 5e-5 --seed 0
-  run v-alpha03-avg --objective soft --labels average --teacher SAME --freeze-embeddings \
-    --max-steps 150 --batch-size 32 --max-length 64 --sampling-alpha 0.3 --seed 0
-}
-
 recipe() {
   for s in $SEEDS; do run recipe-s$s --recipe many-languages --seed $s; done
 }
 
 compare() {
-  for d in $X/pilot-s* $X/v-* $X/recipe-s*; do
+  for d in $X/pilot-s* $X/recipe-s*; do
     [ -f $d/measure/results.json ] && langgap compare $X/base $d/measure --out $X/cmp-${d##*/} -q
+  done
+  for s in $SEEDS_ALL; do  # the recipe against the pilot, same seed, per item
+    [ -f $X/recipe-s$s/measure/results.json ] && [ -f $X/pilot-s$s/measure/results.json ] &&
+      langgap compare $X/pilot-s$s/measure $X/recipe-s$s/measure --out $X/rvp-s$s -q
   done
   python bench/experiments_many_tables.py $X > $X/tables.md
 }
 
-for step in "${@:-data base pilot variants recipe compare}"; do
+for step in "${@:-data base pilot recipe compare}"; do
   for s in $step; do $s; done
 done

@@ -5,7 +5,8 @@
 Per configuration (mean ± sd over its seeds): Tatoeba accuracy (mean of both directions) on the 10
 trained languages, the 10 held-out ones and the 8 outside FLORES; FLORES xSIM error on held-out
 rows, per language group; STS17 en-en (the English guard) and cross-language STS17; training
-seconds. Then per language, base -> recipe seed 0 with the paired bootstrap interval.
+seconds. Then the recipe minus the pilot, seed by seed; then per Tatoeba language, base -> after
+over the seeds, with seed 0's paired bootstrap intervals (from ``langgap compare``).
 """
 
 from __future__ import annotations
@@ -46,10 +47,11 @@ def figures(res: dict[str, Any], langs: dict[str, Any]) -> dict[str, float]:
     return out
 
 
-def fmt(vals: list[float]) -> str:
+def fmt(vals: list[float], digits: int = 4, signed: bool = False) -> str:
+    sign = "+" if signed else ""
     if len(vals) == 1:
-        return f"{vals[0]:.4f}"
-    return f"{statistics.mean(vals):.4f} ± {statistics.stdev(vals):.4f}"
+        return f"{vals[0]:{sign}.{digits}f}"
+    return f"{statistics.mean(vals):{sign}.{digits}f} ± {statistics.stdev(vals):.{digits}f}"
 
 
 def main(exp: Path) -> None:
@@ -69,19 +71,46 @@ def main(exp: Path) -> None:
         secs = [float(times.get(f"train-{r}", "nan")) for r in runs]
         cells = " | ".join(fmt([x[k] for x in rows]) for k in keys)
         print(f"| {name} | {len(runs)} | {cells} | {statistics.mean(secs):.0f} |")
-    for cmp in sorted(exp.glob("cmp-recipe-s0")) + sorted(exp.glob("cmp-pilot-s0")):
-        print(
-            f"\n### {cmp.name.removeprefix('cmp-')} vs base, per Tatoeba language (95% paired bootstrap CI)\n"
-        )
-        print("| language | group | base | after | Δ | 95% CI |")
-        print("|---|---|---:|---:|---:|---|")
-        group = {c: g for g, codes in langs["tatoeba"].items() for c in codes}
-        for c in load(cmp / "compare.json")["changes"]:
-            if c["metric"] == "accuracy_src2tgt" and c["task"].startswith("bitext:"):
-                code = c["task"].removeprefix("bitext:").split("-")[0]
-                print(f"| {code} | {group.get(code, '?')} | {c['a']:.3f} | {c['b']:.3f} | {c['delta']:+.3f} | "
-                      f"[{c['ci_low']:+.3f}, {c['ci_high']:+.3f}] |")  # fmt: skip
-
+    paired = [r for r in configs.get("recipe", []) if f"pilot-s{r.rsplit('-s', 1)[1]}" in configs.get("pilot", [])]
+    if paired:
+        print("\n### recipe − pilot, seed by seed (same evaluation)\n")
+        print("| seed | " + " | ".join(keys) + " |")
+        print("|---|" + "---:|" * len(keys))
+        diffs = []
+        for r in paired:
+            p_run = f"pilot-s{r.rsplit('-s', 1)[1]}"
+            fr, fp = (figures(load(exp / x / "measure" / "results.json"), langs) for x in (r, p_run))
+            diffs.append({k: fr[k] - fp[k] for k in keys})
+            print(f"| {r.rsplit('-s', 1)[1]} | " + " | ".join(f"{diffs[-1][k]:+.4f}" for k in keys) + " |")
+        print("| mean ± sd | " + " | ".join(fmt([d[k] for d in diffs], signed=True) for k in keys) + " |")
+    group = {c: g for g, codes in langs["tatoeba"].items() for c in codes}
+    for name in ("recipe", "pilot"):
+        cmps = sorted(exp.glob(f"cmp-{name}-s*"))
+        if not cmps:
+            continue
+        print(f"\n### {name} vs base, per Tatoeba language: mean of both directions, {len(cmps)} seeds\n")
+        print("Δ: mean ± sd over seeds; CI: 95% paired bootstrap over sentences of seed "
+              f"{cmps[0].name.rsplit('-s', 1)[1]}, one direction each (src→eng / eng→src); "
+              "sig.: seeds whose interval excludes 0 in both directions, up / down.\n")
+        print("| language | group | base | after | Δ | CI src→eng | CI eng→src | sig. |")
+        print("|---|---|---:|---:|---:|---|---|---|")
+        per: dict[str, list[dict[str, Any]]] = {}
+        for cmp in cmps:
+            for c in load(cmp / "compare.json")["changes"]:
+                if c["task"].startswith("bitext:") and c["metric"] in ("accuracy_src2tgt", "accuracy_tgt2src"):
+                    per.setdefault(c["task"], []).append(c)
+        for task, changes in sorted(per.items(), key=lambda kv: (group.get(kv[0][7:].split("-")[0], "?"), kv[0])):
+            code = task.removeprefix("bitext:").split("-")[0]
+            by_seed = [changes[i : i + 2] for i in range(0, len(changes), 2)]  # (src2tgt, tgt2src) per seed
+            base_acc = (by_seed[0][0]["a"] + by_seed[0][1]["a"]) / 2
+            after = [(x["b"] + y["b"]) / 2 for x, y in by_seed]
+            up = sum(x["ci_low"] > 0 and y["ci_low"] > 0 for x, y in by_seed)
+            down = sum(x["ci_high"] < 0 and y["ci_high"] < 0 for x, y in by_seed)
+            x0, y0 = by_seed[0]
+            print(f"| {code} | {group.get(code, '?')} | {base_acc:.3f} | {fmt(after, 3)} | "
+                  f"{fmt([a - base_acc for a in after], 3, signed=True)} | "
+                  f"[{x0['ci_low']:+.3f}, {x0['ci_high']:+.3f}] | [{y0['ci_low']:+.3f}, {y0['ci_high']:+.3f}] | "
+                  f"{up} / {down} |")  # fmt: skip
 
 if __name__ == "__main__":
     main(Path(sys.argv[1]))
