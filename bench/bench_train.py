@@ -21,6 +21,10 @@ Usage::
 
     python bench/bench_train.py --steps 5 --repeat 1                 # smoke test
     python bench/bench_train.py --steps 30 --repeat 2 --json runs/bench_train.json
+    python bench/bench_train.py --pairs runs/bench-flores/*.tsv --max-length 128 --length-buckets 2
+
+``--length-buckets N`` (N > 1) adds a third run per round, ``langgap-buckets``: langgap with its
+batches split into N length-sorted forwards (``langgap train --length-buckets``), less padding.
 """
 
 from __future__ import annotations
@@ -45,7 +49,7 @@ os.environ.setdefault("TQDM_DISABLE", "1")
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 DEFAULT_MODEL = str(Path.home() / ".cache" / "langgap" / "models" / "multilingual-e5-small")
 DEFAULT_PAIRS = [str(SHARED / "data" / "multi30k" / "train" / "en-de.tsv")]
-IMPLS = ("langgap", "sentence-transformers")
+IMPLS = ("langgap", "sentence-transformers", "langgap-buckets")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -58,6 +62,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--max-length", type=int, default=64)
     p.add_argument("--steps", type=int, default=30)
+    p.add_argument("--length-buckets", type=int, default=1, help="N > 1: also run langgap-buckets")
     p.add_argument("--repeat", type=int, default=2)
     p.add_argument("--json", type=Path, default=None)
     p.add_argument("--worker", choices=IMPLS, help=argparse.SUPPRESS)
@@ -107,6 +112,7 @@ def worker_langgap(args: argparse.Namespace, pairs_file: str) -> dict[str, Any]:
         lr=2e-5,
         save_every=0,
         out=str(out),
+        length_buckets=args.length_buckets if args.worker == "langgap-buckets" else 1,
     )
     res = train(cfg)
     log = [json.loads(x) for x in (out / "train_log.jsonl").read_text().splitlines()]
@@ -169,7 +175,10 @@ def run_worker(args: argparse.Namespace) -> None:
     pairs_file = Path(args.workdir) / (Path(args.pairs[0]).stem + ".tsv")  # keeps xxx-yyy in the name
     pairs_file.write_text("".join(f"{s}\t{t}\n" for s, t in zip(src, tgt, strict=True)), encoding="utf-8")
     t0 = time.perf_counter()
-    res = worker_langgap(args, str(pairs_file)) if args.worker == "langgap" else worker_st(args, src, tgt)
+    if args.worker == "sentence-transformers":
+        res = worker_st(args, src, tgt)
+    else:
+        res = worker_langgap(args, str(pairs_file))
     print(json.dumps({"impl": args.worker, "wall_s": time.perf_counter() - t0, **res, **peak_memory()}))
 
 
@@ -192,8 +201,9 @@ def main(argv: list[str] | None = None) -> None:
         run_worker(args)
         return
     runs = []
+    impls = IMPLS if args.length_buckets > 1 else IMPLS[:2]
     for r in range(args.repeat):
-        for impl in IMPLS:
+        for impl in impls:
             with tempfile.TemporaryDirectory() as tmp:
                 cmd = [sys.executable, __file__, *(argv if argv is not None else sys.argv[1:])]
                 cmd += ["--worker", impl, "--workdir", tmp]
@@ -203,7 +213,7 @@ def main(argv: list[str] | None = None) -> None:
                 runs.append(json.loads(done.stdout.strip().splitlines()[-1]))
                 print(json.dumps(runs[-1]), file=sys.stderr)
     summary = {}
-    for impl in IMPLS:
+    for impl in impls:
         mine = [x for x in runs if x["impl"] == impl]
         summary[impl] = {
             k: statistics.median(x[k] for x in mine) for k in mine[0] if isinstance(mine[0][k], float)
