@@ -71,7 +71,9 @@ def main(exp: Path) -> None:
         secs = [float(times.get(f"train-{r}", "nan")) for r in runs]
         cells = " | ".join(fmt([x[k] for x in rows]) for k in keys)
         print(f"| {name} | {len(runs)} | {cells} | {statistics.mean(secs):.0f} |")
-    paired = [r for r in configs.get("recipe", []) if f"pilot-s{r.rsplit('-s', 1)[1]}" in configs.get("pilot", [])]
+    paired = [
+        r for r in configs.get("recipe", []) if f"pilot-s{r.rsplit('-s', 1)[1]}" in configs.get("pilot", [])
+    ]
     if paired:
         print("\n### recipe − pilot, seed by seed (same evaluation)\n")
         print("| seed | " + " | ".join(keys) + " |")
@@ -89,17 +91,24 @@ def main(exp: Path) -> None:
         if not cmps:
             continue
         print(f"\n### {name} vs base, per Tatoeba language: mean of both directions, {len(cmps)} seeds\n")
-        print("Δ: mean ± sd over seeds; CI: 95% paired bootstrap over sentences of seed "
-              f"{cmps[0].name.rsplit('-s', 1)[1]}, one direction each (src→eng / eng→src); "
-              "sig.: seeds whose interval excludes 0 in both directions, up / down.\n")
+        print(
+            "Δ: mean ± sd over seeds; CI: 95% paired bootstrap over sentences of seed "
+            f"{cmps[0].name.rsplit('-s', 1)[1]}, one direction each (src→eng / eng→src); "
+            "sig.: seeds whose interval excludes 0 in both directions, up / down.\n"
+        )
         print("| language | group | base | after | Δ | CI src→eng | CI eng→src | sig. |")
         print("|---|---|---:|---:|---:|---|---|---|")
         per: dict[str, list[dict[str, Any]]] = {}
         for cmp in cmps:
             for c in load(cmp / "compare.json")["changes"]:
-                if c["task"].startswith("bitext:") and c["metric"] in ("accuracy_src2tgt", "accuracy_tgt2src"):
+                if c["task"].startswith("bitext:") and c["metric"] in (
+                    "accuracy_src2tgt",
+                    "accuracy_tgt2src",
+                ):
                     per.setdefault(c["task"], []).append(c)
-        for task, changes in sorted(per.items(), key=lambda kv: (group.get(kv[0][7:].split("-")[0], "?"), kv[0])):
+        for task, changes in sorted(
+            per.items(), key=lambda kv: (group.get(kv[0][7:].split("-")[0], "?"), kv[0])
+        ):
             code = task.removeprefix("bitext:").split("-")[0]
             by_seed = [changes[i : i + 2] for i in range(0, len(changes), 2)]  # (src2tgt, tgt2src) per seed
             base_acc = (by_seed[0][0]["a"] + by_seed[0][1]["a"]) / 2
@@ -111,6 +120,7 @@ def main(exp: Path) -> None:
                   f"{fmt([a - base_acc for a in after], 3, signed=True)} | "
                   f"[{x0['ci_low']:+.3f}, {x0['ci_high']:+.3f}] | [{y0['ci_low']:+.3f}, {y0['ci_high']:+.3f}] | "
                   f"{up} / {down} |")  # fmt: skip
+
 
 if __name__ == "__main__":
     main(Path(sys.argv[1]))
