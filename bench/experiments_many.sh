@@ -10,7 +10,6 @@ set -euo pipefail
 X=runs/exp-e
 ME5=intfloat/multilingual-e5-small
 SEEDS=${SEEDS:-0}
-SEEDS_ALL="0 1 2"
 mkdir -p $X
 COMMON="--model $ME5 --prompt query: --multiway $X/flores_train --pivot eng_Latn --save-every 0 --quiet"
 
@@ -41,9 +40,10 @@ compare() {
   for d in $X/pilot-s* $X/recipe-s*; do
     [ -f $d/measure/results.json ] && langgap compare $X/base $d/measure --out $X/cmp-${d##*/} -q
   done
-  for s in $SEEDS_ALL; do  # the recipe against the pilot, same seed, per item
-    [ -f $X/recipe-s$s/measure/results.json ] && [ -f $X/pilot-s$s/measure/results.json ] &&
-      langgap compare $X/pilot-s$s/measure $X/recipe-s$s/measure --out $X/rvp-s$s -q
+  for d in $X/recipe-s*; do  # the recipe against the pilot of the same seed, per item
+    s=${d##*-s}
+    [ -f $d/measure/results.json ] && [ -f $X/pilot-s$s/measure/results.json ] &&
+      langgap compare $X/pilot-s$s/measure $d/measure --out $X/rvp-s$s -q
   done
   python bench/experiments_many_tables.py $X > $X/tables.md
 }

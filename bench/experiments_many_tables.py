@@ -54,36 +54,37 @@ def fmt(vals: list[float], digits: int = 4, signed: bool = False) -> str:
     return f"{statistics.mean(vals):{sign}.{digits}f} ± {statistics.stdev(vals):.{digits}f}"
 
 
+def seed(run: str) -> str:
+    """``"recipe-s2"`` -> ``"2"``."""
+    return run.rsplit("-s", 1)[1]
+
+
 def main(exp: Path) -> None:
     langs = load(exp / "langs.json")
     times = dict(line.split("\t") for line in (exp / "times.tsv").read_text().splitlines() if "\t" in line)
     base = figures(load(exp / "base" / "results.json"), langs)
     configs: dict[str, list[str]] = {}
+    figs: dict[str, dict[str, float]] = {}  # run -> its group means, read once
     for d in sorted(exp.iterdir()):
         if (d / "measure" / "results.json").exists():
             configs.setdefault(d.name.rsplit("-s", 1)[0], []).append(d.name)
+            figs[d.name] = figures(load(d / "measure" / "results.json"), langs)
     keys = list(base)
     print("| run | seeds | " + " | ".join(keys) + " | train s |")
     print("|---|---|" + "---:|" * (len(keys) + 1))
     print("| e5-small (base) | – | " + " | ".join(f"{base[k]:.4f}" for k in keys) + " | – |")
     for name, runs in configs.items():
-        rows = [figures(load(exp / r / "measure" / "results.json"), langs) for r in runs]
         secs = [float(times.get(f"train-{r}", "nan")) for r in runs]
-        cells = " | ".join(fmt([x[k] for x in rows]) for k in keys)
+        cells = " | ".join(fmt([figs[r][k] for r in runs]) for k in keys)
         print(f"| {name} | {len(runs)} | {cells} | {statistics.mean(secs):.0f} |")
-    paired = [
-        r for r in configs.get("recipe", []) if f"pilot-s{r.rsplit('-s', 1)[1]}" in configs.get("pilot", [])
-    ]
+    paired = [r for r in configs.get("recipe", []) if f"pilot-s{seed(r)}" in figs]
     if paired:
         print("\n### recipe − pilot, seed by seed (same evaluation)\n")
         print("| seed | " + " | ".join(keys) + " |")
         print("|---|" + "---:|" * len(keys))
-        diffs = []
-        for r in paired:
-            p_run = f"pilot-s{r.rsplit('-s', 1)[1]}"
-            fr, fp = (figures(load(exp / x / "measure" / "results.json"), langs) for x in (r, p_run))
-            diffs.append({k: fr[k] - fp[k] for k in keys})
-            print(f"| {r.rsplit('-s', 1)[1]} | " + " | ".join(f"{diffs[-1][k]:+.4f}" for k in keys) + " |")
+        diffs = [{k: figs[r][k] - figs[f"pilot-s{seed(r)}"][k] for k in keys} for r in paired]
+        for r, d in zip(paired, diffs, strict=True):
+            print(f"| {seed(r)} | " + " | ".join(f"{d[k]:+.4f}" for k in keys) + " |")
         print("| mean ± sd | " + " | ".join(fmt([d[k] for d in diffs], signed=True) for k in keys) + " |")
     group = {c: g for g, codes in langs["tatoeba"].items() for c in codes}
     for name in ("recipe", "pilot"):
@@ -93,24 +94,24 @@ def main(exp: Path) -> None:
         print(f"\n### {name} vs base, per Tatoeba language: mean of both directions, {len(cmps)} seeds\n")
         print(
             "Δ: mean ± sd over seeds; CI: 95% paired bootstrap over sentences of seed "
-            f"{cmps[0].name.rsplit('-s', 1)[1]}, one direction each (src→eng / eng→src); "
+            f"{seed(cmps[0].name)}, one direction each (src→eng / eng→src); "
             "sig.: seeds whose interval excludes 0 in both directions, up / down.\n"
         )
         print("| language | group | base | after | Δ | CI src→eng | CI eng→src | sig. |")
         print("|---|---|---:|---:|---:|---|---|---|")
-        per: dict[str, list[dict[str, Any]]] = {}
+        # language code -> one (src→eng, eng→src) pair of changes per seed
+        per: dict[str, list[tuple[dict[str, Any], dict[str, Any]]]] = {}
         for cmp in cmps:
-            for c in load(cmp / "compare.json")["changes"]:
-                if c["task"].startswith("bitext:") and c["metric"] in (
-                    "accuracy_src2tgt",
-                    "accuracy_tgt2src",
-                ):
-                    per.setdefault(c["task"], []).append(c)
-        for task, changes in sorted(
-            per.items(), key=lambda kv: (group.get(kv[0][7:].split("-")[0], "?"), kv[0])
-        ):
-            code = task.removeprefix("bitext:").split("-")[0]
-            by_seed = [changes[i : i + 2] for i in range(0, len(changes), 2)]  # (src2tgt, tgt2src) per seed
+            acc = {
+                (c["task"], c["metric"]): c
+                for c in load(cmp / "compare.json")["changes"]
+                if c["task"].startswith("bitext:")
+            }
+            for task, metric in acc:
+                if metric == "accuracy_src2tgt":
+                    code = task.removeprefix("bitext:").split("-")[0]
+                    per.setdefault(code, []).append((acc[task, metric], acc[task, "accuracy_tgt2src"]))
+        for code, by_seed in sorted(per.items(), key=lambda kv: (group.get(kv[0], "?"), kv[0])):
             base_acc = (by_seed[0][0]["a"] + by_seed[0][1]["a"]) / 2
             after = [(x["b"] + y["b"]) / 2 for x, y in by_seed]
             up = sum(x["ci_low"] > 0 and y["ci_low"] > 0 for x, y in by_seed)
