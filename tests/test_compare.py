@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from pathlib import Path
 
@@ -9,9 +10,21 @@ import numpy as np
 import pytest
 
 from conftest import write_bitext, write_multiway
-from langgap.compare import Comparison, MetricChange, _verdict, compare, compare_runs, greater_is_better
+from langgap.compare import (
+    Comparison,
+    MetricChange,
+    _verdict,
+    check_same_data,
+    compare,
+    compare_runs,
+    greater_is_better,
+    metric_items,
+    task_inputs,
+)
 from langgap.errors import InputError
 from langgap.measure import measure
+from langgap.metrics import registry
+from langgap.metrics.stats import paired_bootstrap_ci, paired_permutation_pvalue
 from langgap.report.compare import write_comparison
 from langgap.results import load_results, round_floats
 from langgap.tasks import bitext_task, multiway_task, sts_task
@@ -281,10 +294,6 @@ def test_compare_defaults_and_resample_counts(runs, monkeypatch):
 
 def test_refusals_name_both_runs_word_for_word(runs):
     """Different files, languages, language pairs or item counts: the message lists A and B."""
-    import copy
-
-    from langgap.compare import check_same_data, task_inputs
-
     a, b = runs
     ta = a.task("multiway:mw")
     tb = copy.deepcopy(b.task("multiway:mw"))
@@ -325,10 +334,6 @@ def test_refusals_name_both_runs_word_for_word(runs):
 
 
 def test_a_metric_missing_from_one_run_is_skipped_and_the_rest_compared(runs):
-    import copy
-
-    from langgap.compare import task_inputs
-
     a, b = runs
     ta, tb = a.task("bitext:deu-eng"), copy.deepcopy(b.task("bitext:deu-eng"))
     full = list(task_inputs(ta, tb))
@@ -340,8 +345,6 @@ def test_a_metric_missing_from_one_run_is_skipped_and_the_rest_compared(runs):
 def test_comparison_records_only_tasks_kinds_directions_and_its_method(runs):
     """Tasks in one run only are listed by side; every change carries its task's kind and its
     metric's direction; ``settings`` says how intervals and p-values were made, key by key."""
-    import copy
-
     a, b = runs
     a2, b2 = copy.deepcopy(a), copy.deepcopy(b)
     a2.tasks = [t for t in a2.tasks if t.name != "sts:en-de"]  # sts only in B
@@ -365,9 +368,6 @@ def test_comparison_records_only_tasks_kinds_directions_and_its_method(runs):
 def test_alpha_and_seed_reach_every_interval_and_p_value(runs):
     """The interval of each change is the one ``paired_bootstrap_ci`` gives for the same alpha and
     seed; the p-value the one ``paired_permutation_pvalue`` gives for the same seed."""
-    from langgap.compare import task_inputs
-    from langgap.metrics.stats import paired_bootstrap_ci, paired_permutation_pvalue
-
     a, b = runs
     cmp = compare(a, b, n_boot=200, n_perm=200, seed=7, alpha=0.3)
     inputs = task_inputs(a.task("bitext:deu-eng"), b.task("bitext:deu-eng"))
@@ -382,8 +382,6 @@ def test_alpha_and_seed_reach_every_interval_and_p_value(runs):
 
 
 def test_refusal_messages_of_compare_word_for_word(runs, tmp_path, toy):
-    import copy
-
     a, b = runs
     empty = copy.deepcopy(a)
     empty.tasks = []
@@ -413,9 +411,6 @@ def test_refusal_messages_of_compare_word_for_word(runs, tmp_path, toy):
 def test_xsim_is_resampled_over_sentences_averaging_both_directions(tmp_path, toy):
     """xSIM's per-item outcome is the mean over every pair and both directions, one row per
     sentence: with two languages (two columns) the compared value is still the task's xSIM error."""
-    from langgap.compare import metric_items
-    from langgap.metrics import registry
-
     task = multiway_task(write_multiway(tmp_path / "mw2", ["eng", "deu"], 40), "eng,deu")
     a = measure(toy(gap=1.0, noise=1.0), [task], projection_points=0)
     b = measure(toy(gap=0.2, noise=0.3), [task], projection_points=0)
