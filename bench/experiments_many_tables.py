@@ -5,7 +5,7 @@
 Per configuration (mean ± sd over its seeds): Tatoeba accuracy (mean of both directions) on the 10
 trained languages, the 10 held-out ones and the 8 outside FLORES; FLORES xSIM error on held-out
 rows, per language group; STS17 en-en (the English guard) and cross-language STS17; training
-seconds. Then the recipe minus the pilot, seed by seed; then per Tatoeba language, base -> after
+seconds. Then STS17 per file; then the recipe minus the pilot, seed by seed; then per Tatoeba language, base -> after
 over the seeds, with seed 0's paired bootstrap intervals (from ``langgap compare``).
 """
 
@@ -54,6 +54,13 @@ def fmt(vals: list[float], digits: int = 4, signed: bool = False) -> str:
     return f"{statistics.mean(vals):{sign}.{digits}f} ± {statistics.stdev(vals):.{digits}f}"
 
 
+def sts_scores(res: dict[str, Any]) -> dict[str, float]:
+    """``{STS17 file: Spearman}`` of one run's results.json."""
+    return {
+        t["name"].removeprefix("sts:"): t["metrics"]["spearman"] for t in res["tasks"] if t["kind"] == "sts"
+    }
+
+
 def seed(run: str) -> str:
     """``"recipe-s2"`` -> ``"2"``."""
     return run.rsplit("-s", 1)[1]
@@ -77,6 +84,17 @@ def main(exp: Path) -> None:
         secs = [float(times.get(f"train-{r}", "nan")) for r in runs]
         cells = " | ".join(fmt([figs[r][k] for r in runs]) for k in keys)
         print(f"| {name} | {len(runs)} | {cells} | {statistics.mean(secs):.0f} |")
+    sts = {r: sts_scores(load(exp / r / "measure" / "results.json")) for r in figs}
+    base_sts = sts_scores(load(exp / "base" / "results.json"))
+    print("\n### STS17 Spearman per file (mean ± sd over seeds)\n")
+    print("| STS17 | base | " + " | ".join(configs) + " |")
+    print("|---|---:|" + "---:|" * len(configs))
+    for f, v in base_sts.items():
+        print(
+            f"| {f} | {v:.4f} | "
+            + " | ".join(fmt([sts[r][f] for r in runs]) for runs in configs.values())
+            + " |"
+        )
     paired = [r for r in configs.get("recipe", []) if f"pilot-s{seed(r)}" in figs]
     if paired:
         print("\n### recipe − pilot, seed by seed (same evaluation)\n")
