@@ -69,13 +69,15 @@ def seed(run: str) -> str:
 def main(exp: Path) -> None:
     langs = load(exp / "langs.json")
     times = dict(line.split("\t") for line in (exp / "times.tsv").read_text().splitlines() if "\t" in line)
-    base = figures(load(exp / "base" / "results.json"), langs)
+    base_res = load(exp / "base" / "results.json")
+    base = figures(base_res, langs)
     configs: dict[str, list[str]] = {}
-    figs: dict[str, dict[str, float]] = {}  # run -> its group means, read once
+    res: dict[str, dict[str, Any]] = {}  # run -> its results.json, read once
     for d in sorted(exp.iterdir()):
         if (d / "measure" / "results.json").exists():
             configs.setdefault(d.name.rsplit("-s", 1)[0], []).append(d.name)
-            figs[d.name] = figures(load(d / "measure" / "results.json"), langs)
+            res[d.name] = load(d / "measure" / "results.json")
+    figs = {r: figures(x, langs) for r, x in res.items()}  # run -> its group means
     keys = list(base)
     print("| run | seeds | " + " | ".join(keys) + " | train s |")
     print("|---|---|" + "---:|" * (len(keys) + 1))
@@ -84,8 +86,8 @@ def main(exp: Path) -> None:
         secs = [float(times.get(f"train-{r}", "nan")) for r in runs]
         cells = " | ".join(fmt([figs[r][k] for r in runs]) for k in keys)
         print(f"| {name} | {len(runs)} | {cells} | {statistics.mean(secs):.0f} |")
-    sts = {r: sts_scores(load(exp / r / "measure" / "results.json")) for r in figs}
-    base_sts = sts_scores(load(exp / "base" / "results.json"))
+    sts = {r: sts_scores(x) for r, x in res.items()}
+    base_sts = sts_scores(base_res)
     print("\n### STS17 Spearman per file (mean ± sd over seeds)\n")
     print("| STS17 | base | " + " | ".join(configs) + " |")
     print("|---|---:|" + "---:|" * len(configs))
