@@ -8,8 +8,8 @@ reaches ("no tests") counts as not killed; "rechecked" are mutants mutmut left a
 bench/mutation.sh then killed in a fresh interpreter (``mutants/recheck.tsv``: code that runs at
 import time or in processes the tests start, which mutmut cannot see). ``--survivors`` lists
 every mutant not killed, for triage (``--diffs``: with the source line and the mutated line of
-each, as ``mutmut show NAME`` would); ``--names`` only their names (``--no-recheck``: by mutmut's
-verdict alone); ``--markdown`` prints the table for docs/testing.md.
+each, as ``mutmut show NAME`` would); ``--names`` only their names, with the mutants no run has
+tested yet (``--no-recheck``: by mutmut's verdict alone); ``--markdown`` prints the table for docs/testing.md.
 """
 
 from __future__ import annotations
@@ -95,13 +95,13 @@ def main() -> None:
     ap.add_argument("patterns", nargs="*", help="mutant-name globs (default: all)")
     ap.add_argument("--survivors", action="store_true", help="list every mutant not killed")
     ap.add_argument("--diffs", action="store_true", help="with --survivors: the line and the mutation")
-    ap.add_argument("--names", action="store_true", help="only the names of the mutants not killed")
+    ap.add_argument("--names", action="store_true", help="names of the mutants not killed or not yet tested")
     ap.add_argument("--no-recheck", action="store_true", help="mutmut's verdicts alone")
     ap.add_argument("--markdown", action="store_true", help="a markdown table")
     ap.add_argument("--root", type=Path, default=Path(__file__).resolve().parents[1])
     args = ap.parse_args()
 
-    rows, survivors = [], []
+    rows, survivors, untested = [], [], []
     total: Counter[str] = Counter()
     for module, by_name in verdicts(args.root, recheck=not args.no_recheck).items():
         chosen = {
@@ -115,9 +115,10 @@ def main() -> None:
         total.update(count)
         rows.append((module.removeprefix("src/"), len(chosen), count))
         survivors += [(module, n, s) for n, s in chosen.items() if s in NOT_KILLED]
+        untested += [n for n, s in chosen.items() if s == "not checked"]
     rows.append(("total", sum(total.values()), total))
-    if args.names:
-        print("\n".join(n for _, n, _ in sorted(survivors)))
+    if args.names:  # what a SURVIVORS=1 run tests: the survivors and what no run reached yet
+        print("\n".join(sorted([n for _, n, _ in survivors] + untested)))
         return
 
     def rate(n: int, c: Counter[str]) -> str:

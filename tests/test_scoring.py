@@ -34,3 +34,58 @@ def test_pair_scores_pass_direction_and_k_to_every_retrieval_metric(pair):
     assert all(f != b_ for f, b_ in outcomes.values())
     for scoring in ("ratio", "distance"):
         assert len({outcomes[scoring, k] for k in (1, 2, 4)}) == 3
+
+
+def test_mining_scorer_called_directly_uses_four_neighbours_as_measure_does():
+    """``score_mining(name, corpus, emb)`` without ``k`` gives what ``langgap measure`` gives
+    (``k=4``), on data where the number of neighbours changes the margins."""
+    import inspect
+
+    from langgap.data.corpora import DataFile, MiningSet
+    from langgap.measure import measure
+    from langgap.scoring import score_mining
+
+    rng = np.random.default_rng(2)
+    src = [f"s{i}" for i in range(30)]
+    tgt = [f"t{i}" for i in range(30)]
+    vecs = dict(zip(src + tgt, rng.standard_normal((60, 8)), strict=True))
+    for i in range(12):  # 12 gold pairs: a noisy copy
+        vecs[f"t{i}"] = vecs[f"s{i}"] + 0.8 * rng.standard_normal(8)
+    files = {side: DataFile(side, "", 30) for side in ("src", "tgt", "gold")}
+    corpus = MiningSet("deu", "eng", src, tgt, [(i, i) for i in range(12)], files, "mine")
+
+    def emb(lang, texts):
+        return np.stack([vecs[t] for t in texts])
+
+    default = score_mining("m", corpus, emb).metrics
+    assert inspect.signature(measure).parameters["k"].default == 4
+    assert default == score_mining("m", corpus, emb, k=4).metrics
+    assert default != score_mining("m", corpus, emb, k=5).metrics  # k matters on this data
+
+
+def test_mining_scorer_embeds_each_side_in_its_language_once_per_text_and_says_so():
+    """Each side is embedded in its own language (a per-language transform needs it), identical
+    texts once; the notes say what was mined and how many gold pairs merged texts made repeat."""
+    from langgap.data.corpora import DataFile, MiningSet
+    from langgap.scoring import score_mining
+
+    rng = np.random.default_rng(0)
+    vecs = {t: rng.standard_normal(6) for t in "abcdexyzwv"}
+    calls = []
+
+    def emb(lang, texts):
+        calls.append((lang, list(texts)))
+        return np.stack([vecs[t] for t in texts])
+
+    files = {side: DataFile(side, "", 6) for side in ("src", "tgt", "gold")}
+    src, tgt = list("abacde"), list("xyxzwv")
+    res = score_mining("m", MiningSet("deu", "eng", src, tgt, [(0, 0), (1, 1), (2, 2)], files, "p"), emb, k=2)
+    assert calls == [("deu", list("abcde")), ("eng", list("xyzwv"))]
+    assert res.notes == {
+        "mining": "2 gold pairs among 5 source and 5 target sentences; ratio margin over k=2 neighbours, "
+        "forward retrieval, exact search; precision/recall/F1 at the F1-best threshold (BUCC 2018) and at "
+        "langgap mine's default threshold",
+        "mining_duplicates": "1 gold pairs repeat another one once identical texts are merged",
+    }
+    distinct = MiningSet("deu", "eng", list("abcde"), list("xyzwv"), [(0, 0), (1, 1)], files, "p")
+    assert set(score_mining("m", distinct, emb, k=2).notes) == {"mining"}

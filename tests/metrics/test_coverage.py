@@ -77,6 +77,38 @@ def test_slow_tokenizer_word_by_word():
         assert getattr(a, key) == pytest.approx(getattr(b, key)), key
 
 
+class Pairs(Slow):
+    """A slow tokenizer that cuts each word into two-character pieces; a piece outside ``known``
+    is ``[UNK]`` on its own, so a word can be partly unknown."""
+
+    def __init__(self, known: set[str]) -> None:
+        self.known, self.vocab = known, ["[UNK]", *sorted(known)]
+
+    def tokenize(self, text: str) -> list[str]:
+        pieces = [w[i : i + 2] for w in text.split() for i in range(0, len(w), 2)]
+        return [p if p in self.known else "[UNK]" for p in pieces]
+
+    def convert_tokens_to_ids(self, tokens: list[str]) -> list[int]:
+        return [self.vocab.index(t) for t in tokens]
+
+    def convert_ids_to_tokens(self, ids: list[int]) -> list[str]:
+        return [self.vocab[i] for i in ids]
+
+    def __call__(self, texts: list[str], add_special_tokens: bool = True) -> dict:
+        return {"input_ids": [self.convert_tokens_to_ids(self.tokenize(t)) for t in texts]}
+
+    def __len__(self) -> int:
+        return len(self.vocab)
+
+
+def test_slow_tokenizer_counts_a_words_unknown_characters_by_its_share_of_unknown_pieces():
+    """Without offsets, a word of ``n`` characters cut into ``p`` pieces of which ``u`` are unknown
+    counts ``n * u / p`` unknown characters: "abcd" (ab + [UNK]) 2 of 4, "abab" 0, "xyxyxy" 6 of 6."""
+    c = coverage(Pairs({"ab"}), ["abcd abab", "xyxyxy"])
+    assert c.unk_char_rate == pytest.approx((2 + 0 + 6) / (4 + 4 + 6))
+    assert c.unk_rate == pytest.approx(4 / 7) and c.split_word_rate == 1.0
+
+
 def test_byte_fallback_and_unspaced_scripts():
     vocab = {"<unk>": 0, "▁a": 1, "<0xE3>": 2, "<0x81>": 3, "<0x82>": 4, "b": 5, "▁": 6}
     raw = Tokenizer(models.BPE(vocab, [], unk_token="<unk>", byte_fallback=True))

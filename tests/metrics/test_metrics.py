@@ -219,3 +219,20 @@ def test_xsim_errors_is_laser_ratio_margin_error_with_k_4_by_default(pair):
     assert xsim_errors(a, b).tolist() == by_k[4].tolist()
     assert xsim_errors(a, b, k=1).tolist() == by_k[1].tolist()
     assert xsim_errors(a, b).dtype == np.float64
+
+
+def test_retrieval_defaults_are_cosine_and_four_neighbours_and_refusals_say_why():
+    """``retrieval_correct(src, tgt)`` is nearest-neighbour retrieval; a margin without ``k`` uses
+    4 neighbours (LASER's), on data where 5 would change rows; bad input is named in the error."""
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((30, 8))
+    b = a + 1.2 * rng.standard_normal((30, 8))
+    assert retrieval_correct(a, b).tolist() == retrieval_correct(a, b, "cosine").tolist()
+    for scoring in ("ratio", "distance"):
+        four = retrieval_correct(a, b, scoring)
+        assert four.tolist() == retrieval_correct(a, b, scoring, 4).tolist()
+        assert four.tolist() != retrieval_correct(a, b, scoring, 5).tolist(), scoring
+    with pytest.raises(ValueError, match=r"^need at least as many targets as sources, got 29 < 30$"):
+        retrieval_correct(a, b[:29])
+    with pytest.raises(ValueError, match=r"^unknown scoring 'margin'; expected cosine, ratio or distance$"):
+        retrieval_correct(a, b, "margin")  # type: ignore[arg-type]

@@ -235,5 +235,73 @@ def test_bucc_scores_other_threshold_and_unreachable_gold():
     m, items = mi.bucc_scores(fwd, bwd, [far], threshold=9.0)
     assert m["mining_f1"] == m["mining_recall_default"] == m["mining_f1_default"] == 0.0
     assert np.isnan(m["mining_threshold"]) and not items["gold_found_best"].any()
-    with pytest.raises(ValueError, match="distinct"):
+    with pytest.raises(ValueError, match="^gold pairs must be distinct$"):
         mi.bucc_scores(fwd, bwd, [(0, 0), (0, 0)])
+
+
+def test_gold_outcomes_keep_a_score_equal_to_the_threshold_and_share_false_positives():
+    """A pair whose score equals the threshold is kept (as in precision_recall_f1); the false
+    positives are spread over the gold pairs, one gold pair carrying them all."""
+    src, tgt, scores = np.array([0, 1, 2]), np.array([0, 2, 1]), np.array([0.5, 0.7, 0.4])
+    hits, fp = mi.gold_outcomes(src, tgt, scores, [(0, 0)], threshold=0.5)
+    assert hits.tolist() == [True] and fp.tolist() == [1.0]  # (1, 2) kept and wrong; (2, 1) dropped
+    prf = mi.precision_recall_f1(src, tgt, scores, {(0, 0)}, 0.5)
+    assert (prf.kept, prf.correct, prf.precision, prf.recall) == (2, 1, 0.5, 1.0)
+    hits, fp = mi.gold_outcomes(src, tgt, scores, [(0, 0), (2, 1)], threshold=0.4)
+    assert hits.tolist() == [True, True] and fp.tolist() == [0.5, 0.5]
+    hits, fp = mi.gold_outcomes(src, tgt, scores, [], threshold=0.4)
+    assert hits.dtype == bool and hits.shape == fp.shape == (0,)
+
+
+def test_mining_metrics_without_gold_pairs_and_with_unequal_sides():
+    """No gold pair: recall 0 (not a division by zero); sources, targets and scores of unequal
+    lengths are refused, whichever is shorter."""
+    src, tgt, scores = np.arange(3), np.arange(3), np.array([0.9, 0.8, 0.7])
+    none = mi.precision_recall_f1(src, tgt, scores, set(), 0.75)
+    assert (none.kept, none.correct, none.precision, none.recall, none.f1) == (2, 0, 0.0, 0.0, 0.0)
+    for a, b, c in ((src, tgt[:2], scores), (src[:2], tgt, scores), (src, tgt, scores[:1])):
+        message = (
+            f"^mined pairs need as many sources, targets and scores: got {len(a)}, {len(b)} and {len(c)}$"
+        )
+        with pytest.raises(ValueError, match=message):
+            mi.precision_recall_f1(a, b, c, {(0, 0)}, 0.5)
+        with pytest.raises(ValueError, match=message):
+            mi.best_f1_threshold(a, b, c, {(0, 0)})
+        with pytest.raises(ValueError, match=message):
+            mi.gold_outcomes(a, b, c, [(0, 0)], 0.5)
+
+
+def test_best_threshold_with_one_gold_pair_ties_and_single_precision_scores():
+    """The F1-best cut when the only gold pair is the last candidate, when equal scores must be kept
+    or dropped together (a cut inside a tie would look better), and its midpoint in float64."""
+    one = mi.best_f1_threshold(np.arange(2), np.array([1, 1]), np.array([0.9, 0.8]), {(1, 1)})
+    assert (one.kept, one.correct, one.precision, one.recall) == (2, 1, 0.5, 1.0)
+    assert one.f1 == pytest.approx(2 / 3) and one.threshold == 0.8
+    single = mi.best_f1_threshold(np.arange(1), np.arange(1), np.array([0.7]), {(0, 0)})
+    assert (single.kept, single.f1, single.threshold) == (1, 1.0, 0.7)
+    tie = mi.best_f1_threshold(np.arange(2), np.arange(2), np.array([0.9, 0.9]), {(0, 0)})
+    assert (tie.kept, tie.correct, tie.threshold) == (2, 1, 0.9) and tie.f1 == pytest.approx(2 / 3)
+    lower_tie = mi.best_f1_threshold(np.arange(3), np.arange(3), np.array([1.0, 0.9, 0.9]), {(0, 0), (1, 1)})
+    assert (lower_tie.kept, lower_tie.correct) == (3, 2) and lower_tie.f1 == pytest.approx(0.8)
+    assert lower_tie.threshold == 0.9
+    s32 = np.array([0.91, 0.83, 0.8], dtype=np.float32)
+    half = mi.best_f1_threshold(np.arange(3), np.arange(3), s32, {(0, 0), (1, 1)})
+    assert half.kept == 2 and half.threshold == (np.float64(s32[1]) + np.float64(s32[2])) / 2
+    none = mi.best_f1_threshold(np.arange(2), np.arange(2), np.array([0.9, 0.8]), {(5, 5)})
+    assert (none.kept, none.correct, none.precision, none.recall, none.f1) == (0, 0, 0.0, 0.0, 0.0)
+    second_last = mi.best_f1_threshold(
+        np.arange(3), np.arange(3), np.array([0.9, 0.8, 0.7]), {(0, 0), (1, 1)}
+    )
+    assert second_last.threshold == pytest.approx(0.75) and second_last.kept == 2
+
+
+def test_best_threshold_between_scores_one_ulp_apart_keeps_only_the_better_one():
+    """When the midpoint rounds onto the next lower score, the threshold is the kept score itself,
+    so that keeping ``score >= threshold`` keeps what the F1 was computed on."""
+    below = np.nextafter(0.9, 0.0)
+    assert (0.9 + below) / 2 == below  # the case: the midpoint is not between them
+    scores = np.array([0.9, below])
+    best = mi.best_f1_threshold(np.arange(2), np.arange(2), scores, {(0, 0)})
+    assert best.threshold == 0.9 and (best.kept, best.f1) == (1, 1.0)
+    again = mi.precision_recall_f1(np.arange(2), np.arange(2), scores, {(0, 0)}, best.threshold)
+    assert (again.kept, again.f1) == (1, 1.0)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 from scipy.stats import bootstrap, spearmanr
@@ -9,11 +11,13 @@ from scipy.stats import bootstrap, spearmanr
 from langgap.metrics import stats
 from langgap.metrics.stats import (
     bootstrap_deltas,
+    f1_stat,
     mean_stat,
     nanmean_stat,
     paired_bootstrap_ci,
     paired_permutation_pvalue,
     permutation_deltas,
+    precision_stat,
     spearman_stat,
     statistic,
 )
@@ -202,3 +206,48 @@ def test_means_are_taken_in_float64(dtype):
     want = x.astype(np.float64).mean(axis=1)
     np.testing.assert_array_equal(mean_stat(x), want)
     np.testing.assert_allclose(nanmean_stat(x), want, rtol=0, atol=1e-12)
+
+
+def _naive_prf(found: np.ndarray, fp_share: np.ndarray) -> tuple[list[float], list[float]]:
+    """Precision and F1 of each resample row, one Python float at a time."""
+    precision, f1 = [], []
+    for row_found, row_fp in zip(found, fp_share, strict=True):
+        tp = sum(bool(v) for v in row_found)
+        fp = sum(float(v) for v in row_fp)
+        fn = len(row_found) - tp
+        precision.append(tp / (tp + fp) if tp + fp > 0 else float("nan"))
+        f1.append(2 * tp / (2 * tp + fp + fn))  # N >= 1: never 0 / 0
+    return precision, f1
+
+
+@pytest.mark.parametrize("shape", [(6, 7), (3, 1)])
+def test_mining_statistics_equal_a_naive_loop_per_resample(shape):
+    """BUCC precision and F1 of each resample row (R, N) -> (R,): rows with no pair found and no
+    false positive (precision undefined: NaN; F1 0) or more false positives than gold pairs (F1 0),
+    single-item resamples, float32 false-positive
+    shares accumulated in float64, and no floating-point warning on the 0 / 0 rows."""
+    rng = np.random.default_rng(3)
+    found = rng.random(shape) < 0.5
+    fp_share = (rng.random(shape) / 3).astype(np.float32)
+    found[0], fp_share[0] = False, 0.0  # nothing found, nothing wrong
+    found[1], fp_share[1] = True, 0.0  # every gold pair found, no false positive
+    found[2], fp_share[2] = False, 2.0  # nothing found, twice as many false positives as gold pairs
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        precision, f1 = precision_stat(found, fp_share), f1_stat(found, fp_share)
+    want_p, want_f1 = _naive_prf(found, fp_share)
+    assert precision.shape == f1.shape == (shape[0],) and precision.dtype == f1.dtype == np.float64
+    np.testing.assert_allclose(precision, want_p, rtol=1e-12)  # NaN where NaN
+    np.testing.assert_allclose(f1, want_f1, rtol=1e-12)
+    assert np.isnan(precision[0]) and f1[0] == 0.0 and precision[1] == 1.0 and f1[1] == 1.0
+    assert precision[2] == 0.0 and f1[2] == 0.0
+
+
+def test_mining_statistics_of_no_gold_pair_are_nan():
+    """A resample with no item has no precision and no F1 (NaN, a float array, no warning)."""
+    empty = np.zeros((2, 0), dtype=bool), np.zeros((2, 0))
+    for fn in (precision_stat, f1_stat):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            out = fn(*empty)
+        assert out.dtype == np.float64 and np.isnan(out).all()

@@ -1,13 +1,14 @@
-"""Training pairs: the pool's data hash and the same-language file names (the composer is tested in
-test_composer.py)."""
+"""Training pairs: the pool's data hash, the same-language file names and language-balanced draws
+(the composer is tested in test_composer.py)."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from langgap.data.readers import read_bitext
 from langgap.errors import InputError
-from langgap.train.pairs import PairPool, read_mono_pairs
+from langgap.train.pairs import Pair, PairPool, balanced_order, read_mono_pairs
 
 
 def _write(folder, name: str, rows: list[tuple[str, str]]):
@@ -47,3 +48,20 @@ def test_two_language_name_for_same_language_pairs_says_what_to_do(tmp_path):
     with pytest.raises(InputError) as e:
         read_mono_pairs(path)
     assert str(e.value) == want
+
+
+def test_balanced_order_goes_through_each_language_pairs_shuffle_before_repeating():
+    """Each language pair's draws come from its own shuffle: every one of its pairs once before any
+    repeats (small pairs repeat within an epoch, but only after a full pass)."""
+    pairs = [Pair(f"deu{i}", f"eng{i}", "deu", "eng", f"d:{i}") for i in range(7)]
+    pairs += [Pair(f"swh{i}", f"eng{i}", "swh", "eng", f"s:{i}") for i in range(3)]
+    for alpha in (0.0, 0.5):
+        order = balanced_order(pairs, alpha, np.random.default_rng(4))
+        assert len(order) == len(pairs)
+        for lang, n in (("deu", 7), ("swh", 3)):
+            drawn = [i for i in order if pairs[i].lang_a == lang]
+            for start in range(0, len(drawn), n):
+                block = drawn[start : start + n]
+                assert len(set(block)) == len(block), (alpha, lang, drawn)  # no repeat inside a pass
+        swh = [i for i in order if pairs[i].lang_a == "swh"]
+        assert alpha > 0 or len(swh) > 3  # alpha 0: swh drawn as often as deu, so it repeats

@@ -89,7 +89,7 @@ def _count_fast(tok: Any, texts: Sequence[str]) -> dict[str, Any]:
             pieces[w] += 1
             if tid == unk_id:
                 unk_mask[s:e] = True
-        _add(c, text, ids, tok, words, pieces, int(sum(unk_mask[s:e].sum() for s, e in words)))
+        _add(c, ids, tok, words, pieces, int(sum(unk_mask[s:e].sum() for s, e in words)))
     return c
 
 
@@ -104,7 +104,7 @@ def _count_slow(tok: Any, texts: Sequence[str]) -> dict[str, Any]:
             (e - s) * sum(p == tok.unk_token for p in ps) / max(len(ps), 1)
             for (s, e), ps in zip(words, pieces, strict=True)
         )
-        _add(c, text, ids, tok, words, np.array([len(p) for p in pieces]), unk_chars)
+        _add(c, ids, tok, words, np.array([len(p) for p in pieces]), unk_chars)
     return c
 
 
@@ -115,7 +115,6 @@ def _counts() -> dict[str, Any]:
 
 def _add(
     c: dict[str, Any],
-    text: str,
     ids: Sequence[int],
     tok: Any,
     words: list,

@@ -147,6 +147,13 @@ class PRF:
     correct: int  # of those, pairs in the gold
 
 
+def _check_sides(src: IntArray, tgt: IntArray, scores: FloatArray) -> None:
+    if not len(src) == len(tgt) == len(scores):
+        raise ValueError(
+            f"mined pairs need as many sources, targets and scores: got {len(src)}, {len(tgt)} and {len(scores)}"
+        )
+
+
 def _correct(src: IntArray, tgt: IntArray, gold: set[tuple[int, int]]) -> np.ndarray:
     return np.fromiter(
         ((i, j) in gold for i, j in zip(np.asarray(src).tolist(), np.asarray(tgt).tolist(), strict=True)),
@@ -167,6 +174,7 @@ def precision_recall_f1(
 ) -> PRF:
     """BUCC precision, recall and F1 of the mined pairs ``(src[p], tgt[p])`` with
     ``scores[p] >= threshold`` against the ``gold`` pairs (distinct ``(src, tgt)`` indices)."""
+    _check_sides(src, tgt, scores)
     kept = np.asarray(scores, dtype=np.float64) >= threshold  # (P,)
     correct = _correct(src, tgt, gold) & kept
     return _prf(threshold, int(kept.sum()), int(correct.sum()), len(gold))
@@ -180,6 +188,7 @@ def best_f1_threshold(src: IntArray, tgt: IntArray, scores: FloatArray, gold: se
     next lower one (the last score itself when every candidate is kept); on equal F1 the higher
     threshold wins. With no gold pair among the candidates: F1 0 at threshold ``inf``.
     """
+    _check_sides(src, tgt, scores)
     s = np.asarray(scores, dtype=np.float64)
     order = np.argsort(-s, kind="stable")
     s = s[order]
@@ -213,6 +222,7 @@ def gold_outcomes(
     """Per gold pair (in order), whether it is mined with ``score >= threshold`` (G,) bool, and the
     false positives spread over the gold pairs: (G,) each ``FP / G`` (so that a resample's sum is
     the run's FP; what ``langgap compare`` resamples for precision and F1)."""
+    _check_sides(src, tgt, scores)
     kept = np.asarray(scores, dtype=np.float64) >= threshold
     found = {(int(a), int(b)) for a, b, k in zip(src, tgt, kept, strict=True) if k}
     hits = np.array([pair in found for pair in gold], dtype=bool)  # (G,)
