@@ -19,6 +19,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 PYTHON=${PYTHON:-.venv/bin/python}
+case $PYTHON in /*) ;; *) PYTHON=$ROOT/$PYTHON ;; esac
 JOBS=${JOBS:-2}
 MUTMUT_VERSION=3.8.1
 
@@ -34,17 +35,7 @@ if [ ! -d "$LANGGAP_SHARED_DIR/data" ]; then
   echo "no shared data at $LANGGAP_SHARED_DIR/data (set LANGGAP_SHARED_DIR): the golden test would fail" >&2
   exit 2
 fi
-# Processes the tests start (the 2-process launch test, lint-imports) import the mutated copy too;
-# one thread each (JOBS workers share the cores; also keeps the CPU-time limits meaningful);
-# never the network.
-export PYTHONPATH="$ROOT/mutants/src"
-export OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 TOKENIZERS_PARALLELISM=false
-export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 HF_DATASETS_OFFLINE=1 CUDA_VISIBLE_DEVICES=""
-
-if [ "${FRESH:-0}" = 1 ]; then rm -rf mutants; fi
-# before Python starts: a PYTHONPATH entry missing at start-up is skipped for good, and the
-# langgap installed in the venv (an editable install points at the checkout's src/) would be tested
-mkdir -p mutants/src
+if [ "${FRESH:-0}" = 1 ] && [ "${QUICK:-0}" != 1 ]; then rm -rf mutants; fi
 
 # module paths (under src/langgap) -> mutant-name patterns; none: every configured module
 patterns=()
@@ -72,6 +63,48 @@ if [ "${SURVIVORS:-0}" = 1 ]; then
   echo "${#names[@]} mutants not killed last time"
   [ ${#names[@]} -gt 0 ] || exit 0
 fi
+
+# QUICK=1: the same mutants against the fast suite without its end-to-end tests (QUICK_IGNORE:
+# tests/faults, tests/cli, the torchrun launch, the architecture checks, the HTML rendering). They
+# run whole commands in fresh processes, and for a mutant deep in measure or train they are 7x the
+# test time of all the rest. mutmut keeps one mutants/ per project and drops every verdict when the
+# test selection changes, so the quick run works in a copy of the checkout, runs/mutation-quick/,
+# with its own mutants/ (SURVIVORS=1 still takes the mutants this checkout's run did not kill);
+# its statistics: `python bench/mutation_stats.py --root runs/mutation-quick`. A quick survivor
+# may be killed by an end-to-end test: `bench/mutant_check.sh NAME tests/cli/...` tells.
+QUICK_IGNORE=${QUICK_IGNORE:-tests/faults tests/cli tests/train/test_launch.py tests/test_architecture.py tests/report/test_report_html.py}
+if [ "${QUICK:-0}" = 1 ]; then
+  quick=$ROOT/runs/mutation-quick
+  mkdir -p "$quick"
+  rm -rf "$quick/src" "$quick/tests" "$quick/bench" "$quick/scripts"
+  tar -C "$ROOT" --exclude=./.venv --exclude=./mutants --exclude=./runs --exclude=./.git -cf - . \
+    | tar -C "$quick" -xf -
+  # the copy's [tool.mutmut] test selection gets one --ignore per QUICK_IGNORE entry
+  # shellcheck disable=SC2086
+  "$PYTHON" -c '
+import sys
+path, ignore = sys.argv[1], sys.argv[2:]
+text = open(path, encoding="utf-8").read()
+key = "pytest_add_cli_args_test_selection = [\n"
+assert text.count(key) == 1, f"{path}: no {key.strip()}"
+text = text.replace(key, key + "".join(f"  \"--ignore={t}\",\n" for t in ignore))
+open(path, "w", encoding="utf-8").write(text)
+' "$quick/pyproject.toml" $QUICK_IGNORE
+  echo "quick run in $quick (ignoring $QUICK_IGNORE)"
+  ROOT=$quick
+  cd "$ROOT"
+  if [ "${FRESH:-0}" = 1 ]; then rm -rf mutants; fi
+fi
+
+# Processes the tests start (the 2-process launch test, lint-imports) import the mutated copy too;
+# one thread each (JOBS workers share the cores; also keeps the CPU-time limits meaningful);
+# never the network.
+export PYTHONPATH="$ROOT/mutants/src"
+export OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 TOKENIZERS_PARALLELISM=false
+export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 HF_DATASETS_OFFLINE=1 CUDA_VISIBLE_DEVICES=""
+# before Python starts: a PYTHONPATH entry missing at start-up is skipped for good, and the
+# langgap installed in the venv (an editable install points at the checkout's src/) would be tested
+mkdir -p mutants/src
 
 # Code mutmut cannot see run: at import time (the catalog's registrations happen before mutmut
 # switches a mutant on) or in processes a test starts (the 2-process gloo tests). Whatever of it

@@ -89,3 +89,34 @@ def test_mining_scorer_embeds_each_side_in_its_language_once_per_text_and_says_s
     }
     distinct = MiningSet("deu", "eng", list("abcde"), list("xyzwv"), [(0, 0), (1, 1)], files, "p")
     assert set(score_mining("m", distinct, emb, k=2).notes) == {"mining"}
+
+
+def test_sample_tables_with_hyphenated_language_codes():
+    """Language codes may contain "-" (``pt-BR``): the anchor/positive table of each pair is the
+    mean cosine of that pair's languages, both ways."""
+    import zlib
+
+    from langgap.data.corpora import Sample
+    from langgap.scoring import score_sample
+
+    def emb(lang, texts):
+        return np.stack(
+            [np.random.default_rng(zlib.crc32(f"{lang}{t}".encode())).standard_normal(6) for t in texts]
+        )
+
+    langs = ("pt-BR", "eng", "zh-Hant")
+    anchors = {lang: [f"a{i}" for i in range(12)] for lang in langs}
+    positives = {lang: [f"p{i}" for i in range(12)] for lang in langs}
+    res = score_sample("s", Sample(anchors, positives), emb)
+    for la, lb in (("pt-BR", "eng"), ("pt-BR", "zh-Hant"), ("eng", "zh-Hant")):
+        want = [float(np.mean([_cos(emb(x, [a])[0], emb(y, [p])[0]) for a, p in zip(anchors[x], positives[y], strict=True)]))
+                for x, y in ((la, lb), (lb, la))]  # fmt: skip
+        got = res.per_pair[f"{la}-{lb}"]
+        assert (got["positive_cosine_src2tgt"], got["positive_cosine_tgt2src"]) == pytest.approx(want), (
+            la,
+            lb,
+        )
+
+
+def _cos(u, v):
+    return float(np.dot(u, v) / (np.linalg.norm(u) * np.linalg.norm(v)))

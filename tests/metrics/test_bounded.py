@@ -88,3 +88,28 @@ def test_a_big_task_never_builds_an_n_by_n_matrix(tmp_path, toy, monkeypatch):
     assert len(t.items["language_id_accuracy"]) == 30  # half of the 60 sampled sentences are tested
     assert np.isfinite(t.metrics["neighbour_purity"]) and t.items["accuracy_src2tgt"].shape == (400,)
     assert res.config["budget"] == {"exact_rows": 100, "sample_rows": 60}
+
+
+@pytest.mark.parametrize("kind", ["multiway", "sample"])
+def test_multi_language_tasks_hand_the_budget_to_their_quadratic_metrics(kind):
+    """A multi-way or sample task above the budget's exact size samples the rows of its ranking
+    Spearman in every language pair, as a bitext does (the budget reaches every scorer)."""
+    import zlib
+
+    from langgap.data.corpora import MultiWay, Sample
+    from langgap.scoring import score
+
+    def emb(lang, texts):
+        return np.stack(
+            [np.random.default_rng(zlib.crc32(f"{lang}{t}".encode())).standard_normal(8) for t in texts]
+        )
+
+    texts = {lang: [f"{lang}:{i}" for i in range(40)] for lang in ("deu", "eng", "fra")}
+    if kind == "multiway":
+        corpus = MultiWay(texts, {}, "mw")
+    else:
+        corpus = Sample(texts, {lang: [f"{t}+" for t in rows] for lang, rows in texts.items()})
+    res = score("t", corpus, emb, budget=Budget(exact_rows=10, sample_rows=8))
+    for pair in ("deu-eng", "deu-fra", "eng-fra"):
+        assert np.count_nonzero(~np.isnan(res.items[f"{pair}/rank_spearman"])) == 8, pair
+    assert "seeded sample of 8 of 40 rows" in res.notes["sampled"]

@@ -63,8 +63,19 @@ def test_margin_functions():
     np.testing.assert_allclose(mi.margin_score(a, b, "ratio"), [1.6, 1.0])
     np.testing.assert_allclose(mi.margin_score(a, b, "distance"), [0.3, 0.0])
     np.testing.assert_allclose(mi.margin_score(a, b, "absolute"), [0.8, 0.5])
-    with pytest.raises(ValueError, match="unknown margin 'ratoi'"):
+    row, col = np.array([[0.8, 0.6]], dtype=np.float32), np.array([[0.5], [0.4]], dtype=np.float32)
+    for margin in mi.MARGINS:  # broadcast like the others; float64 whatever the input precision
+        out = mi.margin_score(row, col, margin)
+        assert out.shape == (2, 2) and out.dtype == np.float64, margin
+    assert mi.margin_score(row, col, "absolute").tolist() == [[0.800000011920929, 0.6000000238418579]] * 2
+    with pytest.raises(
+        ValueError, match="^unknown margin 'ratoi'; expected one of ratio, distance, absolute$"
+    ):
         mi.margin_score(a, b, "ratoi")  # type: ignore[arg-type]
+    with pytest.raises(
+        ValueError, match="^unknown retrieval mode 'both'; expected one of forward, backward, "
+    ):
+        mi.retrieve(np.arange(2), a, np.arange(2), a, "both")  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("margin", mi.MARGINS)
@@ -74,6 +85,7 @@ def test_best_candidates_match_laser_loop(margin, k):
     fb, fs, bb, bs = _best(src, tgt, k, margin)
     fwd, bwd = _naive_best(src, tgt, k, margin)
     assert fb.tolist() == [j for j, _ in fwd] and bb.tolist() == [i for i, _ in bwd]
+    assert fb.dtype == bb.dtype == np.int64 and fs.dtype == bs.dtype == np.float64
     np.testing.assert_allclose(fs, [s for _, s in fwd], rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(bs, [s for _, s in bwd], rtol=1e-5, atol=1e-6)
 
@@ -305,3 +317,21 @@ def test_best_threshold_between_scores_one_ulp_apart_keeps_only_the_better_one()
     assert best.threshold == 0.9 and (best.kept, best.f1) == (1, 1.0)
     again = mi.precision_recall_f1(np.arange(2), np.arange(2), scores, {(0, 0)}, best.threshold)
     assert (again.kept, again.f1) == (1, 1.0)
+
+
+def test_equal_scores_keep_source_order_and_empty_sets_mine_nothing():
+    """Pairs of equal score stay in source order (forward), then target order (backward), however
+    many tie (numpy's default sort reorders ties beyond 16 items); no sentence: no pair, any mode."""
+    n = 60
+    score = np.repeat([0.5, 0.9, 0.7], n // 3)  # 20 ties of each score
+    best = (np.arange(n) * 7) % n
+    src, tgt, got = mi.retrieve(best, score, best, score, "forward")
+    assert got.tolist() == sorted(score.tolist(), reverse=True)
+    for value in (0.9, 0.7, 0.5):
+        assert src[got == value].tolist() == sorted(src[got == value].tolist()), value
+    src, tgt, _ = mi.retrieve(best, score, best, score, "backward")
+    assert tgt[:20].tolist() == list(range(20, 40))
+    empty_i, empty_f = np.zeros(0, dtype=np.int64), np.zeros(0)
+    for mode in mi.MODES:
+        out = mi.retrieve(empty_i, empty_f, empty_i, empty_f, mode)
+        assert [len(x) for x in out] == [0, 0, 0], mode

@@ -114,6 +114,8 @@ def test_upcoming_batches_do_not_move_the_composer():
     assert comp.batch_index == 0 and len(ahead) == 7
     got = [b.texts_a for b in comp] + [b.texts_a for b in comp][:2]
     assert got == ahead
+    for n in (1, 5, 6, 11):  # 6 and 11: exactly one batch of the next epoch
+        assert len(list(comp.upcoming(n))) == n, n
 
 
 def test_recipes_listed_read_and_overridden(tmp_path):
