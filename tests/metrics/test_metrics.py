@@ -236,3 +236,63 @@ def test_retrieval_defaults_are_cosine_and_four_neighbours_and_refusals_say_why(
         retrieval_correct(a, b[:29])
     with pytest.raises(ValueError, match=r"^unknown scoring 'margin'; expected cosine, ratio or distance$"):
         retrieval_correct(a, b, "margin")  # type: ignore[arg-type]
+
+
+def test_pca_2d_equals_the_covariance_eigenvectors_with_a_fixed_sign():
+    """The 2-D projection of the plots: the rows' coordinates on the two leading eigenvectors of
+    the covariance of the L2-normalised rows (numpy's eigh), each axis signed so that its largest
+    coordinate is positive; identical rows land on the origin."""
+    from langgap.metrics.projection import pca_2d
+
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((50, 6)) * np.array([5.0, 3.0, 1.0, 0.5, 0.2, 0.1])
+    xn = x / np.linalg.norm(x, axis=1, keepdims=True)
+    xc = xn - xn.mean(axis=0)
+    values, vectors = np.linalg.eigh(xc.T @ xc)
+    want = xc @ vectors[:, ::-1][:, :2]
+    got = pca_2d(x)
+    assert got.shape == (50, 2) and got.dtype == np.float64
+    for axis in range(2):
+        col = got[:, axis]
+        assert col[np.abs(col).argmax()] > 0, axis
+        np.testing.assert_allclose(
+            np.abs(col), np.abs(want[:, axis]), atol=1e-6
+        )  # normalize() works in float32
+        np.testing.assert_allclose(col * np.sign(col @ want[:, axis]), want[:, axis], atol=1e-6)
+    same = pca_2d(np.tile([[1.0, 2.0, 3.0]], (4, 1)))
+    assert same.dtype == np.float64 and not same.any()
+
+
+def test_project_2d_uses_umap_when_installed_and_pca_otherwise(monkeypatch):
+    """``auto`` (the default) takes UMAP (cosine metric, seeded) when umap-learn imports, PCA when
+    it does not; ``umap`` without umap-learn says how to install it; ``pca`` is always PCA."""
+    import sys
+    import types
+
+    from langgap.metrics.projection import pca_2d, project_2d
+
+    x = np.random.default_rng(0).standard_normal((20, 5))
+    calls = []
+
+    class FakeUMAP:
+        def __init__(self, **kw):
+            calls.append(kw)
+
+        def fit_transform(self, rows):
+            return np.asarray(rows)[:, :2] * 10
+
+    monkeypatch.setitem(sys.modules, "umap", types.SimpleNamespace(UMAP=FakeUMAP))
+    coords, method = project_2d(x)
+    assert method == "umap" and calls == [{"n_components": 2, "metric": "cosine", "random_state": 0}]
+    np.testing.assert_allclose(coords, x[:, :2] / np.linalg.norm(x, axis=1, keepdims=True) * 10, rtol=1e-6)
+    assert project_2d(x, "umap", seed=3)[1] == "umap" and calls[-1]["random_state"] == 3
+    coords, method = project_2d(x, "pca")
+    assert method == "pca" and np.array_equal(coords, pca_2d(x))
+
+    monkeypatch.setitem(sys.modules, "umap", None)  # import umap -> ImportError
+    coords, method = project_2d(x)
+    assert method == "pca" and np.array_equal(coords, pca_2d(x))
+    with pytest.raises(
+        ValueError, match=r"^UMAP asked for but umap-learn is not installed \(pip install umap-learn\)$"
+    ):
+        project_2d(x, "umap")
