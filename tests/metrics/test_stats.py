@@ -251,3 +251,24 @@ def test_mining_statistics_of_no_gold_pair_are_nan():
             warnings.simplefilter("error")
             out = fn(*empty)
         assert out.dtype == np.float64 and np.isnan(out).all()
+
+
+def test_resampling_defaults_are_2000_draws_seed_0_and_a_95_percent_interval():
+    """Called without options, the statistics draw 2000 resamples from seed 0 (what ``langgap
+    compare`` documents), on data where another count or seed changes the answer."""
+    a, b = _runs(n=40, shift=0.01)
+    assert paired_bootstrap_ci(mean_stat, a, b) == paired_bootstrap_ci(mean_stat, a, b, 2000, 0.05, 0)
+    for other in ({"n_boot": 2001}, {"seed": 1}, {"alpha": 0.1}):
+        assert paired_bootstrap_ci(mean_stat, a, b) != paired_bootstrap_ci(mean_stat, a, b, **other), other
+    np.testing.assert_array_equal(
+        bootstrap_deltas(mean_stat, a, b), bootstrap_deltas(mean_stat, a, b, n_boot=2000, seed=0)
+    )
+    assert len(bootstrap_deltas(mean_stat, a, b)) == 2000 and len(permutation_deltas(mean_stat, a, b)) == 2000
+    np.testing.assert_array_equal(
+        permutation_deltas(mean_stat, a, b), permutation_deltas(mean_stat, a, b, n_perm=2000, seed=0)
+    )
+    assert paired_permutation_pvalue(mean_stat, a, b) == paired_permutation_pvalue(mean_stat, a, b, 2000, 0)
+    for other in ({"n_perm": 2001}, {"seed": 1}):
+        assert paired_permutation_pvalue(mean_stat, a, b) != paired_permutation_pvalue(
+            mean_stat, a, b, **other
+        ), other
