@@ -272,3 +272,10 @@ def test_resampling_defaults_are_2000_draws_seed_0_and_a_95_percent_interval():
         assert paired_permutation_pvalue(mean_stat, a, b) != paired_permutation_pvalue(
             mean_stat, a, b, **other
         ), other
+
+
+def test_interval_of_a_statistic_undefined_on_every_resample_is_nan():
+    """A constant ranking has no Spearman in any resample: the interval is (nan, nan), not an error."""
+    x, gold = np.ones(12), np.arange(12.0)
+    low, high = paired_bootstrap_ci(spearman_stat, (x, gold), (x, gold), n_boot=50)
+    assert np.isnan(low) and np.isnan(high)
