@@ -279,3 +279,17 @@ def test_interval_of_a_statistic_undefined_on_every_resample_is_nan():
     x, gold = np.ones(12), np.arange(12.0)
     low, high = paired_bootstrap_ci(spearman_stat, (x, gold), (x, gold), n_boot=50)
     assert np.isnan(low) and np.isnan(high)
+
+
+def test_permutations_tying_with_the_observed_difference_count_despite_rounding():
+    """B = A + the same shift on every item (values ~1e7): exactly the permutations that swap all
+    items or none reach the observed difference; float rounding of means this large must not hide
+    them (the tolerance scales with the difference). An undefined statistic gives NaN."""
+    a = np.array([8132702.392002724, 9127555.772777217, 6066357.757671799])
+    b = np.array([9862198.952986723, 10857052.333761215, 7795854.318655796])
+    swap = np.random.default_rng(0).random((200, 3)) < 0.5  # the documented draws of seed 0
+    ties = int(np.count_nonzero(swap.all(axis=1) | ~swap.any(axis=1)))
+    assert ties > 0
+    assert paired_permutation_pvalue(mean_stat, a, b, n_perm=200) == (ties + 1) / 201
+    x, gold = np.ones(12), np.arange(12.0)
+    assert np.isnan(paired_permutation_pvalue(spearman_stat, (x, gold), (x, gold), n_perm=20))
