@@ -293,3 +293,22 @@ def test_permutations_tying_with_the_observed_difference_count_despite_rounding(
     assert paired_permutation_pvalue(mean_stat, a, b, n_perm=200) == (ties + 1) / 201
     x, gold = np.ones(12), np.arange(12.0)
     assert np.isnan(paired_permutation_pvalue(spearman_stat, (x, gold), (x, gold), n_perm=20))
+
+
+def test_nanmean_resamples_skip_nan_items_like_a_naive_loop():
+    """Per-item outcomes with NaN (a sentence whose ranking Spearman is undefined): each resample's
+    nanmean skips them, in the bootstrap and the permutation test alike (never the mean-difference
+    shortcut, which would turn every resample holding a NaN into NaN)."""
+    a, b = _runs(n=30, shift=0.02)
+    a[[3, 17]], b[[5, 17]] = np.nan, np.nan
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        want_boot = _naive_boot(np.nanmean, (a,), (b,), 200, 4)
+        want_perm = _naive_perm(np.nanmean, (a,), (b,), 200, 4)
+    np.testing.assert_allclose(
+        bootstrap_deltas(nanmean_stat, a, b, n_boot=200, seed=4), want_boot, atol=1e-12
+    )
+    np.testing.assert_allclose(
+        permutation_deltas(nanmean_stat, a, b, n_perm=200, seed=4), want_perm, atol=1e-12
+    )
+    assert not np.isnan(want_boot).all()
