@@ -312,3 +312,14 @@ def test_nanmean_resamples_skip_nan_items_like_a_naive_loop():
         permutation_deltas(nanmean_stat, a, b, n_perm=200, seed=4), want_perm, atol=1e-12
     )
     assert not np.isnan(want_boot).all()
+
+
+def test_smallest_inputs_work_and_empty_ones_are_refused_word_for_word():
+    """One item and one resample are enough; no item, or no item array, is refused with a message."""
+    one_a, one_b = np.array([0.2]), np.array([0.5])
+    assert bootstrap_deltas(mean_stat, one_a, one_b, n_boot=1).tolist() == pytest.approx([0.3])
+    assert permutation_deltas(mean_stat, one_a, one_b, n_perm=1).shape == (1,)
+    with pytest.raises(ValueError, match=r"^no items to resample \(N = 0\)$"):
+        bootstrap_deltas(mean_stat, np.zeros(0), np.zeros(0))
+    with pytest.raises(ValueError, match="^no item arrays given$"):
+        statistic(mean_stat, ())
