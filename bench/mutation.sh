@@ -4,9 +4,10 @@
 #   bench/mutation.sh                       # every module of [tool.mutmut] only_mutate
 #   bench/mutation.sh metrics/bitext.py losses scoring.py   # a subset (paths under src/langgap)
 #   PYTHON=/other/python JOBS=2 bench/mutation.sh
+#   QUICK=1 SURVIVORS=1 bench/mutation.sh metrics   # without the end-to-end tests (see below)
 #
 # Slow and not part of CI: adapt.py + compare.py (552 mutants) took 36 min on 2 shared cores, so all
-# 4,947 mutants of the configured modules take hours (docs/testing.md).
+# 4,965 mutants of the configured modules take hours (docs/testing.md).
 # mutmut copies the project into mutants/ (git-ignored), runs the fast suite once to learn which
 # tests reach which function, then runs, for each mutant, only those tests. The mutants of the
 # named modules are always tested again (earlier verdicts are not reused); mutants/ keeps the
