@@ -90,6 +90,7 @@ def test_row_ranks_equal_rankdata():
 
     m = np.random.default_rng(0).integers(0, 5, size=(30, 12)).astype(float)  # many ties
     m[0] = np.arange(12)  # a row without ties
+    m[1] = 3.0  # a row that is one tie (every rank the average, 6.5)
     assert np.array_equal(row_ranks(m), rankdata(m, axis=1))
 
 
