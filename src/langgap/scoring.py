@@ -174,8 +174,9 @@ def score_sample(
         per_language[la]["positive_cosine"] = float(table[la][la].mean())
         items[f"{la}/positive_cosine"] = table[la][la]
     for la, lb in combinations(langs, 2):  # the pairs of _multi (a key split at "-" breaks "pt-BR")
-        per_pair[f"{la}-{lb}"]["positive_cosine_src2tgt"] = float(table[la][lb].mean())
-        per_pair[f"{la}-{lb}"]["positive_cosine_tgt2src"] = float(table[lb][la].mean())
+        pair = per_pair[f"{la}-{lb}"]
+        pair["positive_cosine_src2tgt"] = float(table[la][lb].mean())
+        pair["positive_cosine_tgt2src"] = float(table[lb][la].mean())
     mono = [table[la][la].mean() for la in langs]
     cross = [table[la][lb].mean() for la in langs for lb in langs if la != lb]
     metrics["positive_cosine_mono"] = float(np.mean(mono))
