@@ -10,6 +10,12 @@ import time or in processes the tests start, which mutmut cannot see). ``--survi
 every mutant not killed, for triage (``--diffs``: with the source line and the mutated line of
 each, as ``mutmut show NAME`` would); ``--names`` only their names, with the mutants no run has
 tested yet (``--no-recheck``: by mutmut's verdict alone); ``--markdown`` prints the table for docs/testing.md.
+
+``--root`` may be given more than once (the full run's checkout and ``runs/mutation-quick``, the
+``QUICK=1`` copy): each mutant then has the best verdict any run gave it. ``--triage FILE``
+(``bench/mutation_triage.tsv``: ``name<TAB>verdict<TAB>why``, verdict ``killed`` / ``gone`` by a
+test added after the run, ``equiv``, ``cpu-blind``) sorts the survivors by their triage; a survivor
+not in the file is "open", and the rate is over the mutants some run tested.
 """
 
 from __future__ import annotations
@@ -27,6 +33,18 @@ STATUS = {1: "killed", 3: "killed", 0: "survived", 5: "no tests", 33: "no tests"
 STATUS |= {code: "timeout" for code in (-24, 24, 152, 255)}
 COLUMNS = ("killed", "rechecked", "survived", "timeout", "no tests", "other")
 NOT_KILLED = ("survived", "no tests", "other")
+# a survivor's triage (--triage) and the columns of that table
+TRIAGED = {"killed": "new test", "gone": "new test", "equiv": "equivalent", "cpu-blind": "GPU only"}
+TRIAGE_COLUMNS = (
+    "killed",
+    "rechecked",
+    "new test",
+    "equivalent",
+    "GPU only",
+    "timeout",
+    "open",
+    "not tested",
+)
 
 
 def verdicts(root: Path, recheck: bool = True) -> dict[str, dict[str, str]]:
@@ -45,6 +63,33 @@ def verdicts(root: Path, recheck: bool = True) -> dict[str, dict[str, str]]:
         for name, code in codes.items():
             status = "not checked" if code is None else STATUS.get(code, "other")
             out[module][name] = "rechecked" if status in NOT_KILLED and name in rechecked else status
+    return out
+
+
+def merged_verdicts(roots: list[Path], recheck: bool = True) -> dict[str, dict[str, str]]:
+    """:func:`verdicts` of several roots, each mutant with the best verdict any of them gave:
+    killed (or rechecked), then timeout, then survived / no tests, then not checked."""
+    order = {"killed": 0, "rechecked": 0, "timeout": 1, "not checked": 3}
+    out: dict[str, dict[str, str]] = {}
+    for root in roots:
+        for module, by_name in verdicts(root, recheck).items():
+            mine = out.setdefault(module, {})
+            for name, status in by_name.items():
+                if name not in mine or order.get(status, 2) < order.get(mine[name], 2):
+                    mine[name] = status
+    return out
+
+
+def read_triage(path: Path) -> dict[str, str]:
+    """``{mutant name: column}`` from a triage file (``name<TAB>verdict<TAB>why``; ``#`` comments)."""
+    out = {}
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        name, verdict, *_ = [*line.split("\t"), ""]
+        if verdict not in TRIAGED:
+            raise SystemExit(f"{path}:{number}: verdict {verdict!r}; expected one of {', '.join(TRIAGED)}")
+        out[name] = TRIAGED[verdict]
     return out
 
 
@@ -98,12 +143,25 @@ def main() -> None:
     ap.add_argument("--names", action="store_true", help="names of the mutants not killed or not yet tested")
     ap.add_argument("--no-recheck", action="store_true", help="mutmut's verdicts alone")
     ap.add_argument("--markdown", action="store_true", help="a markdown table")
-    ap.add_argument("--root", type=Path, default=Path(__file__).resolve().parents[1])
+    ap.add_argument(
+        "--root", type=Path, action="append", help="checkout(s) with mutants/ (default: this one)"
+    )
+    ap.add_argument("--triage", type=Path, help="survivors' triage (bench/mutation_triage.tsv)")
     args = ap.parse_args()
+    roots = args.root or [Path(__file__).resolve().parents[1]]
+    triage = read_triage(args.triage) if args.triage else None
+    columns = TRIAGE_COLUMNS if triage is not None else COLUMNS
+
+    def column(name: str, status: str) -> str:
+        if triage is None:
+            return status if status in COLUMNS else "other"
+        if status == "not checked":
+            return "not tested"
+        return triage.get(name, "open") if status in NOT_KILLED else status
 
     rows, survivors, untested = [], [], []
     total: Counter[str] = Counter()
-    for module, by_name in verdicts(args.root, recheck=not args.no_recheck).items():
+    for module, by_name in merged_verdicts(roots, recheck=not args.no_recheck).items():
         chosen = {
             n: s
             for n, s in by_name.items()
@@ -111,7 +169,7 @@ def main() -> None:
         }
         if not chosen:
             continue
-        count = Counter("other" if s not in COLUMNS else s for s in chosen.values())
+        count = Counter(column(n, s) for n, s in chosen.items())
         total.update(count)
         rows.append((module.removeprefix("src/"), len(chosen), count))
         survivors += [(module, n, s) for n, s in chosen.items() if s in NOT_KILLED]
@@ -122,23 +180,28 @@ def main() -> None:
         return
 
     def rate(n: int, c: Counter[str]) -> str:
-        return f"{100 * (c['killed'] + c['rechecked'] + c['timeout']) / n:.1f} %" if n else "-"
+        tested = n - c["not tested"]  # 0 without --triage: untested mutants count as not killed
+        killed = c["killed"] + c["rechecked"] + c["new test"] + c["timeout"]
+        return f"{100 * killed / tested:.1f} %" if tested else "-"
 
     if args.markdown:
-        print("| module | mutants | " + " | ".join(COLUMNS) + " | kill rate |")
-        print("|---|" + "---:|" * (len(COLUMNS) + 2))
+        print("| module | mutants | " + " | ".join(columns) + " | kill rate |")
+        print("|---|" + "---:|" * (len(columns) + 2))
         for module, n, c in rows:
-            print(f"| `{module}` | {n} | " + " | ".join(str(c[k]) for k in COLUMNS) + f" | {rate(n, c)} |")
+            print(f"| `{module}` | {n} | " + " | ".join(str(c[k]) for k in columns) + f" | {rate(n, c)} |")
     else:
-        print(f"{'module':40} {'mutants':>7} " + " ".join(f"{k:>8}" for k in COLUMNS) + f" {'kill rate':>9}")
+        w = 8 if triage is None else max(map(len, columns))  # the plain table as it was
+        print(
+            f"{'module':40} {'mutants':>7} " + " ".join(f"{k:>{w}}" for k in columns) + f" {'kill rate':>9}"
+        )
         for module, n, c in rows:
-            print(f"{module:40} {n:7d} " + " ".join(f"{c[k]:8d}" for k in COLUMNS) + f" {rate(n, c):>9}")
+            print(f"{module:40} {n:7d} " + " ".join(f"{c[k]:{w}d}" for k in columns) + f" {rate(n, c):>9}")
     if args.survivors:
         print()
         for module, name, status in sorted(survivors):
             print(f"{status:12} {name}")
             if args.diffs:
-                print("        " + describe(args.root, module, name))
+                print("        " + describe(roots[0], module, name))
 
 
 if __name__ == "__main__":
