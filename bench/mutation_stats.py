@@ -15,7 +15,9 @@ tested yet (``--no-recheck``: by mutmut's verdict alone); ``--markdown`` prints 
 ``QUICK=1`` copy): each mutant then has the best verdict any run gave it. ``--triage FILE``
 (``bench/mutation_triage.tsv``: ``name<TAB>verdict<TAB>why``, verdict ``killed`` / ``gone`` by a
 test added after the run, ``equiv``, ``cpu-blind``) sorts the survivors by their triage; a survivor
-not in the file is "open", and the rate is over the mutants some run tested.
+not in the file is "open", and the rate is over the mutants some run tested. A timeout in the file
+(verdicts ``rechecked``: the suite kills it run alone; ``hang``: it really loops; or any of the
+above) is counted by that verdict instead.
 """
 
 from __future__ import annotations
@@ -35,6 +37,9 @@ COLUMNS = ("killed", "rechecked", "survived", "timeout", "no tests", "other")
 NOT_KILLED = ("survived", "no tests", "other")
 # a survivor's triage (--triage) and the columns of that table
 TRIAGED = {"killed": "new test", "gone": "new test", "equiv": "equivalent", "cpu-blind": "GPU only"}
+# a timeout run again on its own (bench/mutant_check.sh under `timeout`): the suite kills it in
+# a fresh interpreter (slow tests ran out of time), or it really hangs
+TRIAGED |= {"rechecked": "rechecked", "hang": "timeout"}
 TRIAGE_COLUMNS = (
     "killed",
     "rechecked",
@@ -157,6 +162,8 @@ def main() -> None:
             return status if status in COLUMNS else "other"
         if status == "not checked":
             return "not tested"
+        if status == "timeout":  # killed for mutmut, unless its recheck says otherwise
+            return triage.get(name, status)
         return triage.get(name, "open") if status in NOT_KILLED else status
 
     rows, survivors, untested = [], [], []

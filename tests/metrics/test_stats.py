@@ -123,6 +123,13 @@ def test_trailing_axes_resample_rows_jointly():
     assert paired_permutation_pvalue(_generic_mean_2d, a, b, n_perm=50, seed=1) == paired_permutation_pvalue(
         mean_stat, a.mean(axis=1), b.mean(axis=1), n_perm=50, seed=1
     )
+    # mean_stat's fast path (per-item differences) takes (N, P) items the same way
+    np.testing.assert_allclose(bootstrap_deltas(mean_stat, a, b, n_boot=50, seed=1), want, atol=1e-12)
+    np.testing.assert_allclose(
+        permutation_deltas(mean_stat, a, b, n_perm=50, seed=1),
+        permutation_deltas(_generic_mean_2d, a, b, n_perm=50, seed=1),
+        atol=1e-12,
+    )
 
 
 def test_ci_of_mean_difference_matches_scipy_bootstrap():
@@ -191,8 +198,9 @@ def test_bad_input():
         paired_bootstrap_ci(mean_stat, a, np.zeros(6))
     with pytest.raises(ValueError, match="n_boot must be >= 1"):
         paired_bootstrap_ci(mean_stat, a, a, n_boot=0)
-    with pytest.raises(ValueError, match="alpha"):
-        paired_bootstrap_ci(mean_stat, a, a, alpha=1.5)
+    for alpha in (1.5, 0.0, 1.0, -0.1):  # the bounds themselves: a 100 % or 0 % interval is refused
+        with pytest.raises(ValueError, match=r"alpha must be in \(0, 1\), got"):
+            paired_bootstrap_ci(mean_stat, a, a, alpha=alpha)
     with pytest.raises(ValueError, match="n_perm must be >= 1"):
         paired_permutation_pvalue(mean_stat, a, a, n_perm=0)
     with pytest.raises(ValueError, match="differ in length"):
