@@ -60,7 +60,12 @@ echo "mutants: ${patterns[*]}"
 # SURVIVORS=1: only the mutants of those modules that the last run did not kill (after new tests)
 names=("${patterns[@]}")
 if [ "${SURVIVORS:-0}" = 1 ]; then
-  mapfile -t names < <("$PYTHON" bench/mutation_stats.py --names "${patterns[@]}")
+  # with QUICK=1, what the quick copy's runs killed counts too
+  roots=(--root "$ROOT")
+  if [ "${QUICK:-0}" = 1 ] && [ -d "$ROOT/runs/mutation-quick/mutants" ]; then
+    roots+=(--root "$ROOT/runs/mutation-quick")
+  fi
+  mapfile -t names < <("$PYTHON" bench/mutation_stats.py "${roots[@]}" --names "${patterns[@]}")
   echo "${#names[@]} mutants not killed last time"
   [ ${#names[@]} -gt 0 ] || exit 0
 fi
@@ -70,7 +75,7 @@ fi
 # run whole commands in fresh processes, and for a mutant deep in measure or train they are 7x the
 # test time of all the rest. mutmut keeps one mutants/ per project and drops every verdict when the
 # test selection changes, so the quick run works in a copy of the checkout, runs/mutation-quick/,
-# with its own mutants/ (SURVIVORS=1 still takes the mutants this checkout's run did not kill);
+# with its own mutants/ (SURVIVORS=1 takes the mutants neither this checkout's runs nor the quick ones killed);
 # its statistics: `python bench/mutation_stats.py --root runs/mutation-quick`. A quick survivor
 # may be killed by an end-to-end test: `bench/mutant_check.sh NAME tests/cli/...` tells.
 QUICK_IGNORE=${QUICK_IGNORE:-tests/faults tests/cli tests/train/test_launch.py tests/test_architecture.py tests/report/test_report_html.py}
