@@ -12,7 +12,8 @@
 # tests reach which function, then runs, for each mutant, only those tests. The mutants of the
 # named modules are always tested again (earlier verdicts are not reused); mutants/ keeps the
 # generated code and the test map between runs: FRESH=1 starts from nothing; SURVIVORS=1 tests
-# again only what the last run left alive (after adding tests).
+# again only what the last run left alive (after adding tests) and what no run reached;
+# SURVIVORS=1 UNTESTED=1 only the latter.
 # At the end: per module, killed / survived / timeout / no tests and the kill rate
 # (bench/mutation_stats.py; `--survivors` there lists what survived).
 set -euo pipefail
@@ -65,8 +66,11 @@ if [ "${SURVIVORS:-0}" = 1 ]; then
   if [ "${QUICK:-0}" = 1 ] && [ -d "$ROOT/runs/mutation-quick/mutants" ]; then
     roots+=(--root "$ROOT/runs/mutation-quick")
   fi
-  mapfile -t names < <("$PYTHON" bench/mutation_stats.py "${roots[@]}" --names "${patterns[@]}")
-  echo "${#names[@]} mutants not killed last time"
+  # UNTESTED=1: only what no run has reached yet (the survivors are triaged already)
+  untested=()
+  [ "${UNTESTED:-0}" = 1 ] && untested=(--untested)
+  mapfile -t names < <("$PYTHON" bench/mutation_stats.py "${roots[@]}" --names "${untested[@]}" "${patterns[@]}")
+  echo "${#names[@]} mutants not killed last time${untested:+ (not tested before)}"
   [ ${#names[@]} -gt 0 ] || exit 0
 fi
 

@@ -9,7 +9,7 @@ bench/mutation.sh then killed in a fresh interpreter (``mutants/recheck.tsv``: c
 import time or in processes the tests start, which mutmut cannot see). ``--survivors`` lists
 every mutant not killed, for triage (``--diffs``: with the source line and the mutated line of
 each, as ``mutmut show NAME`` would); ``--names`` only their names, with the mutants no run has
-tested yet (``--no-recheck``: by mutmut's verdict alone); ``--markdown`` prints the table for docs/testing.md.
+tested yet (``--untested``: those alone; ``--no-recheck``: by mutmut's verdict alone); ``--markdown`` prints the table for docs/testing.md.
 
 ``--root`` may be given more than once (the full run's checkout and ``runs/mutation-quick``, the
 ``QUICK=1`` copy): each mutant then has the best verdict any run gave it. ``--triage FILE``
@@ -147,6 +147,7 @@ def main() -> None:
     ap.add_argument("--diffs", action="store_true", help="with --survivors: the line and the mutation")
     ap.add_argument("--names", action="store_true", help="names of the mutants not killed or not yet tested")
     ap.add_argument("--no-recheck", action="store_true", help="mutmut's verdicts alone")
+    ap.add_argument("--untested", action="store_true", help="with --names: only the mutants no run tested")
     ap.add_argument("--markdown", action="store_true", help="a markdown table")
     ap.add_argument(
         "--root", type=Path, action="append", help="checkout(s) with mutants/ (default: this one)"
@@ -183,7 +184,7 @@ def main() -> None:
         untested += [n for n, s in chosen.items() if s == "not checked"]
     rows.append(("total", sum(total.values()), total))
     if args.names:  # what a SURVIVORS=1 run tests: the survivors and what no run reached yet
-        print("\n".join(sorted([n for _, n, _ in survivors] + untested)))
+        print("\n".join(sorted(untested + ([] if args.untested else [n for _, n, _ in survivors]))))
         return
 
     def rate(n: int, c: Counter[str]) -> str:
