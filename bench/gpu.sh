@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The embed and mine benchmarks on one GPU machine (the device tool's H200), in under 8 minutes.
+# The embed and mine benchmarks on one GPU machine (the device tool's H200), then the GPU-only mutants, in under 8 minutes.
 # Prepared here by bench/gpu_prepare.sh (.gpu/: model skeleton, texts, faiss-cpu wheel); there:
 #
 #   bash bench/gpu.sh                    # results in $OUT (the device tool's folder) or runs/gpu
@@ -14,6 +14,7 @@
 # 2. langgap mine vs LASER's flat and sentence-transformers' IVF approach on 100,000 x 100,000
 #    synthetic embeddings (bench_mine.py); FAISS is faiss-cpu on the machine's CPU cores (no
 #    faiss-gpu wheel fits the 64 MiB), so this measures the 16-core host, not the GPU.
+# 3. tests/gpu and the mutants only a CUDA device tells apart (bench/gpu_mutants.sh), last.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 OUT=${OUT:-runs/gpu}
@@ -23,7 +24,7 @@ MINE_ROWS=${MINE_ROWS:-100000}
 PY=${PY:-python3}
 export PYTHONUNBUFFERED=1 HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 TOKENIZERS_PARALLELISM=false
 mkdir -p "$OUT" runs
-if ls .gpu/whl/*.whl >/dev/null 2>&1 && ! "$PY" -c "import faiss" 2>/dev/null; then
+if ls .gpu/whl/*.whl >/dev/null 2>&1 && ! "$PY" -c "import faiss, pytest" 2>/dev/null; then
   "$PY" -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --target /tmp/site .gpu/whl/*.whl
   export PYTHONPATH=/tmp/site:src
 else
@@ -60,4 +61,5 @@ step embed_auto 150 "$PY" bench/bench_embed.py --model "$MODEL" --texts .gpu/tex
 step embed_fp32 100 "$PY" bench/bench_embed.py --model "$MODEL" --texts .gpu/texts.txt --limit "$EMBED_TEXTS" \
   --batch-size 256 --rows-per-shard 20000 --repeat 1 --device "$DEVICE" --precision fp32 --json "$OUT/embed_fp32.json"
 step mine 180 "$PY" bench/bench_mine.py --n "$MINE_ROWS" --sample 1000 --json "$OUT/mine.json"
+step gpu_mutants 90 env PYTHON="$PY" bash bench/gpu_mutants.sh
 ls -la "$OUT"

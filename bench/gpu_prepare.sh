@@ -9,7 +9,7 @@
 #                gpu.sh fills it with random weights of the same shapes, so throughput is the real
 #                model's (same architecture, same tokenizer, same token counts) but outputs are not
 # .gpu/texts.txt 100,000 Tatoeba sentences of every language pair, mixed (as bench/bench_embed.py)
-# .gpu/whl/      faiss-cpu for the machine's Python 3.12 (its image has no FAISS)
+# .gpu/whl/      faiss-cpu for the machine's Python 3.12 (its image has no FAISS), pytest for tests/gpu
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PY:-.venv/bin/python}
@@ -33,4 +33,6 @@ PYEOF
   || "$PY" -m pip download -q --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \
     --platform manylinux_2_28_x86_64 --platform manylinux_2_27_x86_64 --platform manylinux_2_17_x86_64 \
     --platform manylinux2014_x86_64 -d .gpu/whl faiss-cpu
+# pure-Python wheels: pytest and its dependencies (the image may lack them) (tests/gpu, step 0)
+"$PY" -m pip download -q --no-deps --only-binary=:all: -d .gpu/whl pytest pluggy iniconfig pygments packaging
 du -sh .gpu .gpu/*

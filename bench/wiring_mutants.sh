@@ -4,37 +4,7 @@
 # after each mutant (and on Ctrl-C). About 5 minutes on 2 cores.
 #
 #   bash bench/wiring_mutants.sh
-set -euo pipefail
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-cd "$ROOT"
-PYTHON=${PYTHON:-.venv/bin/python}
-BAK=$(mktemp)
-OUT=$(mktemp)
-current=""
-restore() { [ -n "$current" ] && cp "$BAK" "$current"; current=""; }
-trap 'restore; rm -f "$BAK" "$OUT"' EXIT
-survivors=0
-
-mutant() { # FILE SED-EXPRESSION TEST...
-  local f=$1 e=$2
-  shift 2
-  cp "$f" "$BAK"
-  current=$f
-  sed -i "$e" "$f"
-  if cmp -s "$f" "$BAK"; then
-    restore
-    echo "NOT APPLIED (the code moved: update this script): $f :: $e"
-    survivors=$((survivors + 1))
-    return
-  fi
-  if "$PYTHON" -m pytest -q -x -p no:cacheprovider -m "not real_model" "$@" > "$OUT" 2>&1; then
-    echo "SURVIVED: $f :: $e"
-    survivors=$((survivors + 1))
-  else
-    echo "killed:   $f :: $e ($(grep -E '^FAILED' "$OUT" | head -1 | cut -c8-))"
-  fi
-  restore
-}
+source "$(dirname "$0")/hand_mutants.sh"
 
 # 1. adapt fitted on the evaluation rows (or the whole task) instead of the fit split
 mutant src/langgap/measure.py 's/fit_corpus(fit_part, emb/fit_corpus(eval_corpus, emb/' tests/test_adapt.py tests/test_measure.py
@@ -54,4 +24,4 @@ mutant src/langgap/train/composer.py 's/self._order(epoch, s, passes - 1)/self._
 # 8. gradient-accumulation losses summed instead of averaged
 mutant src/langgap/train/loop.py 's|micro_step(run, next(stream), 1.0 / cfg.grad_accum)|micro_step(run, next(stream), 1.0)|' tests/train
 
-[ "$survivors" -eq 0 ] && echo "all wiring mutants killed" || { echo "$survivors not killed" >&2; exit 1; }
+verdict "wiring mutants"
