@@ -6,7 +6,13 @@ import numpy as np
 import pytest
 from scipy.stats import spearmanr
 
-from langgap.metrics.alignment import pair_cosines, random_cosines, rank_spearman
+from langgap.metrics.alignment import (
+    derangement,
+    pair_cosines,
+    random_cosines,
+    random_pair_cosines,
+    rank_spearman,
+)
 from langgap.metrics.bitext import retrieval_correct, xsim_errors
 from langgap.metrics.language import language_id_probe, neighbour_purity, purity_chance
 from langgap.metrics.similarity import cos_sim_matrix, pairwise_cos_sim, topk_cosine
@@ -297,3 +303,35 @@ def test_project_2d_uses_umap_when_installed_and_pca_otherwise(monkeypatch):
         ValueError, match=r"^UMAP asked for but umap-learn is not installed \(pip install umap-learn\)$"
     ):
         project_2d(x, "umap")
+
+
+def test_random_cosines_take_two_rows_and_refuse_fewer_or_unequal_sets_saying_why():
+    a = np.array([[1.0, 0.0], [0.0, 1.0]])
+    b = np.array([[1.0, 1.0], [1.0, 0.0]])
+    # two rows: each row's only non-translation
+    np.testing.assert_allclose(random_cosines(a, b), [1.0, np.sqrt(0.5)], atol=1e-12)
+    for x, y, got in ((a[:1], b[:1], "1 and 1"), (a, np.vstack([b, b]), "2 and 4")):
+        with pytest.raises(
+            ValueError, match=rf"^random_cosines needs two aligned sets of >= 2 rows, got {got}$"
+        ):
+            random_cosines(x, y)
+
+
+def test_random_pairs_default_to_seed_0_and_never_pair_a_row_with_itself():
+    """The report's random-pair histogram is the same in every run (seed 0 unless asked)."""
+    rng = np.random.default_rng(3)
+    a, b = rng.normal(size=(8, 4)), rng.normal(size=(8, 4))
+    assert derangement(8).tolist() == derangement(8, seed=0).tolist() != derangement(8, seed=1).tolist()
+    for n in (2, 3, 8, 50):
+        assert not (derangement(n) == np.arange(n)).any()
+        assert sorted(derangement(n).tolist()) == list(range(n))
+    np.testing.assert_array_equal(random_pair_cosines(a, b), random_pair_cosines(a, b, seed=0))
+    assert not np.allclose(random_pair_cosines(a, b), random_pair_cosines(a, b, seed=1))
+    np.testing.assert_allclose(random_pair_cosines(a, b), pairwise_cos_sim(a, b[derangement(8)]), atol=0)
+
+
+def test_purity_chance_is_the_share_of_other_same_language_items():
+    """Without language signal, a point's neighbours are drawn from the other L*N - 1 points,
+    N - 1 of them in its language."""
+    assert purity_chance(3, 10) == 9 / 29
+    assert purity_chance(2, 2) == 1 / 3

@@ -86,3 +86,15 @@ def test_views_in_registry_order(fresh):
         "Paraphrase (anchor/positive cosine)": ["g1"],
     }
     assert list(fresh.table_groups(["p2"])) == ["Alignment and language signal"]  # only present keys
+
+
+def test_budget_samples_the_same_rows_in_every_run_and_version():
+    """The sampled rows depend only on (seed, n): another run, or another langgap version, on the
+    same data measures the same rows (so ``langgap compare`` pairs like with like); seed 0 unless
+    asked."""
+    budget = registry.Budget(exact_rows=10, sample_rows=6)
+    assert budget.rows(10) is None
+    assert budget.rows(50).tolist() == [1, 5, 20, 21, 39, 40]  # stored: a change breaks comparisons
+    assert budget.rows(50, seed=0).tolist() == [1, 5, 20, 21, 39, 40]
+    assert budget.rows(50, seed=1).tolist() == [1, 12, 13, 30, 32, 33]
+    assert registry.Budget(exact_rows=3, sample_rows=9).rows(5).tolist() == [0, 1, 2, 3, 4]

@@ -331,3 +331,7 @@ def test_smallest_inputs_work_and_empty_ones_are_refused_word_for_word():
         bootstrap_deltas(mean_stat, np.zeros(0), np.zeros(0))
     with pytest.raises(ValueError, match="^no item arrays given$"):
         statistic(mean_stat, ())
+    with pytest.raises(
+        ValueError, match=r"^item arrays need an item axis \(shape \(N, \.\.\.\)\), got a scalar$"
+    ):
+        statistic(mean_stat, np.array(0.5))
