@@ -120,3 +120,40 @@ def test_sample_tables_with_hyphenated_language_codes():
 
 def _cos(u, v):
     return float(np.dot(u, v) / (np.linalg.norm(u) * np.linalg.norm(v)))
+
+
+def test_sample_positive_tables_per_language_and_their_gap_equal_a_naive_loop():
+    """Each language's same-language paraphrase cosine (per language, with its items), the mono
+    and cross means of the anchor/positive table and their gap; k = 4 and seed 0 unless asked."""
+    import zlib
+
+    from langgap.data.corpora import Sample
+    from langgap.scoring import score_sample
+
+    def vec(key: str) -> np.ndarray:
+        return np.random.default_rng(zlib.crc32(key.encode())).standard_normal(6)
+
+    def emb(lang, texts):  # a shared meaning plus a language part
+        return np.stack([vec(f"{lang}{t}") + vec(t) for t in texts])
+
+    langs = ("deu", "eng", "fra")
+    anchors = {lang: [f"a{i}" for i in range(12)] for lang in langs}
+    positives = {lang: [f"a{i}" if i % 2 else f"p{i}" for i in range(12)] for lang in langs}
+    res = score_sample("s", Sample(anchors, positives), emb)
+
+    def table(x, y):  # mean cos(anchor_x[i], positive_y[i])
+        return [_cos(emb(x, [a])[0], emb(y, [p])[0]) for a, p in zip(anchors[x], positives[y], strict=True)]
+
+    for lang in langs:
+        assert res.per_language[lang]["positive_cosine"] == pytest.approx(np.mean(table(lang, lang)))
+        np.testing.assert_allclose(res.items[f"{lang}/positive_cosine"], table(lang, lang), atol=1e-6)  # float32
+    mono = np.mean([np.mean(table(x, x)) for x in langs])
+    cross = np.mean([np.mean(table(x, y)) for x in langs for y in langs if x != y])
+    assert res.metrics["positive_cosine_mono"] == pytest.approx(mono)
+    assert res.metrics["positive_cosine_cross"] == pytest.approx(cross)
+    assert res.metrics["positive_gap"] == pytest.approx(mono - cross) and mono - cross > 0.05
+    assert res.metrics == score_sample("s", Sample(anchors, positives), emb, k=4, seed=0).metrics
+    k5 = score_sample("s", Sample(anchors, positives), emb, k=5).metrics
+    assert k5["margin_accuracy_src2tgt"] != res.metrics["margin_accuracy_src2tgt"]
+    seed1 = score_sample("s", Sample(anchors, positives), emb, seed=1).metrics
+    assert seed1["language_id_accuracy"] != res.metrics["language_id_accuracy"]
