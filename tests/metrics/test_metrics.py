@@ -335,3 +335,12 @@ def test_purity_chance_is_the_share_of_other_same_language_items():
     N - 1 of them in its language."""
     assert purity_chance(3, 10) == 9 / 29
     assert purity_chance(2, 2) == 1 / 3
+
+
+def test_neighbour_purity_with_k_beyond_the_pool_counts_every_other_point():
+    """k larger than the pool is cut to every other point: purity is then exactly the chance share."""
+    rng = np.random.default_rng(5)
+    per_lang = [rng.normal(size=(4, 8)) for _ in range(3)]  # 12 points
+    for k in (11, 12, 50):
+        np.testing.assert_allclose(neighbour_purity(per_lang, k=k), purity_chance(3, 4), atol=1e-12)
+    assert not np.allclose(neighbour_purity(per_lang, k=10), purity_chance(3, 4))
