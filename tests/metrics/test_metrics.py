@@ -344,3 +344,26 @@ def test_neighbour_purity_with_k_beyond_the_pool_counts_every_other_point():
     for k in (11, 12, 50):
         np.testing.assert_allclose(neighbour_purity(per_lang, k=k), purity_chance(3, 4), atol=1e-12)
     assert not np.allclose(neighbour_purity(per_lang, k=10), purity_chance(3, 4))
+
+
+def test_cosine_retrieval_from_knn_gives_full_ties_to_the_lowest_index():
+    """Duplicate targets: a row whose k neighbours all tie is answered by the lowest index, as a
+    naive argmax over every target; k = 1 needs no second search (no src/tgt)."""
+    from langgap.metrics.bitext import correct_from_knn
+
+    rng = np.random.default_rng(1)  # a seed where argpartition does not pick the lowest tied index
+    tgt = rng.normal(size=(300, 5))
+    tied = np.sort(rng.choice(300, size=6, replace=False))
+    tgt[tied] = tgt[tied[0]]  # six equal cosines, scattered: argpartition's pick is not the lowest
+    src = tgt + 1e-3 * rng.normal(size=tgt.shape)
+    src[tied] = tgt[tied[0]]
+    want = cos_sim_matrix(src, tgt).argmax(axis=1) == np.arange(300)  # the first maximum
+    assert want[tied[0]] and not want[tied[1:]].any()
+    for k in (1, 2, 4, 6, 8):
+        xy, yx = topk_cosine(src, tgt, k), topk_cosine(tgt, src, k)
+        assert correct_from_knn(xy, yx, "cosine", src, tgt).tolist() == want.tolist(), k
+    assert (topk_cosine(src, tgt, 4)[1][tied, 0] != tied[0]).any()  # the case the second search is for
+    one = topk_cosine(src, tgt, 1)
+    assert correct_from_knn(one, topk_cosine(tgt, src, 1), "cosine").tolist() == want.tolist()
+    with pytest.raises(ValueError, match="^ties among all k neighbours need src and tgt to search again$"):
+        correct_from_knn(topk_cosine(src, tgt, 4), topk_cosine(tgt, src, 4), "cosine")
