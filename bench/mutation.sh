@@ -63,8 +63,8 @@ names=("${patterns[@]}")
 if [ "${SURVIVORS:-0}" = 1 ]; then
   # with QUICK=1, what the quick copy's runs killed counts too
   roots=(--root "$ROOT")
-  if [ "${QUICK:-0}" = 1 ] && [ -d "$ROOT/runs/mutation-quick/mutants" ]; then
-    roots+=(--root "$ROOT/runs/mutation-quick")
+  if [ "${QUICK:-0}" = 1 ]; then
+    for d in "$ROOT"/runs/mutation-*/; do [ -d "$d/mutants" ] && roots+=(--root "${d%/}"); done
   fi
   # UNTESTED=1: only what no run has reached yet (the survivors are triaged already)
   untested=()
@@ -82,9 +82,12 @@ fi
 # with its own mutants/ (SURVIVORS=1 takes the mutants neither this checkout's runs nor the quick ones killed);
 # its statistics: `python bench/mutation_stats.py --root runs/mutation-quick`. A quick survivor
 # may be killed by an end-to-end test: `bench/mutant_check.sh NAME tests/cli/...` tells.
+# QUICK_DIR (default runs/mutation-quick) with a longer QUICK_IGNORE: another copy with another
+# test selection (runs/mutation-unit: the unit tests alone, see docs/testing.md); with QUICK=1,
+# SURVIVORS=1 counts what any runs/mutation-*/ copy killed.
 QUICK_IGNORE=${QUICK_IGNORE:-tests/faults tests/cli tests/train/test_launch.py tests/test_architecture.py tests/report/test_report_html.py}
 if [ "${QUICK:-0}" = 1 ]; then
-  quick=$ROOT/runs/mutation-quick
+  quick=$ROOT/${QUICK_DIR:-runs/mutation-quick}
   mkdir -p "$quick"
   rm -rf "$quick/src" "$quick/tests" "$quick/bench" "$quick/scripts"
   tar -C "$ROOT" --exclude=./.venv --exclude=./mutants --exclude=./runs --exclude=./.git -cf - . \
