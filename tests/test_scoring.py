@@ -146,7 +146,9 @@ def test_sample_positive_tables_per_language_and_their_gap_equal_a_naive_loop():
 
     for lang in langs:
         assert res.per_language[lang]["positive_cosine"] == pytest.approx(np.mean(table(lang, lang)))
-        np.testing.assert_allclose(res.items[f"{lang}/positive_cosine"], table(lang, lang), atol=1e-6)  # float32
+        np.testing.assert_allclose(
+            res.items[f"{lang}/positive_cosine"], table(lang, lang), atol=1e-6
+        )  # float32
     mono = np.mean([np.mean(table(x, x)) for x in langs])
     cross = np.mean([np.mean(table(x, y)) for x in langs for y in langs if x != y])
     assert res.metrics["positive_cosine_mono"] == pytest.approx(mono)

@@ -367,3 +367,23 @@ def test_cosine_retrieval_from_knn_gives_full_ties_to_the_lowest_index():
     assert correct_from_knn(one, topk_cosine(tgt, src, 1), "cosine").tolist() == want.tolist()
     with pytest.raises(ValueError, match="^ties among all k neighbours need src and tgt to search again$"):
         correct_from_knn(topk_cosine(src, tgt, 4), topk_cosine(tgt, src, 4), "cosine")
+
+
+def test_rank_spearman_takes_three_rows_and_refuses_fewer_or_unequal_sets_saying_why():
+    rng = np.random.default_rng(6)
+    a, b = rng.normal(size=(3, 4)), rng.normal(size=(3, 4))
+    assert np.isfinite(rank_spearman(a, b)).all()
+    for x, y, got in ((a[:2], b[:2], "2 and 2"), (a, b[:2], "3 and 2"), (a[:2], b, "2 and 3")):
+        with pytest.raises(
+            ValueError, match=rf"^rank_spearman needs two aligned sets of >= 3 rows, got {got}$"
+        ):
+            rank_spearman(x, y)
+
+
+def test_split_items_halves_with_seed_0_by_default():
+    from langgap.metrics.language import split_items
+
+    train, test = split_items(10)
+    assert (train.tolist(), test.tolist()) == tuple(x.tolist() for x in split_items(10, 0.5, 0))
+    assert len(train) == len(test) == 5 and sorted([*train, *test]) == list(range(10))
+    assert split_items(10)[1].tolist() != split_items(10, seed=1)[1].tolist()

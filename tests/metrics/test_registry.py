@@ -98,3 +98,14 @@ def test_budget_samples_the_same_rows_in_every_run_and_version():
     assert budget.rows(50, seed=0).tolist() == [1, 5, 20, 21, 39, 40]
     assert budget.rows(50, seed=1).tolist() == [1, 12, 13, 30, 32, 33]
     assert registry.Budget(exact_rows=3, sample_rows=9).rows(5).tolist() == [0, 1, 2, 3, 4]
+
+
+def test_ranked_keys_have_a_better_direction_settings_and_counts_none():
+    """A threshold (unit score), a count or a flag is no better higher or lower; every measured
+    metric is, and so is an unregistered key (as ``greater_is_better`` assumes)."""
+    assert registry.ranked("pair_cosine") and registry.ranked("bitext_accuracy+center")
+    assert registry.ranked("not_registered")
+    assert not registry.ranked("mining_threshold") and not registry.ranked("mining_threshold+center")
+    assert not registry.ranked("mining_gold_pairs")
+    for key in ("mining_threshold", "mining_gold_pairs", "pair_cosine"):
+        assert registry.ranked(key) is registry.get(key).ranked

@@ -99,3 +99,44 @@ def test_reported_summarised_and_compared(tmp_path, toy):
         changes["language_preference"].verdict == "better"
         and not changes["language_preference"].greater_is_better
     )
+
+
+def test_sampled_query_rows_equal_the_full_run_there_and_are_nan_elsewhere():
+    """``rows``: only those sentences' versions are queries (the pool stays whole)."""
+    per_lang = _data(3, 12, 1.0)
+    rows = np.array([1, 4, 5, 10])
+    full_ap, full_lp = strong_alignment_ap(per_lang), language_preference(per_lang)
+    for fn, full in ((strong_alignment_ap, full_ap), (language_preference, full_lp)):
+        got = fn(per_lang, rows=rows)
+        np.testing.assert_allclose(got[rows], full[rows], rtol=0, atol=1e-12)
+        assert np.isnan(np.delete(got, rows)).all()
+
+
+def test_two_sentences_per_language_are_enough_and_fewer_are_refused_saying_why():
+    rng = np.random.default_rng(4)
+    per_lang = [rng.standard_normal((2, 5)) for _ in range(2)]
+    want_ap, want_lp = naive(per_lang)
+    np.testing.assert_allclose(strong_alignment_ap(per_lang), want_ap, rtol=1e-12)
+    np.testing.assert_array_equal(language_preference(per_lang), want_lp)
+    msg = r"^strong alignment needs >= 2 languages of equally many \(>= 2\) rows, got 2 x 1$"
+    with pytest.raises(ValueError, match=msg):
+        strong_alignment_ap([p[:1] for p in per_lang])
+
+
+def test_only_the_sampled_sentences_versions_are_searched(monkeypatch):
+    """The point of ``rows`` is the cost: L * len(rows) queries, not L * N (the values alone
+    cannot show it: the rows left out are NaN either way)."""
+    searched: list[int] = []
+    blocks = strong._blocks
+
+    def counting(per_lang, rows=None):
+        for block in blocks(per_lang, rows):
+            searched.extend(block[0].tolist())
+            yield block
+
+    monkeypatch.setattr(strong, "_blocks", counting)
+    per_lang, rows = _data(3, 12, 1.0), np.array([1, 4, 5, 10])
+    for fn in (strong_alignment_ap, language_preference):
+        searched.clear()
+        fn(per_lang, rows=rows)
+        assert sorted(searched) == sorted((rows[None, :] + 12 * np.arange(3)[:, None]).ravel().tolist())
