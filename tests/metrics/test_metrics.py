@@ -387,3 +387,48 @@ def test_split_items_halves_with_seed_0_by_default():
     assert (train.tolist(), test.tolist()) == tuple(x.tolist() for x in split_items(10, 0.5, 0))
     assert len(train) == len(test) == 5 and sorted([*train, *test]) == list(range(10))
     assert split_items(10)[1].tolist() != split_items(10, seed=1)[1].tolist()
+
+
+def _naive_probe(per_lang, seed=0):
+    """sklearn's LogisticRegression(C=1) on the train sentences of every language, scored per test sentence."""
+    from sklearn.linear_model import LogisticRegression
+
+    from langgap.metrics.language import split_items
+    from langgap.metrics.similarity import normalize
+
+    train, test = split_items(len(per_lang[0]), 0.5, seed)
+    x = np.concatenate([normalize(p)[train] for p in per_lang])
+    clf = LogisticRegression(max_iter=2000, C=1.0).fit(x, np.repeat(np.arange(len(per_lang)), len(train)))
+    return np.mean([clf.predict(normalize(p)[test]) == lang for lang, p in enumerate(per_lang)], axis=0)
+
+
+def test_probe_equals_a_c_1_logistic_regression_on_the_seed_0_split():
+    rng = np.random.default_rng(0)
+    m = rng.normal(size=(40, 16))
+    per_lang = [m + 0.3 * rng.normal(size=16) + 0.5 * rng.normal(size=m.shape) for _ in range(3)]
+    got = language_id_probe(per_lang)
+    np.testing.assert_array_equal(got, _naive_probe(per_lang))
+    np.testing.assert_array_equal(language_id_probe(per_lang, seed=1), _naive_probe(per_lang, seed=1))
+    assert (got != language_id_probe(per_lang, seed=1)).any()
+
+
+def test_probe_takes_four_sentences_and_refuses_three_saying_why():
+    rng = np.random.default_rng(1)
+    per_lang = [rng.normal(size=(4, 6)) for _ in range(2)]
+    assert language_id_probe(per_lang).shape == (2,)
+    with pytest.raises(
+        ValueError, match=r"^language_id_probe needs >= 2 languages and >= 4 sentences, got 2 x 3$"
+    ):
+        language_id_probe([p[:3] for p in per_lang])
+
+
+def test_split_items_keeps_at_least_one_test_item():
+    from langgap.metrics.language import split_items
+
+    train, test = split_items(4, test_fraction=0.1)
+    assert len(test) == 1 and len(train) == 3
+
+
+def test_pairwise_cosines_refuse_unequal_row_counts_saying_why():
+    with pytest.raises(ValueError, match=r"^pairwise_cos_sim needs equal row counts, got 3 and 2$"):
+        pairwise_cos_sim(np.ones((3, 2)), np.ones((2, 2)))

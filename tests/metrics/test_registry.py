@@ -109,3 +109,11 @@ def test_ranked_keys_have_a_better_direction_settings_and_counts_none():
     assert not registry.ranked("mining_gold_pairs")
     for key in ("mining_threshold", "mining_gold_pairs", "pair_cosine"):
         assert registry.ranked(key) is registry.get(key).ranked
+
+
+def test_everything_after_the_first_plus_is_a_suffix():
+    assert registry.lookup("pair_cosine+procrustes+center") is registry.METRICS["pair_cosine"]
+    assert (
+        registry.label("pair_cosine+procrustes+center")
+        == registry.METRICS["pair_cosine"].label + "+procrustes+center"
+    )
