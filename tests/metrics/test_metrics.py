@@ -432,3 +432,17 @@ def test_split_items_keeps_at_least_one_test_item():
 def test_pairwise_cosines_refuse_unequal_row_counts_saying_why():
     with pytest.raises(ValueError, match=r"^pairwise_cos_sim needs equal row counts, got 3 and 2$"):
         pairwise_cos_sim(np.ones((3, 2)), np.ones((2, 2)))
+
+
+@pytest.mark.parametrize("k", [2, 3, 5, 17])
+def test_topk_equals_a_full_sort_of_a_large_corpus(k):
+    """Against a full (-cosine, index) sort of 2,000 corpus rows: argpartition must split at the
+    k-th value exactly, or a row outside the top k slips in; values are the float32 cosines."""
+    rng = np.random.default_rng(k)
+    q, c = rng.normal(size=(40, 8)).astype(np.float32), rng.normal(size=(2000, 8)).astype(np.float32)
+    sims = cos_sim_matrix(q, c)
+    want = np.lexsort((np.broadcast_to(np.arange(2000), sims.shape), -sims), axis=1)[:, :k]
+    values, idx = topk_cosine(q, c, k)
+    np.testing.assert_array_equal(idx, want)
+    assert values.dtype == np.float32
+    np.testing.assert_array_equal(values, np.take_along_axis(sims, want, axis=1))
