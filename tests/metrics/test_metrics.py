@@ -446,3 +446,14 @@ def test_topk_equals_a_full_sort_of_a_large_corpus(k):
     np.testing.assert_array_equal(idx, want)
     assert values.dtype == np.float32
     np.testing.assert_array_equal(values, np.take_along_axis(sims, want, axis=1))
+
+
+def test_rank_correlation_is_pearson_along_the_last_axis_of_any_shape():
+    """(..., K) inputs, not only rank rows (whose means are all (K + 1) / 2): np.corrcoef per row."""
+    from langgap.metrics.ranks import rank_correlation
+
+    rng = np.random.default_rng(8)
+    x = rng.normal(size=(2, 3, 9)) + rng.normal(size=(2, 3, 1)) * 5  # rows with different means
+    y = x + rng.normal(size=x.shape)
+    want = np.array([[np.corrcoef(x[i, j], y[i, j])[0, 1] for j in range(3)] for i in range(2)])
+    np.testing.assert_allclose(rank_correlation(x.copy(), y.copy()), want, rtol=1e-12)
