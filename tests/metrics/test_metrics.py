@@ -457,3 +457,7 @@ def test_rank_correlation_is_pearson_along_the_last_axis_of_any_shape():
     y = x + rng.normal(size=x.shape)
     want = np.array([[np.corrcoef(x[i, j], y[i, j])[0, 1] for j in range(3)] for i in range(2)])
     np.testing.assert_allclose(rank_correlation(x.copy(), y.copy()), want, rtol=1e-12)
+    small = 1e-3 * x[0, 0]  # tiny spread: the denominator is far below 1, still a correlation
+    np.testing.assert_allclose(
+        rank_correlation(small[None].copy(), 1e-3 * y[0, :1].copy()), want[0, :1], rtol=1e-9
+    )
