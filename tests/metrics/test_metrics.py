@@ -461,3 +461,10 @@ def test_rank_correlation_is_pearson_along_the_last_axis_of_any_shape():
     np.testing.assert_allclose(
         rank_correlation(small[None].copy(), 1e-3 * y[0, :1].copy()), want[0, :1], rtol=1e-9
     )
+
+
+def test_normalize_refuses_anything_but_a_matrix_saying_what_it_got():
+    from langgap.metrics.similarity import normalize
+
+    with pytest.raises(ValueError, match=r"^expected a 2-D array \(N, D\), got shape \(3,\)$"):
+        normalize(np.ones(3))
