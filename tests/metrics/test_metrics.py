@@ -367,6 +367,9 @@ def test_cosine_retrieval_from_knn_gives_full_ties_to_the_lowest_index():
     assert correct_from_knn(one, topk_cosine(tgt, src, 1), "cosine").tolist() == want.tolist()
     with pytest.raises(ValueError, match="^ties among all k neighbours need src and tgt to search again$"):
         correct_from_knn(topk_cosine(src, tgt, 4), topk_cosine(tgt, src, 4), "cosine")
+    for given in ({"src": src}, {"tgt": tgt}):  # one of the two is not enough either
+        with pytest.raises(ValueError, match="^ties among all k neighbours need src and tgt"):
+            correct_from_knn(topk_cosine(src, tgt, 4), topk_cosine(tgt, src, 4), "cosine", **given)
 
 
 def test_rank_spearman_takes_three_rows_and_refuses_fewer_or_unequal_sets_saying_why():
