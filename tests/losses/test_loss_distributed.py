@@ -221,3 +221,9 @@ def test_gradcache_under_ddp_syncs_the_whole_accumulated_gradient(results):
     per_rank, single = results
     for out in per_rank:
         torch.testing.assert_close(out["ddp_cached"], single["cached/grad_w"], rtol=0, atol=1e-12)
+
+
+def test_one_process_outside_a_process_group_is_rank_0_of_1():
+    from langgap.losses import rank_and_world_size
+
+    assert rank_and_world_size() == (0, 1)
