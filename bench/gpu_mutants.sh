@@ -20,6 +20,9 @@ mutant src/langgap/losses/cached.py \
 # InfoNCE's targets on the CPU whatever the embeddings' device
 mutant src/langgap/losses/contrastive.py \
   's/targets = torch.arange(a.shape\[0\], device=a.device) + offset/targets = torch.arange(a.shape[0]) + offset/' tests/gpu
+# the margin's row indices on the CPU (CUDA indexing may accept them: then it survives, equivalent)
+mutant src/langgap/losses/contrastive.py \
+  's/rows = torch.arange(q.shape\[0\], device=q.device)/rows = torch.arange(q.shape[0])/' tests/gpu
 # the teacher's rows on the CPU, not the training device (the device dropped, or not kept)
 mutant src/langgap/train/teacher.py 's/return torch.as_tensor(rows, device=self.device)/return torch.as_tensor(rows)/' tests/gpu
 mutant src/langgap/train/teacher.py 's/^        self.device = device$/        self.device = None/' tests/gpu

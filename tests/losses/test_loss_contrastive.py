@@ -175,3 +175,27 @@ def test_errors_name_the_function():
         info_nce(a[0], b[0])
     with pytest.raises(ValueError, match=r"^info_nce: temperature must be > 0, got 0$"):
         info_nce(a, b, temperature=0)
+
+
+def test_one_side_not_2d_is_refused_too():
+    a, b = _pair()
+    for x, y in ((a, b[0]), (a[0], b)):
+        with pytest.raises(ValueError, match=r"^info_nce: expected 2-D embeddings \(B, D\)"):
+            info_nce(x, y)
+
+
+def test_margin_lands_on_each_querys_positive_at_its_offset():
+    """With gathered candidates, local query i's positive is column offset + i (rank * B + i)."""
+    from langgap.losses.contrastive import scaled_logits
+
+    g = torch.Generator().manual_seed(0)
+    q, c = (
+        F.normalize(torch.randn(3, 4, generator=g), dim=1),
+        F.normalize(torch.randn(9, 4, generator=g), dim=1),
+    )
+    plain = q @ c.T / 0.1
+    for offset in (0, 3, 6):
+        want = plain.clone()
+        for i in range(3):
+            want[i, offset + i] -= 0.2 / 0.1
+        torch.testing.assert_close(scaled_logits(q, c, offset, temperature=0.1, margin=0.2), want)
