@@ -379,3 +379,22 @@ def test_set_epoch_refuses_what_is_not_an_epoch(en_de, epoch):
     with pytest.raises(InputError, match=rf"^epoch must be a non-negative integer, got {epoch!r}$"):
         c.set_epoch(epoch)
     assert (c.epoch, c.batch_index) == (0, 0)
+
+
+def test_pair_stream_counts_each_deferral_once_and_stops_at_need_and_max_draws():
+    """A pair clashing with the batch is deferred (counted once) and comes first next time; the
+    queue is served before new draws; never more than ``need`` pairs, nor more draws than asked."""
+    from langgap.train.pairs import Pair, PairStream
+
+    pool = [Pair(f"a{t}", f"b{i}", "eng", "deu", f"f:{i}") for i, t in enumerate([0, 0, 1, 2, 2, 3, 4, 5])]
+    stream = PairStream(pool, iter(range(8)))
+    assert stream.deferrals == 0
+    texts: set[str] = set()
+    assert stream.fill(3, texts) == [0, 2, 3]  # 1 repeats a0: deferred
+    assert (list(stream.queue), stream.deferrals) == ([1], 1)
+    assert stream.fill(3, set()) == [1, 4, 5]  # the deferred pair first, then new draws
+    assert (list(stream.queue), stream.deferrals) == ([], 1)
+    stream = PairStream(pool, iter(range(8)))
+    assert stream.fill(5, {"a0", "a1"}, max_draws=3) == []  # draws 0, 1, 2: all clash
+    assert (list(stream.queue), stream.deferrals) == ([0, 1, 2], 3)
+    assert stream.fill(1, set()) == [0] and list(stream.queue) == [1, 2]  # need 1: one, though 2 fits too
