@@ -277,6 +277,9 @@ def test_bad_inputs(tmp_path, en_de, deu):
     unequal = Bitext("en", "de", ["a", "b", "c"], ["x", "y"], DataFile("en-de.tsv", "0" * 64, 3))
     with pytest.raises(InputError, match=r"en-de\.tsv: unequal sides: 3 first-side and 2 second-side"):
         BatchComposer([unequal], None, batch_size=2, cross_lingual_fraction=1.0, seed=0)
+    empty = Bitext("en", "de", [], [], DataFile("en-de.tsv", "0" * 64, 0))
+    with pytest.raises(InputError, match=r"^en-de\.tsv: no pairs$"):
+        BatchComposer([empty], None, batch_size=2, cross_lingual_fraction=1.0, seed=0)
     with pytest.raises(InputError, match=r"en-de\.tsv:2: expected 2 tab-separated fields"):
         write_bitext(tmp_path, "en-de.tsv", [("a", "b"), ("c", "d\te")])
     with pytest.raises(
