@@ -401,3 +401,21 @@ def test_pair_stream_counts_each_deferral_once_and_stops_at_need_and_max_draws()
     assert stream.fill(5, {"a0", "a1"}, max_draws=3) == []  # draws 0, 1, 2: all clash
     assert (list(stream.queue), stream.deferrals) == ([0, 1, 2], 3)
     assert stream.fill(1, set()) == [0] and list(stream.queue) == [1, 2]  # need 1: one, though 2 fits too
+
+
+def test_pool_keeps_every_file_in_order_with_its_line_numbers(tmp_path, en_de, en_fr, deu):
+    from langgap.train.pairs import PairPool
+
+    eng = write_mono(tmp_path, "eng.tsv", [("a", "b"), ("c", "d")])
+    pool = PairPool.build([en_de, en_fr], [deu, eng])
+    assert len(pool.cross) == 80 and len(pool.mono) == 32 and not pool.simcse
+    assert [
+        p.source_id for p in (pool.cross[0], pool.cross[40], pool.mono[0], pool.mono[30], pool.mono[31])
+    ] == [
+        f"{tmp_path / 'en-de.tsv'}:1",
+        f"{tmp_path / 'en-fr.tsv'}:1",
+        f"{tmp_path / 'deu.tsv'}:1",
+        f"{tmp_path / 'eng.tsv'}:1",
+        f"{tmp_path / 'eng.tsv'}:2",
+    ]
+    assert pool.mono[31][:4] == ("c", "d", "eng", "eng")
