@@ -419,3 +419,7 @@ def test_pool_keeps_every_file_in_order_with_its_line_numbers(tmp_path, en_de, e
         f"{tmp_path / 'eng.tsv'}:2",
     ]
     assert pool.mono[31][:4] == ("c", "d", "eng", "eng")
+    simcse = PairPool.build([en_de])  # no same-language file: (x, x) pairs of each distinct sentence
+    assert simcse.simcse and len(simcse.mono) == 80
+    assert simcse.mono[0] == ("en 0", "en 0", "en", "en", f"{tmp_path / 'en-de.tsv'}:1:src")
+    assert simcse.mono[1] == ("de 0", "de 0", "de", "de", f"{tmp_path / 'en-de.tsv'}:1:tgt")
