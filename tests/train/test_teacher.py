@@ -177,3 +177,16 @@ def test_teacher_cache_embeds_once_with_progress_and_gives_float32():
     assert got.dtype == torch.float32
     torch.testing.assert_close(got, want, rtol=0, atol=0)
     assert cache.lookup(["fra:1"]).shape == (1, D) and len(cache) == 2 * B + 1  # embedded when first asked
+
+
+def test_languages_missing_from_the_priority_rank_after_the_listed_ones():
+    from langgap.train.pairs import Pair
+    from langgap.train.teacher import orient
+
+    pairs = [
+        Pair("d", "e", "de", "en", ""),
+        Pair("f", "d2", "fr", "de", ""),
+        Pair("e2", "f2", "en", "fr", ""),
+    ]
+    first, second = orient(pairs, ["en"])  # de and fr unlisted: they tie, the pair keeps its order
+    assert (first, second) == (["e", "f", "e2"], ["d", "d2", "f2"])
