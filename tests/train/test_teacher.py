@@ -190,3 +190,5 @@ def test_languages_missing_from_the_priority_rank_after_the_listed_ones():
     ]
     first, second = orient(pairs, ["en"])  # de and fr unlisted: they tie, the pair keeps its order
     assert (first, second) == (["e", "f", "e2"], ["d", "d2", "f2"])
+    first, second = orient([Pair("e", "d", "en", "de", ""), Pair("d2", "e2", "de", "en", "")], ["en", "de"])
+    assert (first, second) == (["e", "e2"], ["d", "d2"])  # already in order, and swapped
