@@ -192,3 +192,13 @@ def test_languages_missing_from_the_priority_rank_after_the_listed_ones():
     assert (first, second) == (["e", "f", "e2"], ["d", "d2", "f2"])
     first, second = orient([Pair("e", "d", "en", "de", ""), Pair("d2", "e2", "de", "en", "")], ["en", "de"])
     assert (first, second) == (["e", "e2"], ["d", "d2"])  # already in order, and swapped
+
+
+def test_language_priority_counts_distinct_sentences_ties_by_code_given_first():
+    from langgap.train.pairs import Pair
+    from langgap.train.teacher import language_priority
+
+    pairs = [Pair(f"en{i % 3}", f"de{i}", "en", "de", "") for i in range(5)]  # en: 3 distinct, de: 5
+    pairs += [Pair(f"fr{i}", f"es{i}", "fr", "es", "") for i in range(4)]  # fr and es: 4 each
+    assert language_priority(pairs) == ["de", "es", "fr", "en"]
+    assert language_priority(pairs, ["en", "xx"]) == ["en", "xx", "de", "es", "fr"]
