@@ -202,3 +202,50 @@ def test_language_priority_counts_distinct_sentences_ties_by_code_given_first():
     pairs += [Pair(f"fr{i}", f"es{i}", "fr", "es", "") for i in range(4)]  # fr and es: 4 each
     assert language_priority(pairs) == ["de", "es", "fr", "en"]
     assert language_priority(pairs, ["en", "xx"]) == ["en", "xx", "de", "es", "fr"]
+
+
+class _SizedToy(ToyEncoder):
+    """A toy teacher that states its dimension up front, as a SentenceTransformer does."""
+
+    @property
+    def dimension(self) -> int:
+        return self.dim
+
+
+def test_teacher_cache_is_built_for_soft_and_mse_only_from_the_given_or_loaded_teacher(monkeypatch):
+    import langgap.train.teacher as teacher_mod
+    from langgap.train.pairs import Pair
+    from langgap.train.teacher import build_teacher_cache
+
+    pairs = [Pair(f"de:{i}", f"en:{i}", "de", "en", "") for i in range(3)]
+    loaded: list[tuple] = []
+
+    def load(cfg, prompt, device):
+        loaded.append((cfg, prompt, device))
+        return _SizedToy(dim=D)
+
+    monkeypatch.setattr(teacher_mod, "load_teacher", load)
+    monkeypatch.setattr(teacher_mod, "default_cache_path", lambda: None)
+    args = (pairs, ["en", "de"], "query: ", D, "cpu")
+    assert build_teacher_cache(TrainConfig(objective="infonce"), *args) is None and not loaded
+    for objective in ("soft", "mse"):
+        cfg = TrainConfig(objective=objective)
+        cache = build_teacher_cache(cfg, *args)
+        assert loaded[-1] == (cfg, "query: ", "cpu")
+        assert isinstance(cache, TeacherCache) and sorted(cache.vectors) == ["en:0", "en:1", "en:2"]
+    given = _SizedToy(dim=D)
+    n = len(loaded)
+    cache = build_teacher_cache(TrainConfig(objective="soft"), *args, teacher=given)
+    assert len(loaded) == n and cache is not None and cache.encoder.encoder is given
+
+
+def test_mse_teacher_of_another_dimension_is_refused_before_any_embedding():
+    from langgap.train.pairs import Pair
+    from langgap.train.teacher import build_teacher_cache
+
+    wide = _SizedToy(dim=2 * D)
+    pairs = [Pair(f"de:{i}", f"en:{i}", "de", "en", "") for i in range(3)]
+    msg = rf"teacher '.*' gives {2 * D}, the student {D} \(soft labels allow any teacher dimension\)$"
+    with pytest.raises(InputError, match=msg):
+        build_teacher_cache(TrainConfig(objective="mse"), pairs, ["en"], "", D, "cpu", teacher=wide)
+    assert wide.calls == []  # refused from the stated dimension, before the first batch is embedded
