@@ -199,3 +199,11 @@ def test_margin_lands_on_each_querys_positive_at_its_offset():
         for i in range(3):
             want[i, offset + i] -= 0.2 / 0.1
         torch.testing.assert_close(scaled_logits(q, c, offset, temperature=0.1, margin=0.2), want)
+
+
+def test_every_tensor_info_nce_builds_follows_the_embeddings_device():
+    """PyTorch's ``meta`` device stands in for a GPU on a CPU-only machine: targets built on the
+    CPU make cross-entropy refuse the logits (as CUDA would)."""
+    a, b = torch.randn(4, 8, device="meta"), torch.randn(4, 8, device="meta")
+    for margin in (0.0, 0.2):
+        assert info_nce(a, b, temperature=0.05, margin=margin).device.type == "meta"

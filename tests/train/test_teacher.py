@@ -212,7 +212,10 @@ class _SizedToy(ToyEncoder):
         return self.dim
 
 
-def test_teacher_cache_is_built_for_soft_and_mse_only_from_the_given_or_loaded_teacher(monkeypatch):
+def test_teacher_cache_is_built_for_soft_and_mse_only_from_the_given_or_loaded_teacher(monkeypatch, tmp_path):
+    """A loaded teacher gets (cfg, prompt, device) and the disk cache; a given one is used as is,
+    in memory only; rows come back on the training device (``meta`` stands in for a GPU here) and
+    the progress callback hears of the first batch."""
     import langgap.train.teacher as teacher_mod
     from langgap.train.pairs import Pair
     from langgap.train.teacher import build_teacher_cache
@@ -225,18 +228,25 @@ def test_teacher_cache_is_built_for_soft_and_mse_only_from_the_given_or_loaded_t
         return _SizedToy(dim=D)
 
     monkeypatch.setattr(teacher_mod, "load_teacher", load)
-    monkeypatch.setattr(teacher_mod, "default_cache_path", lambda: None)
-    args = (pairs, ["en", "de"], "query: ", D, "cpu")
+    args = (pairs, ["en", "de"], "query: ", D, "meta")
     assert build_teacher_cache(TrainConfig(objective="infonce"), *args) is None and not loaded
     for objective in ("soft", "mse"):
         cfg = TrainConfig(objective=objective)
-        cache = build_teacher_cache(cfg, *args)
-        assert loaded[-1] == (cfg, "query: ", "cpu")
+        monkeypatch.setattr(teacher_mod, "default_cache_path", lambda o=objective: tmp_path / o)  # empty
+        heard: list[tuple[int, int]] = []
+        cache = build_teacher_cache(cfg, *args, progress=lambda d, t: heard.append((d, t)))
+        assert loaded[-1] == (cfg, "query: ", "meta")
         assert isinstance(cache, TeacherCache) and sorted(cache.vectors) == ["en:0", "en:1", "en:2"]
+        assert cache.encoder.store is not None and heard and heard[-1] == (3, 3)
+        assert cache.lookup(["en:1"]).device.type == "meta"
+        cache.close()
     given = _SizedToy(dim=D)
     n = len(loaded)
     cache = build_teacher_cache(TrainConfig(objective="soft"), *args, teacher=given)
     assert len(loaded) == n and cache is not None and cache.encoder.encoder is given
+    assert cache.encoder.store is None  # a teacher passed in is cached in memory only
+    plain = ToyEncoder(dim=D)  # no stated dimension: checked after the first batch instead
+    assert build_teacher_cache(TrainConfig(objective="mse"), *args, teacher=plain) is not None
 
 
 def test_mse_teacher_of_another_dimension_is_refused_before_any_embedding():
