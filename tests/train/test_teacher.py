@@ -234,7 +234,7 @@ def test_teacher_cache_is_built_for_soft_and_mse_only_from_the_given_or_loaded_t
         cfg = TrainConfig(objective=objective)
         monkeypatch.setattr(teacher_mod, "default_cache_path", lambda o=objective: tmp_path / o)  # empty
         heard: list[tuple[int, int]] = []
-        cache = build_teacher_cache(cfg, *args, progress=lambda d, t: heard.append((d, t)))
+        cache = build_teacher_cache(cfg, *args, progress=lambda d, t, h=heard: h.append((d, t)))
         assert loaded[-1] == (cfg, "query: ", "meta")
         assert isinstance(cache, TeacherCache) and sorted(cache.vectors) == ["en:0", "en:1", "en:2"]
         assert cache.encoder.store is not None and heard and heard[-1] == (3, 3)
