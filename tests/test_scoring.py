@@ -159,3 +159,70 @@ def test_sample_positive_tables_per_language_and_their_gap_equal_a_naive_loop():
     assert k5["margin_accuracy_src2tgt"] != res.metrics["margin_accuracy_src2tgt"]
     seed1 = score_sample("s", Sample(anchors, positives), emb, seed=1).metrics
     assert seed1["language_id_accuracy"] != res.metrics["language_id_accuracy"]
+
+
+def _meaning_plus_language(lang, texts):
+    """A shared meaning per text plus a language part: margin retrieval depends on k, the probe's
+    split on the seed."""
+    import zlib
+
+    def vec(key: str) -> np.ndarray:
+        return np.random.default_rng(zlib.crc32(key.encode())).standard_normal(6)
+
+    return np.stack([vec(f"{lang}{t}") + vec(t) for t in texts])
+
+
+def test_bitext_and_multiway_scorers_default_to_k_4_and_seed_0_and_name_their_languages():
+    from langgap.data.corpora import Bitext, DataFile, MultiWay
+    from langgap.scoring import score_bitext, score_multiway
+
+    emb = _meaning_plus_language
+    texts = [f"s{i}" for i in range(40)]
+    files = {lang: DataFile(f"{lang}.txt", "0" * 64, 40) for lang in ("deu", "eng", "fra")}
+    cases = [
+        (score_bitext, Bitext("deu", "eng", texts, texts, files["deu"]), ["deu", "eng"]),
+        (score_multiway, MultiWay({lang: texts for lang in files}, files, "mw"), ["deu", "eng", "fra"]),
+    ]
+    for scorer, corpus, langs in cases:
+        res = scorer("t", corpus, emb)
+        assert res.languages == langs
+        assert res.metrics == scorer("t", corpus, emb, k=4, seed=0).metrics
+        k5, seed1 = scorer("t", corpus, emb, k=5).metrics, scorer("t", corpus, emb, seed=1).metrics
+        assert k5["margin_accuracy_src2tgt"] != res.metrics["margin_accuracy_src2tgt"], scorer
+        assert seed1["language_id_accuracy"] != res.metrics["language_id_accuracy"], scorer
+
+
+def test_multiway_xsim_is_the_mean_of_both_directions_and_the_budget_reaches_the_language_metrics():
+    from langgap.data.corpora import DataFile, MultiWay
+    from langgap.metrics.registry import Budget
+    from langgap.scoring import language_scores, score_multiway
+
+    texts = [f"s{i}" for i in range(40)]
+    files = {lang: DataFile(f"{lang}.txt", "0" * 64, 40) for lang in ("deu", "eng", "fra")}
+    corpus = MultiWay({lang: texts for lang in files}, files, "mw")
+    res = score_multiway("t", corpus, _meaning_plus_language)
+    both = [(p["xsim_error_src2tgt"] + p["xsim_error_tgt2src"]) / 2 for p in res.per_pair.values()]
+    assert res.metrics["xsim_error"] == pytest.approx(np.mean(both)) and np.mean(both) > 0
+    small = Budget(exact_rows=10, sample_rows=12)
+    sampled = score_multiway("t", corpus, _meaning_plus_language, budget=small).metrics
+    want, _ = language_scores([_meaning_plus_language(lang, texts) for lang in files], 0, small)
+    assert {key: sampled[key] for key in want} == pytest.approx(want)
+    assert sampled["neighbour_purity"] != res.metrics["neighbour_purity"]
+
+
+def test_sts_scorer_reports_spearman_mean_cosine_and_whether_it_is_cross_lingual():
+    from langgap.data.corpora import DataFile, STSSet
+    from langgap.scoring import score_sts
+
+    s1, s2 = [f"a{i}" for i in range(10)], [f"b{i}" for i in range(10)]
+    gold = np.linspace(0, 5, 10)
+    res = score_sts(
+        "t", STSSet("en", "de", gold, s1, s2, DataFile("x.tsv", "0" * 64, 10)), _meaning_plus_language
+    )
+    cos = [
+        _cos(u, v)
+        for u, v in zip(_meaning_plus_language("en", s1), _meaning_plus_language("de", s2), strict=True)
+    ]
+    assert set(res.metrics) == {"spearman", "pair_cosine", "cross_lingual"}
+    assert res.metrics["pair_cosine"] == pytest.approx(np.mean(cos), abs=1e-6)
+    assert res.languages == ["en", "de"]
