@@ -226,3 +226,85 @@ def test_sts_scorer_reports_spearman_mean_cosine_and_whether_it_is_cross_lingual
     assert set(res.metrics) == {"spearman", "pair_cosine", "cross_lingual"}
     assert res.metrics["pair_cosine"] == pytest.approx(np.mean(cos), abs=1e-6)
     assert res.languages == ["en", "de"]
+
+
+def test_pair_and_language_scores_default_to_k_4_seed_0_and_the_gap_is_pair_minus_random():
+    from langgap.metrics.registry import Budget
+    from langgap.scoring import language_scores, pair_scores
+
+    texts = [f"s{i}" for i in range(40)]
+    a, b = _meaning_plus_language("deu", texts), _meaning_plus_language("eng", texts)
+    m, _ = pair_scores(a, b)
+    assert m == pair_scores(a, b, 4, 0)[0] and m != pair_scores(a, b, 5, 0)[0]
+    # the seed picks the rows a small budget samples for ranking Spearman (the random pairs are fixed)
+    small = Budget(exact_rows=10, sample_rows=12)
+    assert pair_scores(a, b, budget=small)[0] == pair_scores(a, b, 4, 0, small)[0]
+    assert pair_scores(a, b, budget=small)[0] != pair_scores(a, b, 4, 1, small)[0]
+    assert m["cosine_gap"] == m["pair_cosine"] - m["random_cosine"] and m["cosine_gap"] > 0
+    lang = language_scores([a, b])[0]
+    assert lang == language_scores([a, b], 0)[0] and lang != language_scores([a, b], 1)[0]
+
+
+def _task(kind, metrics, main="x"):
+    from langgap.results import TaskResult
+
+    return TaskResult("t", kind, ["en", "de"], [], metrics=metrics, main_score=main)
+
+
+def test_summaries_are_means_over_matching_tasks_then_over_keys_and_absent_ones_are_left_out():
+    from langgap.kinds import TaskKind
+    from langgap.scoring import summarize
+
+    tasks = [
+        _task(TaskKind.BITEXT, {"accuracy_src2tgt": 0.9, "accuracy_tgt2src": 0.7, "pair_cosine": 0.8}),
+        _task(TaskKind.BITEXT, {"accuracy_src2tgt": 0.5, "accuracy_tgt2src": 0.3, "pair_cosine": 0.6}),
+        _task(TaskKind.STS, {"spearman": 0.8, "cross_lingual": 0.0}),
+        _task(TaskKind.STS, {"spearman": 0.5, "cross_lingual": 1.0}),
+        _task(TaskKind.STS, {"spearman": 0.3, "cross_lingual": 1.0}),
+    ]
+    got = summarize(tasks)
+    assert got["bitext_accuracy"] == pytest.approx(((0.9 + 0.5) / 2 + (0.7 + 0.3) / 2) / 2)
+    assert got["bitext_pair_cosine"] == pytest.approx(0.7)
+    assert got["sts_spearman_mono"] == pytest.approx(0.8) and got["sts_spearman_cross"] == pytest.approx(0.4)
+    assert got["sts_gap"] == pytest.approx(0.4)  # derived from the two above
+    assert "multiway_xsim_error" not in got and "bitext_margin_accuracy" not in got  # no task has them
+    assert all(np.isfinite(v) for v in got.values())
+
+
+def test_scorers_state_the_main_scores_direction_and_sts_names_its_items_and_languages():
+    from langgap.data.corpora import DataFile, MultiWay, STSSet
+    from langgap.scoring import score_multiway, score_sts
+
+    texts = [f"s{i}" for i in range(12)]
+    files = {lang: DataFile(f"{lang}.txt", "0" * 64, 12) for lang in ("deu", "eng")}
+    mw = score_multiway("t", MultiWay({lang: texts for lang in files}, files, "mw"), _meaning_plus_language)
+    assert mw.main_score == "xsim_error" and mw.greater_is_better is False
+    sts = score_sts(
+        "t",
+        STSSet("en", "de", np.arange(12.0), texts, texts, DataFile("x", "0" * 64, 12)),
+        _meaning_plus_language,
+    )
+    assert (
+        sts.greater_is_better is True
+        and set(sts.items) == {"cosine", "gold"}
+        and sts.languages == ["en", "de"]
+    )
+
+
+def test_score_defaults_and_says_when_it_sampled_parallel_rows_only():
+    from langgap.data.corpora import Bitext, DataFile, STSSet
+    from langgap.metrics.registry import Budget
+    from langgap.scoring import score
+
+    texts = [f"s{i}" for i in range(40)]
+    bitext = Bitext("deu", "eng", texts, texts, DataFile("b", "0" * 64, 40))
+    res = score("t", bitext, _meaning_plus_language)
+    assert res.metrics == score("t", bitext, _meaning_plus_language, 4, 0).metrics
+    assert res.metrics != score("t", bitext, _meaning_plus_language, 5, 0).metrics
+    assert res.metrics != score("t", bitext, _meaning_plus_language, 4, 1).metrics
+    assert "sampled" not in res.notes
+    small = Budget(exact_rows=10, sample_rows=12)
+    note = score("t", bitext, _meaning_plus_language, budget=small, seed=3).notes["sampled"]
+    assert "a seeded sample of 12 of 40 rows (seed 3; exact up to 10 rows)" in note
+    sts = STSSet("en", "de", np.arange(40.0), texts, texts, DataFile("x", "0" * 64, 40))
+    assert "sampled" not in score("t", sts, _meaning_plus_language, budget=small).notes  # not parallel
