@@ -71,15 +71,34 @@ def verdicts(root: Path, recheck: bool = True) -> dict[str, dict[str, str]]:
     return out
 
 
+def _function_hashes(root: Path) -> dict[str, str]:
+    """mutmut's hash of each mutated function's source when ``root``'s mutants were generated."""
+    stats = root / "mutants" / "mutmut-stats.json"
+    if not stats.is_file():
+        return {}
+    return dict(json.loads(stats.read_text(encoding="utf-8")).get("function_hashes", {}))
+
+
 def merged_verdicts(roots: list[Path], recheck: bool = True) -> dict[str, dict[str, str]]:
     """:func:`verdicts` of several roots, each mutant with the best verdict any of them gave:
-    killed (or rechecked), then timeout, then survived / no tests, then not checked."""
+    killed (or rechecked), then timeout, then survived / no tests, then not checked.
+
+    Mutant numbers belong to a function's code: a root whose copy of a function differs from the
+    newest root's (the latest ``mutmut-stats.json``) has numbered other mutants, so its verdicts
+    on that function are left out."""
     order = {"killed": 0, "rechecked": 0, "timeout": 1, "not checked": 3}
+    hashes = {root: _function_hashes(root) for root in roots}
+    stats = [r for r in roots if (r / "mutants" / "mutmut-stats.json").is_file()]
+    newest = max(stats, key=lambda r: (r / "mutants" / "mutmut-stats.json").stat().st_mtime, default=None)
+    reference = hashes[newest] if newest is not None else {}
     out: dict[str, dict[str, str]] = {}
     for root in roots:
         for module, by_name in verdicts(root, recheck).items():
             mine = out.setdefault(module, {})
             for name, status in by_name.items():
+                function = name.rsplit("__mutmut_", 1)[0]
+                if reference and hashes[root].get(function) != reference.get(function):
+                    continue  # stale: another version of the function
                 if name not in mine or order.get(status, 2) < order.get(mine[name], 2):
                     mine[name] = status
     return out
