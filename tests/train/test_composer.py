@@ -423,3 +423,14 @@ def test_pool_keeps_every_file_in_order_with_its_line_numbers(tmp_path, en_de, e
     assert simcse.simcse and len(simcse.mono) == 80
     assert simcse.mono[0] == ("en 0", "en 0", "en", "en", f"{tmp_path / 'en-de.tsv'}:1:src")
     assert simcse.mono[1] == ("de 0", "de 0", "de", "de", f"{tmp_path / 'en-de.tsv'}:1:tgt")
+
+
+def test_a_short_last_batch_keeps_the_cross_lingual_fraction(tmp_path):
+    """drop_last=False: 42 cross pairs at 4 per batch leave 2 for the last batch, which then gets
+    2 same-language pairs (the fraction 0.5 kept), not a full share."""
+    cross = write_bitext(tmp_path, "en-de.tsv", [(f"en {i}", f"de {i}") for i in range(42)])
+    mono = write_mono(tmp_path, "eng.tsv", [(f"a {i}", f"b {i}") for i in range(200)])
+    c = BatchComposer([cross], [mono], batch_size=8, cross_lingual_fraction=0.5, seed=0, drop_last=False)
+    batches = epoch_batches(c)
+    assert [sum(b.is_cross) for b in batches] == [4] * 10 + [2]
+    assert [len(b) - sum(b.is_cross) for b in batches] == [4] * 10 + [2]
