@@ -292,7 +292,8 @@ def test_bad_inputs(tmp_path, en_de, deu):
     with pytest.raises(InputError, match="cannot compose a single batch of 2 cross-language pairs"):
         BatchComposer([same], None, batch_size=2, cross_lingual_fraction=1.0, seed=0)
     tiny = write_mono(tmp_path, "eng.tsv", [("a", "b"), ("c", "d")])
-    with pytest.raises(InputError, match="cannot fill 3 same-language places"):
+    msg = r"^cannot fill 3 same-language places of batch 0 \(epoch 0\) without repeating a sentence: 2 same-language pairs have too few distinct sentences for this batch size$"
+    with pytest.raises(InputError, match=msg):
         BatchComposer([en_de], [tiny], batch_size=4, cross_lingual_fraction=0.25, seed=0)
 
 
@@ -434,3 +435,18 @@ def test_a_short_last_batch_keeps_the_cross_lingual_fraction(tmp_path):
     batches = epoch_batches(c)
     assert [sum(b.is_cross) for b in batches] == [4] * 10 + [2]
     assert [len(b) - sum(b.is_cross) for b in batches] == [4] * 10 + [2]
+
+
+def test_epoch_stats_and_log_line_count_deferrals_of_both_pools(tmp_path, caplog):
+    """Cross pairs are primary (no clash among them); the same-language pairs share sentences, so
+    the deferrals are the secondary pool's: counted in, not subtracted, and logged per epoch."""
+    import logging
+
+    cross = write_bitext(tmp_path, "en-de.tsv", [(f"en {i}", f"de {i}") for i in range(40)])
+    mono = write_mono(tmp_path, "eng.tsv", [(f"a {i % 5}", f"b {i}") for i in range(60)])
+    with caplog.at_level(logging.INFO, logger="langgap.train.composer"):
+        c = BatchComposer([cross], [mono], batch_size=8, cross_lingual_fraction=0.5, seed=0)
+    stats = c.epoch_stats(0)
+    assert stats.epoch == 0 and stats.batches == 10 and stats.deferrals > 0
+    want = f"epoch 0: 10 batches, {stats.deferrals} deferrals, 0 cross-language pairs unplaced"
+    assert [r.getMessage() for r in caplog.records if r.name == "langgap.train.composer"] == [want]
