@@ -450,3 +450,57 @@ def test_epoch_stats_and_log_line_count_deferrals_of_both_pools(tmp_path, caplog
     assert stats.epoch == 0 and stats.batches == 10 and stats.deferrals > 0
     want = f"epoch 0: 10 batches, {stats.deferrals} deferrals, 0 cross-language pairs unplaced"
     assert [r.getMessage() for r in caplog.records if r.name == "langgap.train.composer"] == [want]
+
+
+def test_composer_settings_are_checked_word_for_word(en_de, deu):
+    """Types as well as ranges: a float batch size, a bool fraction or seed, a string fraction."""
+    ok = dict(batch_size=8, cross_lingual_fraction=0.5, seed=0)
+    bad = [
+        (dict(sampling_alpha=1.5), r"^--sampling-alpha must be in \[0, 1\], got 1\.5$"),
+        (dict(batch_size=8.0), r"^batch size must be an integer >= 2 \(in-batch negatives\), got 8\.0$"),
+        (
+            dict(cross_lingual_fraction=True),
+            r"^cross_lingual_fraction \(--cross-lingual-fraction\) must be in \[0, 1\], got True$",
+        ),
+        (dict(cross_lingual_fraction="0.5"), r"must be in \[0, 1\], got '0\.5'$"),
+        (dict(seed=-1), r"^seed must be a non-negative integer, got -1$"),
+        (dict(seed=True), r"^seed must be a non-negative integer, got True$"),
+    ]
+    for change, msg in bad:
+        with pytest.raises(InputError, match=msg):
+            BatchComposer([en_de], [deu], **{**ok, **change})
+    with pytest.raises(
+        InputError,
+        match=r"^cross_lingual_fraction=1\.0 asks for 8 cross-language pairs per batch, but there are none: give --pairs files$",
+    ):
+        BatchComposer([], [deu], batch_size=8, cross_lingual_fraction=1.0)
+    with pytest.raises(
+        InputError,
+        match=r"give --mono-pairs files, or --pairs files \(their sentences then give SimCSE pairs\)$",
+    ):
+        BatchComposer([], None, batch_size=8, cross_lingual_fraction=0.0)
+
+
+def test_seed_0_by_default_and_a_warning_when_the_fraction_rounds_to_all_or_nothing(en_de, deu, caplog):
+    import logging
+
+    default = epoch_batches(BatchComposer([en_de], [deu], batch_size=8, cross_lingual_fraction=0.5))
+    assert default == epoch_batches(
+        BatchComposer([en_de], [deu], batch_size=8, cross_lingual_fraction=0.5, seed=0)
+    )
+    assert default != epoch_batches(
+        BatchComposer([en_de], [deu], batch_size=8, cross_lingual_fraction=0.5, seed=1)
+    )
+    warned = {}
+    for r in (0.0, 0.05, 0.5, 0.95, 1.0):
+        caplog.clear()
+        with caplog.at_level(logging.WARNING, logger="langgap.train.composer"):
+            BatchComposer([en_de], [deu], batch_size=8, cross_lingual_fraction=r, seed=0)
+        warned[r] = [x.getMessage() for x in caplog.records if x.levelno == logging.WARNING]
+    assert warned == {
+        0.0: [],
+        0.05: ["cross_lingual_fraction=0.05 with batch size 8 gives 0 cross-language pairs per batch"],
+        0.5: [],
+        0.95: ["cross_lingual_fraction=0.95 with batch size 8 gives 8 cross-language pairs per batch"],
+        1.0: [],
+    }
