@@ -504,3 +504,11 @@ def test_seed_0_by_default_and_a_warning_when_the_fraction_rounds_to_all_or_noth
         0.95: ["cross_lingual_fraction=0.95 with batch size 8 gives 8 cross-language pairs per batch"],
         1.0: [],
     }
+
+
+def test_a_pool_that_exactly_fills_one_batch_is_enough(tmp_path):
+    exact = write_bitext(tmp_path, "en-de.tsv", [(f"en {i}", f"de {i}") for i in range(8)])
+    assert (
+        len(epoch_batches(BatchComposer([exact], None, batch_size=8, cross_lingual_fraction=1.0, seed=0)))
+        == 1
+    )
