@@ -512,3 +512,15 @@ def test_a_pool_that_exactly_fills_one_batch_is_enough(tmp_path):
         len(epoch_batches(BatchComposer([exact], None, batch_size=8, cross_lingual_fraction=1.0, seed=0)))
         == 1
     )
+
+
+def test_sampling_alpha_takes_both_bounds_and_changes_the_order(en_de, en_fr):
+    def batches(alpha):
+        c = BatchComposer(
+            [en_de, en_fr], None, batch_size=8, cross_lingual_fraction=1.0, seed=0, sampling_alpha=alpha
+        )
+        return [b.source_ids for b in epoch_batches(c)]
+
+    plain = batches(None)
+    for alpha in (0.0, 0.5, 1.0):
+        assert batches(alpha) != plain, alpha
