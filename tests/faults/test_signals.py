@@ -59,10 +59,15 @@ def test_measure_interrupted_at_a_random_point(tmp_path, tiny_model_dir, trial):
     time.sleep(rng.uniform(1.5 * startup, length))  # margin: the start-up time varies under load
     proc.send_signal(sig)
     _, err = proc.communicate(timeout=120)
-    if proc.returncode in (0, -sig):
-        # the signal came after the work was done: with the exit (0), or while Python shut down
-        # (after main() returned, the interpreter restores the default handlers): the new run, whole
-        assert snapshot(out) != old and {"results.json", "items.npz", "report.html"} <= set(snapshot(out))
+    whole = {"results.json", "items.npz", "report.html"}
+    if proc.returncode == 0:  # the signal came after the work was done: the new run, whole
+        assert snapshot(out) != old and whole <= set(snapshot(out))
+    elif proc.returncode == -sig:
+        # Python's default handler ended the process: while it shut down (after main() returned:
+        # the new run, whole) or, on a loaded machine, still during start-up, before langgap's
+        # handlers existed despite the margin (then nothing was touched: the earlier run, intact)
+        now = snapshot(out)
+        assert now == old or whole <= set(now), err
     else:
         assert proc.returncode == 130, err
         assert "interrupted" in err and "Traceback" not in err, err
