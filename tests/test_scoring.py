@@ -122,20 +122,24 @@ def _cos(u, v):
     return float(np.dot(u, v) / (np.linalg.norm(u) * np.linalg.norm(v)))
 
 
-def test_sample_positive_tables_per_language_and_their_gap_equal_a_naive_loop():
-    """Each language's same-language paraphrase cosine (per language, with its items), the mono
-    and cross means of the anchor/positive table and their gap; k = 4 and seed 0 unless asked."""
+def _meaning_plus_language(lang, texts):
+    """A shared meaning per text plus a language part: margin retrieval depends on k, the probe's
+    split on the seed."""
     import zlib
-
-    from langgap.data.corpora import Sample
-    from langgap.scoring import score_sample
 
     def vec(key: str) -> np.ndarray:
         return np.random.default_rng(zlib.crc32(key.encode())).standard_normal(6)
 
-    def emb(lang, texts):  # a shared meaning plus a language part
-        return np.stack([vec(f"{lang}{t}") + vec(t) for t in texts])
+    return np.stack([vec(f"{lang}{t}") + vec(t) for t in texts])
 
+
+def test_sample_positive_tables_per_language_and_their_gap_equal_a_naive_loop():
+    """Each language's same-language paraphrase cosine (per language, with its items), the mono
+    and cross means of the anchor/positive table and their gap; k = 4 and seed 0 unless asked."""
+    from langgap.data.corpora import Sample
+    from langgap.scoring import score_sample
+
+    emb = _meaning_plus_language
     langs = ("deu", "eng", "fra")
     anchors = {lang: [f"a{i}" for i in range(12)] for lang in langs}
     positives = {lang: [f"a{i}" if i % 2 else f"p{i}" for i in range(12)] for lang in langs}
@@ -159,17 +163,6 @@ def test_sample_positive_tables_per_language_and_their_gap_equal_a_naive_loop():
     assert k5["margin_accuracy_src2tgt"] != res.metrics["margin_accuracy_src2tgt"]
     seed1 = score_sample("s", Sample(anchors, positives), emb, seed=1).metrics
     assert seed1["language_id_accuracy"] != res.metrics["language_id_accuracy"]
-
-
-def _meaning_plus_language(lang, texts):
-    """A shared meaning per text plus a language part: margin retrieval depends on k, the probe's
-    split on the seed."""
-    import zlib
-
-    def vec(key: str) -> np.ndarray:
-        return np.random.default_rng(zlib.crc32(key.encode())).standard_normal(6)
-
-    return np.stack([vec(f"{lang}{t}") + vec(t) for t in texts])
 
 
 def test_bitext_and_multiway_scorers_default_to_k_4_and_seed_0_and_name_their_languages():
