@@ -79,6 +79,13 @@ def _function_hashes(root: Path) -> dict[str, str]:
     return dict(json.loads(stats.read_text(encoding="utf-8")).get("function_hashes", {}))
 
 
+def newest_root(roots: list[Path]) -> Path:
+    """The root whose mutants were generated last (latest ``mutmut-stats.json``; the first root if
+    none has one): its mutant numbers are those of the current code."""
+    stats = [r for r in roots if (r / "mutants" / "mutmut-stats.json").is_file()]
+    return max(stats, key=lambda r: (r / "mutants" / "mutmut-stats.json").stat().st_mtime, default=roots[0])
+
+
 def merged_verdicts(roots: list[Path], recheck: bool = True) -> dict[str, dict[str, str]]:
     """:func:`verdicts` of several roots, each mutant with the best verdict any of them gave:
     killed (or rechecked), then timeout, then survived / no tests, then not checked.
@@ -88,9 +95,7 @@ def merged_verdicts(roots: list[Path], recheck: bool = True) -> dict[str, dict[s
     on that function are left out."""
     order = {"killed": 0, "rechecked": 0, "timeout": 1, "not checked": 3}
     hashes = {root: _function_hashes(root) for root in roots}
-    stats = [r for r in roots if (r / "mutants" / "mutmut-stats.json").is_file()]
-    newest = max(stats, key=lambda r: (r / "mutants" / "mutmut-stats.json").stat().st_mtime, default=None)
-    reference = hashes[newest] if newest is not None else {}
+    reference = hashes[newest_root(roots)]
     out: dict[str, dict[str, str]] = {}
     for root in roots:
         for module, by_name in verdicts(root, recheck).items():
@@ -186,6 +191,7 @@ def main() -> None:
             return triage.get(name, status)
         return triage.get(name, "open") if status in NOT_KILLED else status
 
+    newest = newest_root(roots)  # --diffs: the mutations as numbered for the current code
     rows, survivors, untested = [], [], []
     total: Counter[str] = Counter()
     for module, by_name in merged_verdicts(roots, recheck=not args.no_recheck).items():
@@ -228,7 +234,7 @@ def main() -> None:
         for module, name, status in sorted(survivors):
             print(f"{status:12} {name}")
             if args.diffs:
-                print("        " + describe(roots[0], module, name))
+                print("        " + describe(newest, module, name))
 
 
 if __name__ == "__main__":
