@@ -33,6 +33,6 @@ PYEOF
   || "$PY" -m pip download -q --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \
     --platform manylinux_2_28_x86_64 --platform manylinux_2_27_x86_64 --platform manylinux_2_17_x86_64 \
     --platform manylinux2014_x86_64 -d .gpu/whl faiss-cpu
-# pure-Python wheels: pytest and its dependencies (the image may lack them) (tests/gpu, step 0)
+# pure-Python wheels: pytest and its dependencies (the image may lack them), for gpu.sh step 3
 "$PY" -m pip download -q --no-deps --only-binary=:all: -d .gpu/whl pytest pluggy iniconfig pygments packaging
 du -sh .gpu .gpu/*
