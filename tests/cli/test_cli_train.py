@@ -147,6 +147,8 @@ def narrow_model_dir(tiny_hf_dir, tmp_path_factory) -> Path:
             r"mse needs a teacher of the student's dimension",
         ),
         (["--config", "missing.toml"], None, r"missing.toml: no such file"),
+        (["--freeze-layers", "3"], None, r"^error: --freeze-layers 3: the model has 2 transformer layers$"),
+        (["--freeze-layers", "-1"], None, r"^error: --freeze-layers must be >= 0, got -1$"),
     ],
 )
 def test_bad_input_exits_2(cli, tiny_model_dir, narrow_model_dir, pairs, tmp_path, extra, setup, message):

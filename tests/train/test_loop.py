@@ -443,3 +443,108 @@ def test_length_buckets_give_the_same_embeddings_and_gradients(tiny_model_dir):
         # float32 sums in another order: differences scale with the tensor (up to ~4,000 here), so
         # an element that cancels to ~1e-3 may differ by 1e-6 (seen: 1.07e-6 on 0.0007)
         torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-6 * max(1.0, float(b.abs().max())))
+
+
+@pytest.fixture(scope="module")
+def headed_model_dir(tiny_hf_dir, tmp_path_factory) -> Path:
+    """The tiny model with a Dense 32 -> 32 head after pooling: trainable beyond the transformer."""
+    from sentence_transformers import SentenceTransformer
+    from sentence_transformers import models as st_models
+
+    word = st_models.Transformer(str(tiny_hf_dir), max_seq_length=64)
+    st = SentenceTransformer(modules=[word, st_models.Pooling(32, "mean"), st_models.Dense(32, 32)])
+    folder = tmp_path_factory.mktemp("headed")
+    st.save(str(folder))
+    return folder
+
+
+def _weights(module: torch.nn.Module) -> dict[str, torch.Tensor]:
+    return {k: v.detach().clone() for k, v in module.named_parameters()}
+
+
+def test_freeze_layers_keeps_the_bottom_layers_and_trains_the_top(tmp_path, tiny_model_dir):
+    """--freeze-layers 1 on the 2-layer tiny model: the input embeddings (word, position,
+    token-type, LayerNorm) and layer 0 are bit-identical after training; layer 1 moved. A "top"
+    instead of "bottom" would freeze layer 1 and train layer 0 and the embeddings."""
+    from sentence_transformers import SentenceTransformer
+
+    start = SentenceTransformer(str(tiny_model_dir))[0].auto_model
+    res = train(config(tmp_path, tiny_model_dir, freeze_layers=1, weight_decay=0.1))
+    model = res.model[0].auto_model
+    embeddings, bottom = _weights(model.embeddings), _weights(model.encoder.layer[0])
+    top = _weights(model.encoder.layer[1])
+    assert {"word_embeddings.weight", "position_embeddings.weight", "LayerNorm.weight"} <= set(embeddings)
+    for name, before in _weights(start.embeddings).items():
+        assert torch.equal(embeddings[name], before), name
+    for name, before in _weights(start.encoder.layer[0]).items():
+        assert torch.equal(bottom[name], before), name
+    moved = [
+        name
+        for name, before in _weights(start.encoder.layer[1]).items()
+        if not torch.equal(top[name], before)
+    ]
+    assert len(moved) == len(top)  # every weight of the top layer trained
+    conf = json.loads((res.out / "config.json").read_text())
+    assert conf["config"]["freeze_layers"] == 1
+    trainable = sum(p.numel() for p in model.encoder.layer[1].parameters())
+    trainable += sum(p.numel() for p in model.pooler.parameters())  # unused by mean pooling, not frozen
+    assert conf["resolved"]["trainable_parameters"] == trainable
+    assert "- `freeze_layers`: `1`" in (res.model_dir / "README.md").read_text()  # the model card
+
+
+def test_frozen_layers_get_no_gradient_and_no_backward_pass(tiny_model_dir):
+    """After freeze_layers(st, 1) a backward leaves .grad None on the embeddings and layer 0, and
+    autograd records nothing there: layer 0's output needs no gradient, layer 1's does."""
+    from sentence_transformers import SentenceTransformer
+
+    from langgap.train.setup import freeze_layers
+
+    st = SentenceTransformer(str(tiny_model_dir))
+    freeze_layers(st, 1)
+    model = st[0].auto_model
+    needs_grad: dict[str, bool] = {}
+
+    def hook(name: str):
+        return lambda module, args, out: needs_grad.__setitem__(name, out[0].requires_grad)
+
+    handles = [
+        model.embeddings.register_forward_hook(
+            lambda m, a, out: needs_grad.__setitem__("emb", out.requires_grad)
+        )
+    ]
+    handles += [layer.register_forward_hook(hook(f"layer{i}")) for i, layer in enumerate(model.encoder.layer)]
+    try:
+        embed(st, st, ["w1 w2", "w3 w4 w5"], "query: ", torch.device("cpu")).sum().backward()
+    finally:
+        for h in handles:
+            h.remove()
+    assert needs_grad == {"emb": False, "layer0": False, "layer1": True}
+    for name, p in model.named_parameters():
+        if name.startswith(("embeddings.", "encoder.layer.0.")):
+            assert not p.requires_grad and p.grad is None, name
+        elif name.startswith("encoder.layer.1."):
+            assert p.requires_grad and p.grad is not None and p.grad.abs().sum() > 0, name
+
+
+def test_freeze_layers_refuses_more_layers_than_the_model_has(tmp_path, tiny_model_dir, headed_model_dir):
+    from sentence_transformers import SentenceTransformer
+
+    from langgap.train.setup import freeze_layers
+
+    with pytest.raises(InputError, match=r"^--freeze-layers 3: the model has 2 transformer layers$"):
+        freeze_layers(SentenceTransformer(str(tiny_model_dir)), 3)
+    with pytest.raises(InputError, match=r"^--freeze-layers must be >= 0, got -1$"):
+        TrainConfig(freeze_layers=-1)
+    with pytest.raises(InputError, match=r"^--freeze-layers 3: the model has 2 transformer layers$"):
+        train(config(tmp_path, tiny_model_dir, freeze_layers=3))
+    # every layer: allowed only while something else trains (not the unused BERT pooler)
+    with pytest.raises(
+        InputError, match=r"^no trainable parameters \(--freeze-layers 2 froze the whole transformer\)$"
+    ):
+        train(config(tmp_path, tiny_model_dir, freeze_layers=2, out=str(tmp_path / "all")))
+    start = SentenceTransformer(str(headed_model_dir))
+    res = train(config(tmp_path, headed_model_dir, freeze_layers=2, out=str(tmp_path / "head")))
+    for name, before in _weights(start[0]).items():
+        assert torch.equal(dict(res.model[0].named_parameters())[name], before), name
+    head = dict(res.model[2].named_parameters())
+    assert all(not torch.equal(head[name], before) for name, before in _weights(start[2]).items())

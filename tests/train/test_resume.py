@@ -95,6 +95,7 @@ def test_resume_without_checkpoint_and_reused_out(tmp_path, tiny_model_dir):
 
 
 def _freeze_cfg(tmp_path, model, out: str, **kw) -> TrainConfig:
+    settings = {"freeze_embeddings": True, **kw}
     return TrainConfig(
         model=str(model),
         pairs=(str(write_pairs(tmp_path / "xx-yy.tsv")),),
@@ -102,25 +103,39 @@ def _freeze_cfg(tmp_path, model, out: str, **kw) -> TrainConfig:
         max_steps=6,
         lr=1e-3,
         save_every=2,
-        freeze_embeddings=True,
         seed=1,
         out=str(tmp_path / out),
-        **kw,
+        **settings,
     )
 
 
-def test_frozen_weights_stay_out_of_checkpoints_and_resume_is_exact(tmp_path, tiny_model_dir):
+@pytest.mark.parametrize(
+    "freeze, left_out, kept",
+    [
+        # --freeze-embeddings: only the word-embedding matrix is left out
+        ({"freeze_embeddings": True}, ("word_embeddings",), ("encoder.layer.0.", "position_embeddings")),
+        # --freeze-layers 1: every input embedding and layer 0 are left out, layer 1 is saved
+        (
+            {"freeze_embeddings": False, "freeze_layers": 1},
+            ("embeddings.", "encoder.layer.0."),
+            ("encoder.layer.1.",),
+        ),
+    ],
+)
+def test_frozen_weights_stay_out_of_checkpoints_and_resume_is_exact(
+    tmp_path, tiny_model_dir, freeze, left_out, kept
+):
     from safetensors import safe_open
 
-    full = train(_freeze_cfg(tmp_path, tiny_model_dir, "full"))
+    full = train(_freeze_cfg(tmp_path, tiny_model_dir, "full", **freeze))
     with pytest.raises(Interrupt):
-        train(_freeze_cfg(tmp_path, tiny_model_dir, "cut"), progress=stop_after(3))
+        train(_freeze_cfg(tmp_path, tiny_model_dir, "cut", **freeze), progress=stop_after(3))
     ckpt = list_checkpoints(tmp_path / "cut")[-1][1]
     with safe_open(str(ckpt / "model.safetensors"), framework="pt") as f:
         saved = set(f.keys())
-    assert saved and not any("word_embeddings" in k for k in saved)  # the frozen matrix is not saved
-    assert any("encoder.layer.0" in k for k in saved)
-    resumed = train(_freeze_cfg(tmp_path, tiny_model_dir, "cut"), resume=True)
+    assert saved and not any(part in k for k in saved for part in left_out)  # frozen weights not saved
+    assert all(any(part in k for k in saved) for part in kept)
+    resumed = train(_freeze_cfg(tmp_path, tiny_model_dir, "cut", **freeze), resume=True)
     a, b = dict(full.model.named_parameters()), dict(resumed.model.named_parameters())
     for name in a:
         assert torch.equal(a[name], b[name]), name
@@ -155,3 +170,12 @@ def test_a_cut_short_last_log_line_is_dropped_on_resume(tmp_path, tiny_model_dir
     resumed = train(_freeze_cfg(tmp_path, tiny_model_dir, "cut"), resume=True)
     assert resumed.step == 6
     assert [json.loads(x)["step"] for x in log.read_text().splitlines()] == list(range(1, 7))
+
+
+def test_resume_refuses_another_freeze_layers(tmp_path, tiny_model_dir):
+    """Frozen weights are not in the checkpoint: resuming with another --freeze-layers would mix
+    weights of two runs, so it is refused, naming the option."""
+    with pytest.raises(Interrupt):
+        train(_freeze_cfg(tmp_path, tiny_model_dir, "cut", freeze_layers=1), progress=stop_after(3))
+    with pytest.raises(InputError, match="frozen weights .* differ .*--freeze-layers changed"):
+        train(_freeze_cfg(tmp_path, tiny_model_dir, "cut"), resume=True)

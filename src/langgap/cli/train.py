@@ -106,6 +106,10 @@ def train(
     freeze_embeddings: Annotated[
         bool | None, Opt("--freeze-embeddings/--no-freeze-embeddings", help="Keep word embeddings fixed.")
     ] = None,
+    freeze_layers: Annotated[
+        int | None,
+        Opt(help="Keep the bottom N transformer layers and the input embeddings fixed (0 = none)."),
+    ] = None,
     eval_bitext: Annotated[list[str] | None, Opt(help="Bitext TSV to evaluate on. Repeatable.")] = None,
     eval_sts: Annotated[list[str] | None, Opt(help="STS TSV to evaluate on. Repeatable.")] = None,
     english_guard: Annotated[str | None, Opt(help="English STS or paraphrase TSV to watch.")] = None,

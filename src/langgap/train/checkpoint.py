@@ -120,7 +120,8 @@ def load_checkpoint(
     if state.get("frozen", {}) != frozen:
         raise InputError(
             f"{folder}: the frozen weights of the model being resumed differ from those of the "
-            "checkpointed run (another starting model, or --freeze-embeddings changed); cannot resume"
+            "checkpointed run (another starting model, or --freeze-embeddings or --freeze-layers changed); "
+            "cannot resume"
         )
     load_without(accelerator, model, str(folder), frozen)
     return state

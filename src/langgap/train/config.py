@@ -40,6 +40,7 @@ class TrainConfig:
     prompt_name: str | None = None  # one of the model's configured prompts instead of --prompt
     max_length: int = 64  # tokens per text, prompt included
     freeze_embeddings: bool = False  # keep the (large, multilingual) word-embedding matrix fixed
+    freeze_layers: int = 0  # bottom N transformer layers and the input embeddings fixed: no backward
     tokenizer: str | None = None  # another tokenizer for the student (vocabulary transplant, FVT)
     trim_vocab: bool = False  # with --tokenizer: keep only the tokens of the training/eval texts
     # -- data ----------------------------------------------------------------------------------
@@ -108,7 +109,7 @@ class TrainConfig:
             raise InputError(f"--cross-lingual-fraction must be in [0, 1], got {r:g}")
         _at_least(self, 1, "max_length", "epochs", "grad_accum", "length_buckets")
         _at_least(self, 2, "batch_size")
-        _at_least(self, 0, "cache_chunk", "eval_every", "save_every", "seed")
+        _at_least(self, 0, "cache_chunk", "eval_every", "save_every", "seed", "freeze_layers")
         if self.max_steps is not None and self.max_steps < 1:
             raise InputError(f"--max-steps must be >= 1, got {self.max_steps}")
         for name in ("temperature", "teacher_temperature", "lr"):

@@ -107,6 +107,72 @@ def freeze_embeddings(st: Any) -> None:
     raise InputError("--freeze-embeddings: the model has no input-embedding matrix to freeze")
 
 
+# where Hugging Face encoders keep their stack of layers: BERT, XLM-R, ELECTRA, MPNet, E5
+# (encoder.layer); DistilBERT (transformer.layer); ModernBERT (layers); T5's encoder (encoder.block)
+_LAYER_STACKS = ("encoder.layer", "transformer.layer", "layers", "encoder.layers", "encoder.block")
+
+
+def transformer_of(st: Any) -> torch.nn.Module:
+    """The Hugging Face model inside ``st`` (sentence-transformers' ``Transformer.auto_model``)."""
+    for module in st.modules():
+        inner = getattr(module, "auto_model", None)
+        if isinstance(inner, torch.nn.Module):
+            return inner
+    raise InputError("--freeze-layers: the model has no Hugging Face transformer to freeze layers of")
+
+
+def encoder_layers(model: torch.nn.Module) -> torch.nn.ModuleList:
+    """The transformer layers of ``model``, bottom (next to the input) first."""
+    for path in _LAYER_STACKS:
+        found: Any = model
+        for name in path.split("."):
+            found = getattr(found, name, None)
+        if isinstance(found, torch.nn.ModuleList) and len(found) > 0:
+            return found
+    raise InputError(
+        f"--freeze-layers: cannot find the layers of {type(model).__name__} (looked for "
+        f"{', '.join(_LAYER_STACKS)})"
+    )
+
+
+def input_embeddings(model: torch.nn.Module) -> torch.nn.Module:
+    """The module that turns token ids into the first layer's input: BERT-style ``embeddings``
+    (word, position and token-type embeddings and their LayerNorm), else the word embeddings."""
+    found = getattr(model, "embeddings", None)
+    if isinstance(found, torch.nn.Module):
+        return found
+    get = getattr(model, "get_input_embeddings", None)
+    word = get() if callable(get) else None
+    if isinstance(word, torch.nn.Module):
+        return word
+    raise InputError(f"--freeze-layers: cannot find the input embeddings of {type(model).__name__}")
+
+
+def freeze_layers(st: Any, n: int) -> None:
+    """Keep the bottom ``n`` transformer layers and the input embeddings fixed (``n > 0``).
+
+    Nothing below layer ``n`` then needs a gradient, so autograd records no backward pass through
+    the frozen part: a step backpropagates through the upper layers only (AlignFreeze, NAACL
+    2025, freezes the lower half). ``n`` = every layer freezes the whole transformer (also what
+    follows its last layer, e.g. BERT's pooler, unused by sentence-transformers), leaving only
+    modules after it (a ``Dense`` head) to train.
+
+    Raises:
+        InputError: ``n`` exceeds the number of layers, or the layers cannot be found.
+    """
+    if n < 0:
+        raise InputError(f"--freeze-layers must be >= 0, got {n}")
+    if n == 0:
+        return
+    model = transformer_of(st)
+    layers = encoder_layers(model)
+    if n > len(layers):
+        raise InputError(f"--freeze-layers {n}: the model has {len(layers)} transformer layers")
+    frozen = [model] if n == len(layers) else [input_embeddings(model), *layers[:n]]
+    for module in frozen:
+        module.requires_grad_(False)
+
+
 def param_groups(st: Any, weight_decay: float) -> list[dict[str, Any]]:
     """AdamW groups of the trainable parameters: weight decay on matrices, none on biases and norms."""
     decay: list[torch.Tensor] = []
@@ -185,6 +251,7 @@ def setup(
     swapped = swap_tokenizer(st, cfg, composer, evaluator) if cfg.tokenizer else None
     if cfg.freeze_embeddings:
         freeze_embeddings(st)
+    freeze_layers(st, cfg.freeze_layers)
     n_cross, n_mono = composer.per_batch  # only the pools batches draw from
     used = (composer.pool.cross if n_cross else []) + (composer.pool.mono if n_mono else [])
     order = language_priority(used, cfg.priority or ((cfg.pivot,) if cfg.pivot else ()))
@@ -196,7 +263,8 @@ def setup(
     warmup = math.ceil(cfg.warmup_ratio * total)
     groups = param_groups(st, cfg.weight_decay)
     if not any(g["params"] for g in groups):
-        raise InputError("no trainable parameters")
+        why = f" (--freeze-layers {cfg.freeze_layers} froze the whole transformer)"
+        raise InputError("no trainable parameters" + (why if cfg.freeze_layers else ""))
     optimizer = adamw(groups, cfg.lr)
     scheduler = get_linear_schedule_with_warmup(optimizer, warmup, total)
     model, optimizer = accelerator.prepare(st, optimizer)
@@ -221,6 +289,7 @@ def setup(
             "model_path": student.path,
             "offline_copy": student.offline_note,
             "student_dim": student.dimension,
+            "trainable_parameters": sum(p.numel() for p in st.parameters() if p.requires_grad),
             "teacher_dim": cache.dim if cache is not None else None,
             "eval_overlap": [o.as_dict() for o in overlap],
             "transplant": swapped.__dict__ if swapped is not None else None,
