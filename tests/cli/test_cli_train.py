@@ -149,6 +149,7 @@ def narrow_model_dir(tiny_hf_dir, tmp_path_factory) -> Path:
         (["--config", "missing.toml"], None, r"missing.toml: no such file"),
         (["--freeze-layers", "3"], None, r"^error: --freeze-layers 3: the model has 2 transformer layers$"),
         (["--freeze-layers", "-1"], None, r"^error: --freeze-layers must be >= 0, got -1$"),
+        (["--length-buckets", "0"], None, r"^error: --length-buckets must be >= 1, got 0$"),
     ],
 )
 def test_bad_input_exits_2(cli, tiny_model_dir, narrow_model_dir, pairs, tmp_path, extra, setup, message):
@@ -171,3 +172,21 @@ def test_soft_labels_accept_a_teacher_of_another_dimension(
     code, _, err = cli(args + ["--objective", "soft", "--teacher", narrow_model_dir, "--max-steps", 2, "-q"])
     assert code == 0, err
     assert json.loads((tmp_path / "run" / "config.json").read_text())["resolved"]["teacher_dim"] == 16
+
+
+def test_freeze_layers_and_length_buckets_reach_the_config(cli, tiny_model_dir, pairs, tmp_path):
+    """--freeze-layers from the command line and from a TOML file; --length-buckets defaults to 2."""
+    out = tmp_path / "run"
+    code, _, err = cli(base(tiny_model_dir, pairs, out) + ["--max-steps", 1, "--freeze-layers", 1, "-q"])
+    assert code == 0, err
+    conf = json.loads((out / "config.json").read_text())["config"]
+    assert (conf["freeze_layers"], conf["length_buckets"]) == (1, 2)
+    toml = tmp_path / "run.toml"
+    toml.write_text("freeze-layers = 1\nlength_buckets = 3\n")
+    out = tmp_path / "toml"
+    code, _, err = cli(
+        base(tiny_model_dir, pairs, out) + ["--config", toml, "--max-steps", 1, "--length-buckets", 1]
+    )
+    assert code == 0, err
+    conf = json.loads((out / "config.json").read_text())["config"]
+    assert (conf["freeze_layers"], conf["length_buckets"]) == (1, 1)

@@ -548,3 +548,69 @@ def test_freeze_layers_refuses_more_layers_than_the_model_has(tmp_path, tiny_mod
         assert torch.equal(dict(res.model[0].named_parameters())[name], before), name
     head = dict(res.model[2].named_parameters())
     assert all(not torch.equal(head[name], before) for name, before in _weights(start[2]).items())
+
+
+def test_length_buckets_default_and_small_batches():
+    """Two buckets by default; a batch of fewer than 2 texts per bucket is one forward."""
+    from langgap.train.loop import bucketed
+
+    assert TrainConfig().length_buckets == 2
+    calls: list[int] = []
+
+    def emb(texts: list[str]) -> torch.Tensor:
+        calls.append(len(texts))
+        return torch.tensor([[float(t[1:])] for t in texts])  # (N, 1): the text's number
+
+    class St:  # token_lengths reads the tokenizer and max length only
+        max_seq_length = 8
+
+        @staticmethod
+        def tokenizer(texts, truncation, max_length):
+            return {"input_ids": [[0] * (int(t[1:]) % 5 + 1) for t in texts]}
+
+    for n, buckets, forwards in [
+        (3, 2, [3]),
+        (4, 2, [2, 2]),
+        (7, 2, [4, 3]),
+        (2, 2, [2]),
+        (5, 3, [5]),
+        (6, 1, [6]),
+    ]:
+        calls.clear()
+        texts = [f"w{i}" for i in range(n)]
+        out = bucketed(emb, texts, buckets, St())
+        assert calls == forwards, (n, buckets)
+        assert out[:, 0].tolist() == list(range(n))  # rows back in input order
+
+
+def test_default_buckets_on_the_smallest_batches(tmp_path, tiny_model_dir, monkeypatch):
+    """The default on the smallest batch (2 pairs: 4 texts) is two forwards of 2; more buckets
+    than that batch can fill (3 buckets, 4 texts) fall back to one forward; both train."""
+    import langgap.train.loop as loop
+
+    sizes: list[int] = []
+
+    def spy(module, st, texts, prompt, device):
+        sizes.append(len(texts))
+        return embed(module, st, texts, prompt, device)
+
+    monkeypatch.setattr(loop, "forward", spy)
+    for buckets, forwards in ((None, [2, 2, 2, 2]), (3, [4, 4])):
+        sizes.clear()
+        extra = {} if buckets is None else {"length_buckets": buckets}
+        out = str(tmp_path / f"buckets-{buckets}")
+        res = train(config(tmp_path, tiny_model_dir, batch_size=2, max_steps=2, out=out, **extra))
+        assert sizes == forwards and len(res.losses) == 2 and all(np.isfinite(res.losses))
+
+
+def test_length_buckets_do_not_change_the_gradcache_path(tmp_path, tiny_model_dir):
+    """With --cache-chunk the chunks are the forwards: the default buckets change nothing there
+    (same losses and weights, bit for bit, as length_buckets=1, dropout included)."""
+    runs = [
+        train(config(tmp_path, tiny_model_dir, cache_chunk=3, length_buckets=b, out=str(tmp_path / f"b{b}")))
+        for b in (1, 2)
+    ]
+    assert runs[0].losses == runs[1].losses
+    one, two = dict(runs[0].model.named_parameters()), dict(runs[1].model.named_parameters())
+    for name in one:
+        assert torch.equal(one[name], two[name]), name

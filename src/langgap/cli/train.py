@@ -84,7 +84,8 @@ def train(
     gather: Annotated[bool | None, Opt("--gather/--no-gather", help="Negatives from all processes.")] = None,
     cache_chunk: Annotated[int | None, Opt(help="GradCache mini-batch size (0 = off).")] = None,
     length_buckets: Annotated[
-        int | None, Opt(help="Forwards per batch, texts sorted by length: less padding (1).")
+        int | None,
+        Opt(help="Forwards per batch, texts sorted by length: less padding (2; 1 = one forward)."),
     ] = None,
     epochs: Annotated[int | None, Opt(help="Passes over the pairs (1).")] = None,
     max_steps: Annotated[int | None, Opt(help="Optimizer steps; overrides --epochs.")] = None,

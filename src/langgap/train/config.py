@@ -66,7 +66,9 @@ class TrainConfig:
     # languages not listed follow, by number of distinct sentences (most first)
     gather: bool = True  # in-batch negatives from all processes (no effect on one process)
     cache_chunk: int = 0  # GradCache mini-batch size, texts per forward (0 = off)
-    length_buckets: int = 1  # forwards per batch, texts sorted by token length (less padding; 1 = one)
+    length_buckets: int = 2  # forwards per batch, texts sorted by token length (less padding; 1 = one;
+    # FLORES-length text on CPU: 11-19% faster, same loss; one forward below 2 texts per bucket;
+    # no effect with cache_chunk, whose chunks are its forwards)
     # -- optimisation --------------------------------------------------------------------------
     epochs: int = 1  # passes over the primary pairs (see BatchComposer)
     max_steps: int | None = None  # optimizer steps; overrides epochs
