@@ -55,6 +55,25 @@ def _isolate(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("TRANSFORMERS_OFFLINE", "1")
 
 
+@pytest.fixture(autouse=True)
+def _cpu_without_native_bf16(monkeypatch):
+    """Every test sees a CPU without native bf16/fp16, whatever CPU runs the suite, so
+    ``--precision auto`` means fp32 and results do not depend on which machine CI gets. Tests of
+    the bf16 path ask for :func:`native_bf16`; ``tests/encoders/test_precision.py`` checks the real
+    detection against ``/proc/cpuinfo``."""
+    from langgap.encoders import precision
+
+    monkeypatch.setattr(precision, "cpu_flags", lambda: frozenset())
+
+
+@pytest.fixture
+def native_bf16(monkeypatch):
+    """A CPU that reports AVX512-BF16 (the bf16 path runs for real, emulated where the CPU lacks it)."""
+    from langgap.encoders import precision
+
+    monkeypatch.setattr(precision, "cpu_flags", lambda: frozenset({"avx512_bf16"}))
+
+
 class ToyEncoder:
     """Deterministic numpy encoder: a text's vector is a hash-seeded direction.
 

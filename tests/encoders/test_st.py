@@ -117,22 +117,6 @@ def test_unusable_device_refused_before_loading(tiny_model_dir, device, message,
         SentenceTransformerEncoder(str(tiny_model_dir), device=device)
 
 
-def test_precision_auto_is_fp32_on_cpu_and_bf16_stays_close(tiny_model_dir):
-    """On a CPU ``auto`` means fp32 (same key as before); bf16 autocast runs, is recorded in
-    ``describe()`` and the cache key, and moves the embeddings little."""
-    texts = [f"w{i} w{i + 3} w{(i * 7) % 200}" for i in range(40)]
-    auto = SentenceTransformerEncoder(str(tiny_model_dir), device="cpu")
-    fp32 = SentenceTransformerEncoder(str(tiny_model_dir), device="cpu", precision="fp32")
-    bf16 = SentenceTransformerEncoder(str(tiny_model_dir), device="cpu", precision="bf16")
-    assert auto.precision == "fp32" and auto.describe()["precision"] == "fp32"
-    assert auto.cache_key() == fp32.cache_key() and "precision" not in auto.cache_key()
-    assert bf16.describe()["precision"] == "bf16" and bf16.cache_key().endswith("|precision=bf16")
-    a, b = fp32.encode(texts), bf16.encode(texts)
-    assert b.dtype == np.float32 and b.shape == a.shape and not np.array_equal(a, b)  # really bf16
-    cos = (a * b).sum(1) / np.linalg.norm(a, axis=1) / np.linalg.norm(b, axis=1)
-    assert cos.min() > 0.995, cos.min()
-
-
 def test_bad_precision(tiny_model_dir):
     with pytest.raises(InputError, match="--precision 'fp8': expected one of auto, fp32, fp16, bf16"):
         SentenceTransformerEncoder(str(tiny_model_dir), precision="fp8")

@@ -91,6 +91,18 @@ def _hub_reachable(timeout: float = 3.0) -> bool:
     return True
 
 
+def planned_device(device: str | None) -> str:
+    """The device a model will load on: ``device``, else what sentence-transformers picks (CUDA,
+    then MPS, then the CPU)."""
+    if device is not None:
+        return device
+    import torch
+
+    if torch.cuda.is_available():
+        return "cuda"
+    return "mps" if torch.backends.mps.is_available() else "cpu"
+
+
 def check_device(device: str | None) -> None:
     """``--device`` must name a device this torch build has (before any model is loaded)."""
     if device is None:

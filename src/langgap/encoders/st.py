@@ -17,8 +17,14 @@ from typing import Any
 
 import numpy as np
 
-from langgap.encoders.precision import autocast, resolve_precision
-from langgap.encoders.resolve import DEFAULT_MODEL, check_device, offline_models_dir, resolve_model
+from langgap.encoders.precision import autocast, cast_for_inference, resolve_precision
+from langgap.encoders.resolve import (
+    DEFAULT_MODEL,
+    check_device,
+    offline_models_dir,
+    planned_device,
+    resolve_model,
+)
 from langgap.errors import InputError
 
 __all__ = [
@@ -141,14 +147,35 @@ def forward(module: Any, st: Any, texts: Sequence[str], prompt: str, device: Any
     return module(features)["sentence_embedding"]
 
 
-def encode_live(st: Any, texts: Sequence[str], prompt: str, batch_size: int = 64) -> np.ndarray:
+def inference_copy(st: Any, precision: str) -> Any:
+    """``st`` itself for fp32 or on a GPU (autocast there), else a copy cast to ``precision``:
+    a model being trained keeps its fp32 weights while its evaluations run in bf16."""
+    import copy
+
+    if precision == "fp32" or st.device.type != "cpu":
+        return st
+    twin = copy.deepcopy(st)
+    cast_for_inference(twin, precision)
+    return twin
+
+
+def encode_live(
+    st: Any, texts: Sequence[str], prompt: str, batch_size: int = 64, precision: str = "fp32"
+) -> np.ndarray:
     """Embeddings of ``texts`` from a model being trained: eval mode and no gradient while it
-    encodes (``SentenceTransformer.encode`` does both), its train/eval mode restored after."""
+    encodes (``SentenceTransformer.encode`` does both), its train/eval mode restored after;
+    ``precision`` (resolved) as in :class:`SentenceTransformerEncoder` (the model passed is
+    already cast where that applies, see :func:`inference_copy`)."""
     was_training = st.training
     try:
-        out = st.encode(
-            list(texts), prompt=prompt, batch_size=batch_size, convert_to_numpy=True, show_progress_bar=False
-        )
+        with autocast(precision, st.device):
+            out = st.encode(
+                list(texts),
+                prompt=prompt,
+                batch_size=batch_size,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            )
     finally:
         st.train(was_training)
     return np.asarray(out, dtype=np.float32)
@@ -172,8 +199,8 @@ class SentenceTransformerEncoder:
         batch_size: texts per forward pass.
         max_length: truncate inputs to this many tokens (default: the model's).
         device: ``cuda``, ``mps``, ``cpu``; default chosen by sentence-transformers.
-        precision: ``auto`` (bf16 on a CUDA device that has it, fp16 on other CUDA devices, fp32
-            elsewhere), ``fp32``, ``fp16`` or ``bf16``: autocast around the forward pass
+        precision: ``auto`` (bf16 on a CUDA device that has it, fp16 on other CUDA devices, bf16
+            weights on a CPU with native bf16, fp32 elsewhere), ``fp32``, ``fp16`` or ``bf16``
             (:mod:`langgap.encoders.precision`).
     """
 
@@ -193,11 +220,12 @@ class SentenceTransformerEncoder:
         if batch_size < 1:
             raise InputError(f"batch size must be >= 1, got {batch_size}")
         check_device(device)
+        self.precision = resolve_precision(precision, planned_device(device))  # before loading
         self.name = model
         load_from, self.offline_note = resolve_model(model)
         self.path = load_from
         self.model = load_model(load_from, model, device)
-        self.precision = resolve_precision(precision, self.model.device)
+        cast_for_inference(self.model, self.precision)
         prompts: dict[str, str] = dict(getattr(self.model, "prompts", {}) or {})
         if prompt_name is not None:
             if prompt_name not in prompts:

@@ -27,7 +27,8 @@ import numpy as np
 
 from langgap.data.corpora import Corpus
 from langgap.data.readers import read_lines, split_spec
-from langgap.encoders.st import encode_live
+from langgap.encoders.precision import resolve_precision
+from langgap.encoders.st import encode_live, inference_copy
 from langgap.errors import InputError
 from langgap.kinds import TaskKind
 from langgap.measure import load_tasks, measure
@@ -38,16 +39,25 @@ log = logging.getLogger(__name__)
 
 
 class StudentEncoder:
-    """The student (a ``SentenceTransformer``) as an encoder, with the training prompt."""
+    """The student (a ``SentenceTransformer``) as an encoder, with the training prompt.
 
-    def __init__(self, model: Any, prompt: str, batch_size: int = 64) -> None:
+    ``precision`` (``auto`` by default) is the inference precision of ``langgap measure``
+    (:mod:`langgap.encoders.precision`): on a CPU with native bf16 the evaluation runs on a bf16
+    copy of the student, made once per encoder (one evaluation), while training keeps fp32.
+    """
+
+    def __init__(self, model: Any, prompt: str, batch_size: int = 64, precision: str = "auto") -> None:
         self.model, self.prompt, self.batch_size = model, prompt, batch_size
+        self.precision = resolve_precision(precision, model.device)
+        self._runs: Any = None  # the model the forward passes run on (a cast copy or the model)
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
-        return encode_live(self.model, texts, self.prompt, self.batch_size)
+        if self._runs is None:
+            self._runs = inference_copy(self.model, self.precision)
+        return encode_live(self._runs, texts, self.prompt, self.batch_size, self.precision)
 
     def describe(self) -> dict[str, Any]:
-        return {"kind": "student", "prompt": self.prompt}
+        return {"kind": "student", "prompt": self.prompt, "precision": self.precision}
 
 
 def guard_task(path: str) -> tuple[Task, str]:
@@ -112,7 +122,7 @@ class Evaluator:
     def run(self, encoder: StudentEncoder, step: int) -> dict[str, Any]:
         """Evaluate now; the first guard value seen becomes the baseline. Returns the record."""
         t0 = time.perf_counter()
-        record: dict[str, Any] = {"step": step}
+        record: dict[str, Any] = {"step": step, "precision": encoder.precision}
         if self.tasks:
             res = measure(encoder, self.tasks, projection_points=0)
             record["summary"] = res.summary
