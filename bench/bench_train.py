@@ -25,6 +25,11 @@ Usage::
 
 ``--length-buckets N`` (N > 1) adds a third run per round, ``langgap-buckets``: langgap with its
 batches split into N length-sorted forwards (``langgap train --length-buckets``), less padding.
+(The plain ``langgap`` run keeps one forward per batch, as before buckets became the default.)
+
+``--variant NAME:KEY=VALUE,...`` (repeatable) adds a langgap run per round with those
+``TrainConfig`` settings over the plain run's, e.g. ``--variant f6:length_buckets=2,freeze_layers=6``
+or ``--variant bf16:mixed_precision=bf16``; ``--st-bf16`` adds the trainer with ``bf16=True``.
 """
 
 from __future__ import annotations
@@ -63,9 +68,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--max-length", type=int, default=64)
     p.add_argument("--steps", type=int, default=30)
     p.add_argument("--length-buckets", type=int, default=1, help="N > 1: also run langgap-buckets")
+    p.add_argument("--variant", action="append", default=[], help="NAME:KEY=VALUE,...: another langgap run")
+    p.add_argument("--st-bf16", action="store_true", help="also the trainer with bf16=True")
     p.add_argument("--repeat", type=int, default=2)
     p.add_argument("--json", type=Path, default=None)
-    p.add_argument("--worker", choices=IMPLS, help=argparse.SUPPRESS)
+    p.add_argument("--worker", help=argparse.SUPPRESS)
     p.add_argument("--workdir", help=argparse.SUPPRESS)
     return p.parse_args(argv)
 
@@ -114,12 +121,27 @@ def worker_langgap(args: argparse.Namespace, pairs_file: str) -> dict[str, Any]:
         out=str(out),
         length_buckets=args.length_buckets if args.worker == "langgap-buckets" else 1,
     )
+    if args.worker.startswith("langgap-v-"):
+        cfg = TrainConfig.from_dict({**cfg.to_json(), **variants(args)[args.worker]})
     res = train(cfg)
     log = [json.loads(x) for x in (out / "train_log.jsonl").read_text().splitlines()]
     return {
         "pairs_per_s": rate([r["elapsed"] for r in log], args.batch_size),
         "mean_loss": sum(res.losses) / len(res.losses),
     }
+
+
+def variants(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
+    """``{worker name: TrainConfig settings}`` of every ``--variant NAME:KEY=VALUE,...``."""
+    out = {}
+    for spec in args.variant:
+        name, _, settings = spec.partition(":")
+        values: dict[str, Any] = {}
+        for item in filter(None, settings.split(",")):
+            key, _, value = item.partition("=")
+            values[key] = int(value) if value.lstrip("-").isdigit() else value
+        out[f"langgap-v-{name}"] = values
+    return out
 
 
 def worker_st(args: argparse.Namespace, src: list[str], tgt: list[str]) -> dict[str, Any]:
@@ -160,6 +182,7 @@ def worker_st(args: argparse.Namespace, src: list[str], tgt: list[str]) -> dict[
         disable_tqdm=True,
         seed=0,
         dataloader_drop_last=True,
+        bf16=args.worker == "sentence-transformers-bf16",
     )
     loss = MultipleNegativesRankingLoss(model, scale=20.0)
     trainer = SentenceTransformerTrainer(
@@ -175,7 +198,7 @@ def run_worker(args: argparse.Namespace) -> None:
     pairs_file = Path(args.workdir) / (Path(args.pairs[0]).stem + ".tsv")  # keeps xxx-yyy in the name
     pairs_file.write_text("".join(f"{s}\t{t}\n" for s, t in zip(src, tgt, strict=True)), encoding="utf-8")
     t0 = time.perf_counter()
-    if args.worker == "sentence-transformers":
+    if args.worker.startswith("sentence-transformers"):
         res = worker_st(args, src, tgt)
     else:
         res = worker_langgap(args, str(pairs_file))
@@ -201,7 +224,8 @@ def main(argv: list[str] | None = None) -> None:
         run_worker(args)
         return
     runs = []
-    impls = IMPLS if args.length_buckets > 1 else IMPLS[:2]
+    impls = [*(IMPLS if args.length_buckets > 1 else IMPLS[:2]), *variants(args)]
+    impls += ["sentence-transformers-bf16"] if args.st_bf16 else []
     for r in range(args.repeat):
         for impl in impls:
             with tempfile.TemporaryDirectory() as tmp:

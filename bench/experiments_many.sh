@@ -3,7 +3,7 @@
 # protocol (bench/many_languages_data.py): 195 FLORES dev languages paired with English (408 rows
 # each), evaluated on held-out rows and on 10 languages never trained (FLORES and Tatoeba), 8
 # Tatoeba languages FLORES lacks, and STS17. multilingual-e5-small = the offline 4-bit-derived copy.
-# Usage: bash bench/experiments_many.sh [STEP ...]  (steps: data base pilot recipe compare)
+# Usage: bash bench/experiments_many.sh [STEP ...]  (steps: data base pilot recipe freeze compare)
 #        SEEDS="0 1 2" bash bench/experiments_many.sh pilot recipe
 set -euo pipefail
 . .venv/bin/activate
@@ -34,6 +34,14 @@ pilot() {  # the configuration the issue reports: soft priority, flat pool, 150 
 
 recipe() {
   for s in $SEEDS; do run recipe-s$s --recipe many-languages --seed $s; done
+}
+
+freeze() {  # issue 20: the recipe (seed 0) with --freeze-layers 0 / 4 / 6, and the recipe as it
+  # ran before length buckets became the default (--length-buckets 1): quality; timing in bench_train.py
+  for s in $SEEDS; do
+    run recipe-b1-s$s --recipe many-languages --seed $s --length-buckets 1
+    for n in 0 4 6; do run freeze$n-s$s --recipe many-languages --seed $s --freeze-layers $n; done
+  done
 }
 
 compare() {

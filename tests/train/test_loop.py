@@ -148,6 +148,17 @@ def test_config_toml_overrides_and_bad_values(tmp_path):
     assert resolve_mixed_precision("auto", cuda=False, bf16=False) == "no"
     assert resolve_mixed_precision("auto", cuda=True, bf16=True) == "bf16"
     assert resolve_mixed_precision("auto", cuda=True, bf16=False) == "fp16"
+    assert (
+        resolve_mixed_precision("auto", cuda=False, bf16=False, cpu_bf16=True) == "no"
+    )  # not measured faster
+    assert resolve_mixed_precision("bf16", cuda=False, bf16=False, cpu_bf16=True) == "bf16"
+    assert resolve_mixed_precision("bf16", cuda=True, bf16=True) == "bf16"
+    assert resolve_mixed_precision("no", cuda=False, bf16=False) == "no"
+    with pytest.raises(
+        InputError,
+        match="--mixed-precision bf16: this CPU has no native bf16 .* use --mixed-precision no or auto",
+    ):
+        resolve_mixed_precision("bf16", cuda=False, bf16=False)
 
 
 def test_loss_goes_down_and_outputs_are_written(tmp_path, tiny_model_dir):
@@ -309,13 +320,23 @@ def test_grad_accum_and_cached_path_run(tmp_path, tiny_model_dir):
     assert conf["resolved"]["batches_per_epoch"] == 8
 
 
-def test_runs_in_one_process_may_change_mixed_precision(tmp_path, tiny_model_dir):
+def test_runs_in_one_process_may_change_mixed_precision(tmp_path, tiny_model_dir, native_bf16):
+    """(On a CPU reporting native bf16: elsewhere bf16 training is refused, as the next test shows.)"""
     train(config(tmp_path, tiny_model_dir, max_steps=1, out=str(tmp_path / "a")))
     res = train(
         config(tmp_path, tiny_model_dir, max_steps=1, mixed_precision="bf16", out=str(tmp_path / "b"))
     )
     assert json.loads((res.out / "config.json").read_text())["resolved"]["mixed_precision"] == "bf16"
     assert np.isfinite(res.losses[0])
+
+
+def test_bf16_training_on_a_cpu_without_it_is_refused_before_reading_data(
+    tmp_path, tiny_model_dir, monkeypatch
+):
+    monkeypatch.setattr("langgap.train.setup.read_training", lambda cfg: pytest.fail("data read"))
+    with pytest.raises(InputError, match="--mixed-precision bf16: this CPU has no native bf16"):
+        train(config(tmp_path, tiny_model_dir, max_steps=1, mixed_precision="bf16"))
+    assert not (tmp_path / "run").exists() or not any((tmp_path / "run").iterdir())
 
 
 def test_nan_loss_stops_with_last_good_checkpoint(tmp_path, tiny_model_dir, monkeypatch):

@@ -78,7 +78,7 @@ class TrainConfig:
     warmup_ratio: float = 0.1  # share of steps of linear warm-up, then linear decay to 0
     weight_decay: float = 0.01  # AdamW, not on biases and norms
     max_grad_norm: float = 1.0  # gradient clipping (0 = off)
-    mixed_precision: MixedPrecision = "auto"  # auto: bf16 / fp16 where the GPU has it, "no" on CPU
+    mixed_precision: MixedPrecision = "auto"  # auto: bf16 / fp16 where the GPU has it, "no" on a CPU
     seed: int = 0  # batches and per-step dropout seeds
     # -- evaluation ----------------------------------------------------------------------------
     eval_bitext: tuple[str, ...] = ()  # bitext TSVs scored with langgap's metrics
@@ -198,8 +198,19 @@ def read_toml(path: str | Path) -> dict[str, Any]:
     return dict(table)
 
 
-def resolve_mixed_precision(setting: str, *, cuda: bool, bf16: bool) -> str:
-    """``auto`` -> ``bf16`` on a GPU that supports it, else ``fp16`` on a GPU, else ``no``."""
+def resolve_mixed_precision(setting: str, *, cuda: bool, bf16: bool, cpu_bf16: bool = False) -> str:
+    """``auto`` -> ``bf16`` on a GPU that supports it, else ``fp16`` on a GPU, else ``no``.
+
+    On a CPU ``auto`` stays ``no``: bf16 autocast training has not been measured faster than fp32
+    on a CPU with native bf16 yet (``bench/bench_train.py --mixed-precision bf16`` measures it),
+    and inference under CPU autocast was slower there. ``bf16`` on a CPU without native bf16
+    (``cpu_bf16``) is refused: it is emulated, several times slower than fp32.
+    """
+    if setting == "bf16" and not cuda and not cpu_bf16:
+        raise InputError(
+            "--mixed-precision bf16: this CPU has no native bf16 (AVX512-BF16 or AMX-BF16), where "
+            "bf16 trains far slower than fp32; use --mixed-precision no or auto"
+        )
     if setting != "auto":
         return setting
     if not cuda:

@@ -18,6 +18,7 @@ from typing import Any
 import torch
 
 from langgap.accel import check_tracker, frozen_parameters, leave_out_of_checkpoints, make_accelerator
+from langgap.encoders.precision import native_cpu
 from langgap.encoders.st import SentenceTransformerEncoder
 from langgap.errors import InputError
 from langgap.results import package_versions
@@ -226,6 +227,13 @@ def setup(
 
     out = Path(cfg.out)
     check_tracker(cfg.report_to)
+    cuda = torch.cuda.is_available()
+    precision = resolve_mixed_precision(
+        cfg.mixed_precision,
+        cuda=cuda,
+        bf16=cuda and torch.cuda.is_bf16_supported(),
+        cpu_bf16=native_cpu("bf16"),
+    )  # before any data or model is read
     ckpt = resume_point(out, resume)
     cross, mono, held_part, held = read_training(cfg)  # bad data fails before any model is loaded
     composer = composer_for(cfg, cross, mono)
@@ -235,10 +243,6 @@ def setup(
     )
     evaluator = Evaluator(cfg.eval_bitext, cfg.eval_sts, cfg.english_guard, cfg.guard_threshold, collapse)
     overlap = check_overlap(composer, evaluator)
-    cuda = torch.cuda.is_available()
-    precision = resolve_mixed_precision(
-        cfg.mixed_precision, cuda=cuda, bf16=cuda and torch.cuda.is_bf16_supported()
-    )
     accelerator = make_accelerator(precision, cfg.report_to, out / "logs")
     rows = shard(cfg.batch_size, accelerator.process_index, accelerator.num_processes)
     student = SentenceTransformerEncoder(
