@@ -208,14 +208,25 @@ def test_interrupted_while_writing_keeps_the_earlier_run(cli, folders, tmp_path,
 
 
 def test_nprobe_reaches_the_ivf_index(cli, tmp_path):
-    """--index ivf --nprobe 3 over 1,100 targets: 28 lists, 3 probed, recorded in mine.json."""
+    """--index ivf --nprobe 3 over 1,100 targets: 28 lists, 3 probed, no measurement; without
+    --nprobe the fewest lists reaching recall@4 0.99 on 1,000 sampled queries, printed and
+    recorded in mine.json with every nprobe tried."""
     st, sv, tt, tv, _ = planted(n_gold=100, n_src=1_100, n_tgt=1_100, seed=3)
     src = embed_folder(tmp_path / "emb" / "deu", st, sv)
     tgt = embed_folder(tmp_path / "emb" / "eng", tt, tv)
-    for nprobe, want in (("3", "ivf nlist=28 nprobe=3 on CPU"), ("0", "ivf nlist=28 nprobe=16 on CPU")):
-        code, _, err = cli(
-            ["mine", src, tgt, "--out", tmp_path / nprobe, "--index", "ivf", "--nprobe", nprobe, "-q"]
-        )
-        assert code == 0, err
-        settings = json.loads((tmp_path / nprobe / "mine.json").read_text())["settings"]
-        assert settings["src→tgt"] == settings["tgt→src"] == want
+    code, _, err = cli(["mine", src, tgt, "--out", tmp_path / "3", "--index", "ivf", "--nprobe", "3", "-q"])
+    assert code == 0, err
+    settings = json.loads((tmp_path / "3" / "mine.json").read_text())["settings"]
+    assert settings["src→tgt"] == settings["tgt→src"] == "ivf nlist=28 nprobe=3 on CPU"
+    assert "nprobe_by_recall" not in settings
+    code, _, err = cli(["mine", src, tgt, "--out", tmp_path / "auto", "--index", "ivf"])
+    assert code == 0, err
+    settings = json.loads((tmp_path / "auto" / "mine.json").read_text())["settings"]
+    for way in ("src→tgt", "tgt→src"):
+        got = settings["nprobe_by_recall"][way]
+        p, recall = got["nprobe"], got["recall_at_k"]
+        assert (got["k"], got["queries"], got["target"], got["against"]) == (4, 1000, 0.99, "exact search")
+        assert recall >= 0.99 and got["tried"][str(p)] == recall and got["tried"][str(p - 1)] < 0.99
+        assert list(got["tried"])[:3] == ["1", "2", "4"]
+        want = f"ivf nlist=28 nprobe={p} (recall@4 {recall:.3f} against exact search, 1,000 sampled queries) on CPU"
+        assert settings[way] == want and want in err

@@ -159,3 +159,22 @@ def test_calibration_finds_the_planted_pairs():
         assert mined.evaluate(gold, float(t)).f1 <= best.f1 + 1e-12
     assert mined.evaluate(gold, best.threshold).f1 == pytest.approx(best.f1)
     assert set(DEFAULT_THRESHOLDS) == set(mining.MARGINS)
+
+
+def test_ivf_measures_nprobe_and_probing_every_list_equals_flat():
+    """1,100 texts per side, --index ivf: without nprobe each direction records the measured
+    choice; probing all 28 lists (searched list by list) gives exactly the flat index's pairs."""
+    pytest.importorskip("faiss")
+    st, sv, tt, tv, _ = planted(n_gold=100, n_src=1_100, n_tgt=1_100, seed=6)
+    src, tgt = array_side("deu", st, sv), array_side("eng", tt, tv)
+    measured = mine(src, tgt, index="ivf").describe()
+    assert set(measured["nprobe_by_recall"]) == {"src→tgt", "tgt→src"}
+    assert all(m["recall_at_k"] >= 0.99 for m in measured["nprobe_by_recall"].values())
+    every = mine(src, tgt, index="ivf", nprobe=10_000, mode="max")
+    flat = mine(src, tgt, index="flat", mode="max")
+    assert (
+        every.search["src→tgt"] == "ivf nlist=28 nprobe=28 on CPU"
+        and "nprobe_by_recall" not in every.describe()
+    )
+    assert every.src_ids.tolist() == flat.src_ids.tolist() and every.tgt_ids.tolist() == flat.tgt_ids.tolist()
+    np.testing.assert_allclose(every.scores, flat.scores, rtol=1e-6)

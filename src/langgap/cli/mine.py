@@ -71,7 +71,11 @@ def mine(
     ] = None,
     index: Annotated[str, Opt(help="k-NN index: auto | flat | ivf | ivfpq.")] = "auto",
     nprobe: Annotated[
-        int, Opt(help="IVF lists probed per query (default: an eighth of the lists; fewer is faster).")
+        int,
+        Opt(
+            help="IVF lists probed per query (default: the fewest whose recall@k against exact search "
+            "reaches 0.99 on 1,000 sampled queries, measured and recorded in mine.json; fewer is faster)."
+        ),
     ] = 0,
     src_lang: Annotated[str | None, Opt(help="Language of SRC (default: its file or folder stem).")] = None,
     tgt_lang: Annotated[str | None, Opt(help="Language of TGT (default: its file or folder stem).")] = None,

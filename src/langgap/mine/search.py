@@ -8,7 +8,8 @@ before any work and says to ``pip install faiss-cpu``.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -30,6 +31,7 @@ class Neighbours:
     bwd_sims: np.ndarray  # (U_tgt, k) cos(y, NN_k(y)), NN_k(y) among the sources
     bwd_inds: np.ndarray  # (U_tgt, k)
     search: dict[str, str]  # backend and the index of each direction
+    nprobe: dict[str, dict[str, Any]] = field(default_factory=dict)  # direction -> how it was measured
 
 
 def check_search(n_src: int, n_tgt: int, index: str) -> str:
@@ -51,6 +53,12 @@ def check_search(n_src: int, n_tgt: int, index: str) -> str:
     return "numpy"
 
 
+def calibration_record(cal: knn.Calibration) -> dict[str, Any]:
+    """``mine.json``'s account of a measured nprobe: the choice, its recall, every value tried."""
+    return {"nprobe": cal.nprobe, "recall_at_k": cal.recall, "k": cal.k, "target": cal.target,
+            "queries": cal.queries, "against": cal.against, "tried": {str(p): r for p, r in cal.tried}}  # fmt: skip
+
+
 def _one_way(
     queries: Side,
     corpus: Side,
@@ -60,16 +68,16 @@ def _one_way(
     backend: str,
     stage: str,
     progress: StageProgress | None,
-) -> tuple[np.ndarray, np.ndarray, str]:
+) -> tuple[np.ndarray, np.ndarray, knn.IndexSpec | None]:
     if queries.blocks is None or corpus.blocks is None:
         raise ValueError("a side has no vectors yet (langgap.mine.sides.attach)")
     report = (lambda done, total: progress(stage, done, total)) if progress else None
     if backend == "faiss":
         spec = knn.plan(index, len(corpus), corpus.dim, knn.gpu_count(), nprobe)
-        sims, inds = knn.knn(
+        found = knn.knn(
             corpus.blocks, len(corpus), queries.blocks, len(queries), corpus.dim, k, spec, progress=report
         )
-        return sims, inds, spec.describe()
+        return found.sims, found.inds, found.spec
     db = np.concatenate(list(corpus.blocks()))  # (U, D), at most NUMPY_MAX_ROWS rows
     parts, done = [], 0
     for block in queries.blocks():
@@ -79,7 +87,7 @@ def _one_way(
             report(done, len(queries))
     sims = np.concatenate([s for s, _ in parts])
     inds = np.concatenate([i for _, i in parts])
-    return sims, inds, "exact (numpy, FAISS not installed)"
+    return sims, inds, None
 
 
 def neighbours(
@@ -93,8 +101,14 @@ def neighbours(
 ) -> Neighbours:
     """The ``k`` nearest targets of every distinct source and the ``k`` nearest sources of every
     distinct target, by cosine (see the module docstring for the backend; ``nprobe``: IVF lists
-    probed per query, 0 for :func:`langgap.knn.ivf_lists`' default)."""
+    probed per query, 0 to measure the fewest that keep :data:`langgap.knn.RECALL_TARGET` of
+    the true neighbours, :func:`langgap.knn.calibrate`)."""
     backend = check_search(len(src), len(tgt), index)
-    fs, fi, f_desc = _one_way(src, tgt, k, index, nprobe, backend, "kNN src→tgt", progress)
-    bs, bi, b_desc = _one_way(tgt, src, k, index, nprobe, backend, "kNN tgt→src", progress)
-    return Neighbours(fs, fi, bs, bi, {"backend": backend, "src→tgt": f_desc, "tgt→src": b_desc})
+    fs, fi, f_spec = _one_way(src, tgt, k, index, nprobe, backend, "kNN src→tgt", progress)
+    bs, bi, b_spec = _one_way(tgt, src, k, index, nprobe, backend, "kNN tgt→src", progress)
+    specs = {"src→tgt": f_spec, "tgt→src": b_spec}
+    search = {
+        way: spec.describe() if spec else "exact (numpy, FAISS not installed)" for way, spec in specs.items()
+    }
+    measured = {way: calibration_record(s.calibration) for way, s in specs.items() if s and s.calibration}
+    return Neighbours(fs, fi, bs, bi, {"backend": backend, **search}, measured)
