@@ -14,7 +14,9 @@ Each method runs in a fresh process under ``/usr/bin/time -v`` (wall time and pe
 whole process, data loading included; data preparation is not timed):
 
 - ``langgap``: ``langgap mine SRC_EMB TGT_EMB --out DIR`` (index ``auto``: exact up to 200,000
-  rows, IVF beyond; writes mined.tsv and the pairs file);
+  rows, IVF beyond, with nprobe measured by recall unless ``--nprobe`` is given; ``--index ivf``
+  forces IVF on smaller sides; writes mined.tsv and the pairs file); the row gives the index
+  description and, where nprobe was measured, the choice and its recall@4 per direction;
 - ``laser``: ``IndexFlatIP`` k=4 both ways, ratio margin, forward best; with ``--laser-queries Q``
   only Q sampled sources and Q sampled targets are searched and the time is scaled to N (marked
   "projected" in the output: the full search would take hours on 2 cores);
@@ -26,8 +28,12 @@ on a source when its best target is the exact best target. With gold pairs known
 F1 at its F1-best threshold is given too (for ``laser`` with ``--laser-queries``: not available).
 
     python bench/bench_mine.py --n 100000 --json runs/bench_mine_100k.json
-    python bench/bench_mine.py --n 1000000 --nprobe 16 --laser-queries 5000 --json runs/bench_mine_1m.json
+    python bench/bench_mine.py --n 100000 --index ivf --methods langgap st --json runs/bench_mine_100k_ivf.json
+    python bench/bench_mine.py --n 1000000 --laser-queries 5000 --data runs/mine1m --json runs/bench_mine_1m.json
+    python bench/bench_mine.py --n 1000000 --nprobe 16 --methods langgap --data runs/mine1m --json runs/bench_mine_1m_16.json
     python bench/bench_mine.py --n 20000 --methods langgap st          # a quick look
+
+(``--data DIR`` keeps the prepared data in DIR for the next run: preparing 1M x 1M takes minutes.)
 """
 
 from __future__ import annotations
@@ -159,12 +165,16 @@ def run_faiss(method: str, folder: Path, queries: int, seed: int) -> dict[str, o
     return {"search_s": seconds}
 
 
-def run_langgap(folder: Path, nprobe: int = 0) -> dict[str, object]:
+def run_langgap(folder: Path, nprobe: int = 0, index: str = "auto") -> dict[str, object]:
     out = folder / "out_langgap"
     cmd = [sys.executable, "-m", "langgap", "mine", str(folder / "emb_src"), str(folder / "emb_tgt")]
-    cmd += ["--nprobe", str(nprobe)]
+    cmd += ["--nprobe", str(nprobe), "--index", index]
     subprocess.run([*cmd, "--out", str(out), "--src-lang", "src", "--tgt-lang", "tgt", "-q"], check=True)
     info = json.loads((out / "mine.json").read_text())
+    measured = {  # direction -> [nprobe, recall@k on the sampled queries] where nprobe was measured
+        way: [m["nprobe"], m["recall_at_k"]]
+        for way, m in info["settings"].get("nprobe_by_recall", {}).items()
+    }
     n = sum(1 for _ in (folder / "src.txt").open())
     tgt, score = np.full(n, -1), np.full(n, -np.inf)
     with (out / "mined.tsv").open(encoding="utf-8") as f:
@@ -173,7 +183,7 @@ def run_langgap(folder: Path, nprobe: int = 0) -> dict[str, object]:
             i = int(a.split(" ")[1])
             tgt[i], score[i] = int(b.split(" ")[1]), float(s)
     np.savez(folder / "out_langgap.npz", tgt=tgt, score=score)
-    return {"index": info["settings"]["src→tgt"]}
+    return {"index": info["settings"]["src→tgt"], **({"nprobe_recall": measured} if measured else {})}
 
 
 # -- exact reference on sampled sources ---------------------------------------------------------------
@@ -233,8 +243,9 @@ def main() -> None:
     )
     p.add_argument("--sample", type=int, default=2000, help="sources checked against exact search")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--nprobe", type=int, default=0, help="langgap: IVF lists probed (0: its default)")
-    p.add_argument("--data", type=Path, help="reuse this prepared folder (kept afterwards)")
+    p.add_argument("--nprobe", type=int, default=0, help="langgap: IVF lists probed (0: measured by recall)")
+    p.add_argument("--index", default="auto", help="langgap: auto | flat | ivf | ivfpq")
+    p.add_argument("--data", type=Path, help="prepare into / reuse this folder (kept afterwards)")
     p.add_argument("--json", type=Path)
     p.add_argument("--run", help=argparse.SUPPRESS)  # internal: one method in this process
     p.add_argument("--folder", type=Path, help=argparse.SUPPRESS)
@@ -244,12 +255,13 @@ def main() -> None:
             prepare(a.folder, a.n, a.seed)
             print(json.dumps({}))
         elif a.run == "langgap":
-            print(json.dumps(run_langgap(a.folder, a.nprobe)))
+            print(json.dumps(run_langgap(a.folder, a.nprobe, a.index)))
         else:
             print(json.dumps(run_faiss(a.run, a.folder, a.laser_queries, a.seed)))
         return
     with tempfile.TemporaryDirectory(dir=ROOT / "runs") as tmp:
         folder = a.data or Path(tmp)
+        folder.mkdir(parents=True, exist_ok=True)
         me = [sys.executable, __file__, "--n", str(a.n), "--seed", str(a.seed), "--folder", str(folder)]
         t0 = time.perf_counter()
         if not (folder / "gold.npy").exists():
@@ -260,7 +272,7 @@ def main() -> None:
         rows: dict[str, dict[str, object]] = {}
         for method in a.methods:
             extra = ["--laser-queries", str(a.laser_queries)] if method == "laser" else []
-            extra += ["--nprobe", str(a.nprobe)] if method == "langgap" else []
+            extra += ["--nprobe", str(a.nprobe), "--index", a.index] if method == "langgap" else []
             info, wall, rss = _timed([*me, "--run", method, *extra])
             row: dict[str, object] = {"wall_s": round(wall, 1), "peak_rss_gb": round(rss, 2), **info}
             out = folder / f"out_{method}.npz"
