@@ -518,7 +518,7 @@ def test_frozen_layers_get_no_gradient_and_no_backward_pass(tiny_model_dir):
     autograd records nothing there: layer 0's output needs no gradient, layer 1's does."""
     from sentence_transformers import SentenceTransformer
 
-    from langgap.train.setup import freeze_layers
+    from langgap.train.freeze import freeze_layers
 
     st = SentenceTransformer(str(tiny_model_dir))
     freeze_layers(st, 1)
@@ -550,7 +550,7 @@ def test_frozen_layers_get_no_gradient_and_no_backward_pass(tiny_model_dir):
 def test_freeze_layers_refuses_more_layers_than_the_model_has(tmp_path, tiny_model_dir, headed_model_dir):
     from sentence_transformers import SentenceTransformer
 
-    from langgap.train.setup import freeze_layers
+    from langgap.train.freeze import freeze_layers
 
     with pytest.raises(InputError, match=r"^--freeze-layers 3: the model has 2 transformer layers$"):
         freeze_layers(SentenceTransformer(str(tiny_model_dir)), 3)

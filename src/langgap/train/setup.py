@@ -34,6 +34,7 @@ from langgap.train.checkpoint import write_config as write_config_file
 from langgap.train.composer import BatchComposer
 from langgap.train.config import TrainConfig, resolve_mixed_precision
 from langgap.train.evaluate import Evaluator, StudentEncoder
+from langgap.train.freeze import freeze
 from langgap.train.guards import CollapseGuard, probe_texts
 from langgap.train.inputs import composer_for, read_training, write_holdout
 from langgap.train.overlap import Overlap, text_overlap
@@ -98,80 +99,11 @@ def shard(n: int, index: int, count: int) -> slice:
     return slice(index * size, (index + 1) * size)
 
 
-def freeze_embeddings(st: Any) -> None:
-    """Keep the (large) word-embedding matrix fixed: no gradient, no optimizer state."""
-    for module in st.modules():
-        get = getattr(module, "get_input_embeddings", None)
-        if callable(get) and get() is not None:
-            get().weight.requires_grad_(False)
-            return
-    raise InputError("--freeze-embeddings: the model has no input-embedding matrix to freeze")
-
-
-# where Hugging Face encoders keep their stack of layers: BERT, XLM-R, ELECTRA, MPNet, E5
-# (encoder.layer); DistilBERT (transformer.layer); ModernBERT (layers); T5's encoder (encoder.block)
-_LAYER_STACKS = ("encoder.layer", "transformer.layer", "layers", "encoder.layers", "encoder.block")
-
-
-def transformer_of(st: Any) -> torch.nn.Module:
-    """The Hugging Face model inside ``st`` (sentence-transformers' ``Transformer.auto_model``)."""
-    for module in st.modules():
-        inner = getattr(module, "auto_model", None)
-        if isinstance(inner, torch.nn.Module):
-            return inner
-    raise InputError("--freeze-layers: the model has no Hugging Face transformer to freeze layers of")
-
-
-def encoder_layers(model: torch.nn.Module) -> torch.nn.ModuleList:
-    """The transformer layers of ``model``, bottom (next to the input) first."""
-    for path in _LAYER_STACKS:
-        found: Any = model
-        for name in path.split("."):
-            found = getattr(found, name, None)
-        if isinstance(found, torch.nn.ModuleList) and len(found) > 0:
-            return found
-    raise InputError(
-        f"--freeze-layers: cannot find the layers of {type(model).__name__} (looked for "
-        f"{', '.join(_LAYER_STACKS)})"
-    )
-
-
-def input_embeddings(model: torch.nn.Module) -> torch.nn.Module:
-    """The module that turns token ids into the first layer's input: BERT-style ``embeddings``
-    (word, position and token-type embeddings and their LayerNorm), else the word embeddings."""
-    found = getattr(model, "embeddings", None)
-    if isinstance(found, torch.nn.Module):
-        return found
-    get = getattr(model, "get_input_embeddings", None)
-    word = get() if callable(get) else None
-    if isinstance(word, torch.nn.Module):
-        return word
-    raise InputError(f"--freeze-layers: cannot find the input embeddings of {type(model).__name__}")
-
-
-def freeze_layers(st: Any, n: int) -> None:
-    """Keep the bottom ``n`` transformer layers and the input embeddings fixed (``n > 0``).
-
-    Nothing below layer ``n`` then needs a gradient, so autograd records no backward pass through
-    the frozen part: a step backpropagates through the upper layers only (AlignFreeze, NAACL
-    2025, freezes the lower half). ``n`` = every layer freezes the whole transformer (also what
-    follows its last layer, e.g. BERT's pooler, unused by sentence-transformers), leaving only
-    modules after it (a ``Dense`` head) to train.
-
-    Raises:
-        InputError: ``n`` exceeds the number of layers, or the layers cannot be found.
-    """
-    if n < 0:
-        raise InputError(f"--freeze-layers must be >= 0, got {n}")
-    if n == 0:
-        return
-    model = transformer_of(st)
-    layers = encoder_layers(model)
-    if n > len(layers):
-        raise InputError(f"--freeze-layers {n}: the model has {len(layers)} transformer layers")
-    frozen = [model] if n == len(layers) else [input_embeddings(model), *layers[:n]]
-    for module in frozen:
-        module.requires_grad_(False)
+def mixed_precision(setting: str) -> str:
+    """``--mixed-precision`` resolved on this machine (:func:`resolve_mixed_precision`)."""
+    cuda = torch.cuda.is_available()
+    bf16 = cuda and torch.cuda.is_bf16_supported()
+    return resolve_mixed_precision(setting, cuda=cuda, bf16=bf16, cpu_bf16=native_cpu("bf16"))
 
 
 def param_groups(st: Any, weight_decay: float) -> list[dict[str, Any]]:
@@ -182,6 +114,15 @@ def param_groups(st: Any, weight_decay: float) -> list[dict[str, Any]]:
         if p.requires_grad:
             (plain if p.ndim < 2 or "norm" in name.lower() else decay).append(p)
     return [{"params": decay, "weight_decay": weight_decay}, {"params": plain, "weight_decay": 0.0}]
+
+
+def trainable_groups(st: Any, weight_decay: float, frozen_layers: int = 0) -> list[dict[str, Any]]:
+    """:func:`param_groups`, refused when nothing is left to train."""
+    groups = param_groups(st, weight_decay)
+    if not any(g["params"] for g in groups):
+        why = f" (--freeze-layers {frozen_layers} froze the whole transformer)"
+        raise InputError("no trainable parameters" + (why if frozen_layers else ""))
+    return groups
 
 
 def adamw(groups: list[dict[str, Any]], lr: float) -> torch.optim.Optimizer:
@@ -227,13 +168,7 @@ def setup(
 
     out = Path(cfg.out)
     check_tracker(cfg.report_to)
-    cuda = torch.cuda.is_available()
-    precision = resolve_mixed_precision(
-        cfg.mixed_precision,
-        cuda=cuda,
-        bf16=cuda and torch.cuda.is_bf16_supported(),
-        cpu_bf16=native_cpu("bf16"),
-    )  # before any data or model is read
+    precision = mixed_precision(cfg.mixed_precision)  # before any data or model is read
     ckpt = resume_point(out, resume)
     cross, mono, held_part, held = read_training(cfg)  # bad data fails before any model is loaded
     composer = composer_for(cfg, cross, mono)
@@ -253,9 +188,7 @@ def setup(
         student.use_default_prompt()  # as langgap measure: E5's configured 'query: '
     st, prompt = student.model, student.prompt
     swapped = swap_tokenizer(st, cfg, composer, evaluator) if cfg.tokenizer else None
-    if cfg.freeze_embeddings:
-        freeze_embeddings(st)
-    freeze_layers(st, cfg.freeze_layers)
+    freeze(st, embeddings=cfg.freeze_embeddings, layers=cfg.freeze_layers)
     n_cross, n_mono = composer.per_batch  # only the pools batches draw from
     used = (composer.pool.cross if n_cross else []) + (composer.pool.mono if n_mono else [])
     order = language_priority(used, cfg.priority or ((cfg.pivot,) if cfg.pivot else ()))
@@ -265,11 +198,7 @@ def setup(
     per_epoch = len(composer)  # batches in epoch 0 (later epochs may differ by a batch or so)
     total = cfg.max_steps or max(1, cfg.epochs * per_epoch // cfg.grad_accum)
     warmup = math.ceil(cfg.warmup_ratio * total)
-    groups = param_groups(st, cfg.weight_decay)
-    if not any(g["params"] for g in groups):
-        why = f" (--freeze-layers {cfg.freeze_layers} froze the whole transformer)"
-        raise InputError("no trainable parameters" + (why if cfg.freeze_layers else ""))
-    optimizer = adamw(groups, cfg.lr)
+    optimizer = adamw(trainable_groups(st, cfg.weight_decay, cfg.freeze_layers), cfg.lr)
     scheduler = get_linear_schedule_with_warmup(optimizer, warmup, total)
     model, optimizer = accelerator.prepare(st, optimizer)
     accelerator.register_for_checkpointing(scheduler)
