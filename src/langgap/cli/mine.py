@@ -10,6 +10,7 @@ import typer
 
 from langgap.cli import app, interrupted
 from langgap.cli.output import console, log_warnings, progress_bar
+from langgap.encoders.precision import Precision
 from langgap.errors import InputError, did_you_mean
 
 if TYPE_CHECKING:
@@ -89,6 +90,9 @@ def mine(
     batch_size: Annotated[int, Opt(help="Text files: texts per forward pass.")] = 64,
     max_length: Annotated[int | None, Opt(help="Text files: truncate to this many tokens.")] = None,
     device: Annotated[str | None, Opt(help="Text files: cuda, mps or cpu (default: automatic).")] = None,
+    precision: Annotated[
+        Precision, Opt(help="Text files: auto (bf16 where the GPU or CPU has it natively), fp32, fp16, bf16.")
+    ] = "auto",
     cache: Annotated[
         bool, Opt("--cache/--no-cache", help="Text files: reuse the on-disk embedding cache.")
     ] = True,
@@ -123,7 +127,17 @@ def mine(
         with progress_bar(quiet) as bar:
             if sides[0].blocks is None:
                 cache_note = _embed(
-                    sides, bar, model, prompt, prompt_name, batch_size, max_length, device, cache, quiet
+                    sides,
+                    bar,
+                    model,
+                    prompt,
+                    prompt_name,
+                    batch_size,
+                    max_length,
+                    device,
+                    precision,
+                    cache,
+                    quiet,
                 )
             tasks: dict[str, TaskID] = {}
 
@@ -172,7 +186,8 @@ def _read_sides(
 
 
 def _embed(sides: list[Side], bar: Progress, model: str | None, prompt: str | None, prompt_name: str | None,
-           batch_size: int, max_length: int | None, device: str | None, cache: bool, quiet: bool) -> str:  # fmt: skip
+           batch_size: int, max_length: int | None, device: str | None, precision: str, cache: bool,
+           quiet: bool) -> str:  # fmt: skip
     """Embed two text sides with one model through the embedding cache; returns the note for an
     interruption (what the cache kept)."""
     from langgap.cli.measure import open_encoder
@@ -180,7 +195,7 @@ def _embed(sides: list[Side], bar: Progress, model: str | None, prompt: str | No
     from langgap.mine.sides import attach
 
     encoder = open_encoder(model or "intfloat/multilingual-e5-small", prompt, prompt_name, batch_size,
-                           max_length, device, "auto", quiet, notes=not quiet)  # fmt: skip
+                           max_length, device, precision, quiet, notes=not quiet)  # fmt: skip
     cache_path = default_cache_path() if cache else None
     job = bar.add_task("encoding", total=None, info="texts")
     progress = lambda done, total: bar.update(job, completed=done, total=total)  # noqa: E731
