@@ -113,6 +113,8 @@ def environment(model: Any) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
+    import torch
+
     from langgap.accel import processes
     from langgap.encoders.st import SentenceTransformerEncoder
 
@@ -128,16 +130,19 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         device=args.device,
         precision=args.precision,
     )
+    st = encoder.model  # shared with sentence-transformers' encode, unless langgap cast its weights
+    if next(st.parameters()).dtype != torch.float32:  # bf16 weights on a CPU: encode keeps fp32
+        st = SentenceTransformerEncoder(args.model, device=args.device, precision="fp32").model
     procs = processes()
     runs: dict[str, list[dict[str, Any]]] = {"langgap embed": [], "sentence-transformers": []}
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "texts.txt"
         path.write_text("".join(t.replace("\n", " ") + "\n" for t in texts), encoding="utf-8")
         encoder.encode(texts[:256])  # warm-up
-        encoder.model.encode(texts[:256], prompt=args.prompt or None, show_progress_bar=False)
+        st.encode(texts[:256], prompt=args.prompt or None, show_progress_bar=False)
         for _ in range(args.repeat):
             a, emb_a = run_langgap(encoder, path, args.rows_per_shard, procs)
-            b, emb_b = run_st(encoder.model, texts, args.prompt, args.batch_size)
+            b, emb_b = run_st(st, texts, args.prompt, args.batch_size)
             runs["langgap embed"].append(a)
             runs["sentence-transformers"].append(b)
     cos = (emb_a * emb_b).sum(1) / np.linalg.norm(emb_a, axis=1) / np.linalg.norm(emb_b, axis=1)

@@ -60,7 +60,9 @@ def load(model: str, backend: str, quantized: bool) -> Any:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model", default=DEFAULT_MODEL)
-    ap.add_argument("--files", nargs="+", default=[str(TATOEBA / f"{x}-eng.tsv") for x in ("deu", "fra", "cmn")])
+    ap.add_argument(
+        "--files", nargs="+", default=[str(TATOEBA / f"{x}-eng.tsv") for x in ("deu", "fra", "cmn")]
+    )
     ap.add_argument("--backends", nargs="+", default=["torch", "onnx", "openvino"])
     ap.add_argument("--quantized", action="store_true", help="also ONNX dynamic int8 (avx2)")
     ap.add_argument("--repeat", type=int, default=2)

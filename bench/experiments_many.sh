@@ -39,8 +39,8 @@ recipe() {
 freeze() {  # issue 20: the recipe (seed 0) with --freeze-layers 0 / 4 / 6, and the recipe as it
   # ran before length buckets became the default (--length-buckets 1): quality; timing in bench_train.py
   for s in $SEEDS; do
+    for n in 0 6 4; do run freeze$n-s$s --recipe many-languages --seed $s --freeze-layers $n; done
     run recipe-b1-s$s --recipe many-languages --seed $s --length-buckets 1
-    for n in 0 4 6; do run freeze$n-s$s --recipe many-languages --seed $s --freeze-layers $n; done
   done
 }
 

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# The embed and mine benchmarks on one GPU machine (the device tool's H200), then the GPU-only mutants, in under 8 minutes.
+# The embed, measure, train and mine benchmarks on one GPU machine (H100 or H200), then the GPU-only mutants, in under 8 minutes.
 # Prepared here by bench/gpu_prepare.sh (.gpu/: model skeleton, texts, faiss-cpu wheel); there:
 #
 #   bash bench/gpu.sh                    # results in $OUT (the device tool's folder) or runs/gpu
 #
-# Tested on CPU with small sizes:  DEVICE=cpu EMBED_TEXTS=400 MINE_ROWS=20000 bash bench/gpu.sh
+# Tested on CPU with small sizes:
+#   DEVICE=cpu EMBED_TEXTS=400 MINE_ROWS=20000 TRAIN_STEPS=3 TRAIN_BF16=0 PY=.venv/bin/python bash bench/gpu.sh
 #
 # 1. langgap embed vs sentence-transformers encode on 100,000 Tatoeba sentences (bench_embed.py):
 #    the model is multilingual-e5-small's architecture and tokenizer with random weights (the
@@ -14,12 +15,19 @@
 # 2. langgap mine vs LASER's flat and sentence-transformers' IVF approach on 100,000 x 100,000
 #    synthetic embeddings (bench_mine.py); FAISS is faiss-cpu on the machine's CPU cores (no
 #    faiss-gpu wheel fits the 64 MiB), so this measures the 16-core host, not the GPU.
-# 3. tests/gpu and the mutants only a CUDA device tells apart (bench/gpu_mutants.sh), last.
+# 3. langgap measure vs sentence-transformers encode + argmax vs mteb on 3 Tatoeba files
+#    (bench_tatoeba.py; random weights: times only, the accuracies mean nothing).
+# 4. training on FLORES-length pairs (bench_train.py): langgap fp32 (one forward per batch) and
+#    --mixed-precision bf16 with length buckets, against sentence-transformers' trainer fp32 and
+#    bf16 (.gpu/whl brings `datasets`, which the trainer needs).
+# 5. tests/gpu and the mutants only a CUDA device tells apart (bench/gpu_mutants.sh), last.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 OUT=${OUT:-runs/gpu}
 DEVICE=${DEVICE:-cuda}
-EMBED_TEXTS=${EMBED_TEXTS:-100000}
+EMBED_TEXTS=${EMBED_TEXTS:-50000}
+TRAIN_STEPS=${TRAIN_STEPS:-20}
+TRAIN_BF16=${TRAIN_BF16:-1}  # 0 in the CPU rehearsal: bf16 training is refused on a CPU without it
 MINE_ROWS=${MINE_ROWS:-100000}
 PY=${PY:-python3}
 export PYTHONUNBUFFERED=1 HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 TOKENIZERS_PARALLELISM=false
@@ -56,10 +64,15 @@ step() {  # step NAME SECONDS CMD...: run with a time limit, keep going on failu
   timeout "$limit" "$@" > "$OUT/$name.log" 2>&1
   echo "   exit $? after $((SECONDS - t0))s"; tail -n 25 "$OUT/$name.log"
 }
-step embed_auto 150 "$PY" bench/bench_embed.py --model "$MODEL" --texts .gpu/texts.txt --limit "$EMBED_TEXTS" \
+step embed_auto 80 "$PY" bench/bench_embed.py --model "$MODEL" --texts .gpu/texts.txt --limit "$EMBED_TEXTS" \
   --batch-size 256 --rows-per-shard 20000 --repeat 2 --device "$DEVICE" --precision auto --json "$OUT/embed_auto.json"
-step embed_fp32 100 "$PY" bench/bench_embed.py --model "$MODEL" --texts .gpu/texts.txt --limit "$EMBED_TEXTS" \
+step embed_fp32 50 "$PY" bench/bench_embed.py --model "$MODEL" --texts .gpu/texts.txt --limit "$EMBED_TEXTS" \
   --batch-size 256 --rows-per-shard 20000 --repeat 1 --device "$DEVICE" --precision fp32 --json "$OUT/embed_fp32.json"
-step mine 180 "$PY" bench/bench_mine.py --n "$MINE_ROWS" --sample 1000 --json "$OUT/mine.json"
-step gpu_mutants 90 env PYTHON="$PY" bash bench/gpu_mutants.sh
+step measure 50 "$PY" bench/bench_tatoeba.py --model "$MODEL" --files .gpu/tatoeba/*.tsv --batch-size 256 --methods langgap sentence-transformers \
+  --device "$DEVICE" --repeat 1 --json "$OUT/measure.json"
+step train 100 "$PY" bench/bench_train.py --model "$MODEL" --pairs .gpu/pairs/*.tsv --max-length 128 \
+  --steps "$TRAIN_STEPS" --repeat 1 --variant b2:length_buckets=2 \
+  $([ "$TRAIN_BF16" = 1 ] && echo --variant bf16:length_buckets=2,mixed_precision=bf16 --st-bf16) --json "$OUT/train.json"
+step mine 120 "$PY" bench/bench_mine.py --n "$MINE_ROWS" --sample 1000 --json "$OUT/mine.json"
+step gpu_mutants 80 env PYTHON="$PY" bash bench/gpu_mutants.sh
 ls -la "$OUT"

@@ -9,7 +9,10 @@
 #                gpu.sh fills it with random weights of the same shapes, so throughput is the real
 #                model's (same architecture, same tokenizer, same token counts) but outputs are not
 # .gpu/texts.txt 100,000 Tatoeba sentences of every language pair, mixed (as bench/bench_embed.py)
-# .gpu/whl/      faiss-cpu for the machine's Python 3.12 (its image has no FAISS), pytest for tests/gpu
+# .gpu/whl/      faiss-cpu for the machine's Python 3.12 (its image has no FAISS), pytest for tests/gpu,
+#                datasets (with dill, multiprocess) for sentence-transformers' trainer
+# .gpu/tatoeba/  3 Tatoeba files (deu, fra, cmn) for the measure row
+# .gpu/pairs/    FLORES-length training pairs (408 FLORES dev rows of 7 languages with English)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PY:-.venv/bin/python}
@@ -35,4 +38,11 @@ PYEOF
     --platform manylinux2014_x86_64 -d .gpu/whl faiss-cpu
 # pure-Python wheels: pytest and its dependencies (the image may lack them), for gpu.sh step 3
 "$PY" -m pip download -q --no-deps --only-binary=:all: -d .gpu/whl pytest pluggy iniconfig pygments packaging
+"$PY" -m pip download -q --no-deps --only-binary=:all: -d .gpu/whl datasets dill multiprocess
+mkdir -p .gpu/tatoeba .gpu/pairs
+cp ../shared/data/tatoeba/{deu,fra,cmn}-eng.tsv .gpu/tatoeba/
+[ -d runs/exp-e/flores_train ] || "$PY" bench/many_languages_data.py runs/exp-e
+for l in arb_Arab deu_Latn fra_Latn hin_Deva swh_Latn tur_Latn zho_Hans; do
+  paste runs/exp-e/flores_train/$l.txt runs/exp-e/flores_train/eng_Latn.txt > .gpu/pairs/${l%%_*}-eng.tsv
+done
 du -sh .gpu .gpu/*
