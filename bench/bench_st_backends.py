@@ -12,7 +12,7 @@ Each backend loads the same model folder (the ONNX / OpenVINO graph is exported 
 weights on load), then encodes the texts of the given Tatoeba files (both columns, prompt
 ``query: ``, batch 64) ``--repeat`` times after a warm-up; reported: median seconds, texts/s,
 cosine accuracy in both directions per file, and the minimum cosine of each embedding to the
-torch backend's. ``--quantized`` adds ONNX dynamic int8 (an accuracy cost, opt-in only).
+torch backend's.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -42,21 +41,6 @@ def accuracy(src: np.ndarray, tgt: np.ndarray) -> tuple[float, float]:
     return float(np.mean(sims.argmax(1) == gold)), float(np.mean(sims.argmax(0) == gold))
 
 
-def load(model: str, backend: str, quantized: bool) -> Any:
-    from sentence_transformers import SentenceTransformer
-
-    if not quantized:
-        return SentenceTransformer(model, backend=backend, device="cpu")
-    from sentence_transformers import export_dynamic_quantized_onnx_model
-
-    folder = tempfile.mkdtemp(prefix="st-onnx-")
-    st = SentenceTransformer(model, backend="onnx", device="cpu")
-    st.save(folder)
-    export_dynamic_quantized_onnx_model(st, "avx2", folder)
-    return SentenceTransformer(folder, backend="onnx", device="cpu",
-                               model_kwargs={"file_name": "onnx/model_qint8_avx2.onnx"})  # fmt: skip
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model", default=DEFAULT_MODEL)
@@ -64,7 +48,6 @@ def main() -> None:
         "--files", nargs="+", default=[str(TATOEBA / f"{x}-eng.tsv") for x in ("deu", "fra", "cmn")]
     )
     ap.add_argument("--backends", nargs="+", default=["torch", "onnx", "openvino"])
-    ap.add_argument("--quantized", action="store_true", help="also ONNX dynamic int8 (avx2)")
     ap.add_argument("--repeat", type=int, default=2)
     ap.add_argument("--json", type=Path)
     args = ap.parse_args()
@@ -76,8 +59,10 @@ def main() -> None:
     texts = [t for s, g in pairs for t in s + g]
     runs: dict[str, Any] = {}
     ref: np.ndarray | None = None
-    for name in [*args.backends, *(["onnx-int8"] if args.quantized else [])]:
-        st = load(args.model, "onnx" if name == "onnx-int8" else name, name == "onnx-int8")
+    from sentence_transformers import SentenceTransformer
+
+    for name in args.backends:
+        st = SentenceTransformer(args.model, backend=name, device="cpu")
 
         def encode(st: Any = st) -> np.ndarray:
             return st.encode(texts, prompt="query: ", batch_size=64, normalize_embeddings=True)

@@ -49,7 +49,7 @@ from langgap.tasks import Task, bitext_task  # noqa: E402
 
 DEFAULT_MODEL = str(Path.home() / ".cache" / "langgap" / "models" / "multilingual-e5-small")
 DEFAULT_FILES = [str(Path(__file__).resolve().parents[2] / "shared" / "data" / "tatoeba" / "deu-eng.tsv")]
-METHODS = ("langgap", "sentence-transformers", "mteb")
+METHODS = ("langgap", "langgap-torch", "sentence-transformers", "mteb")  # langgap: --backend auto
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -288,9 +288,18 @@ def main(argv: list[str] | None = None) -> int:
     if next(model.parameters()).dtype != torch.float32:  # bf16 weights on a CPU: the others keep fp32
         model = SentenceTransformerEncoder(args.model, device=args.device, precision="fp32").model
     wrapper = mteb_wrapper(model, args.prompt) if "mteb" in args.methods else None
+    on_torch = None
+    if "langgap-torch" in args.methods:  # the same settings on torch (the default before ONNX Runtime)
+        on_torch = SentenceTransformerEncoder(args.model, prompt=args.prompt, batch_size=args.batch_size,
+                                              device=args.device, precision=args.precision, backend="torch")  # fmt: skip
     load_s = time.perf_counter() - t0
     warm = [t for _, c in pairs for t in c.src[:8] + c.tgt[:8]]
     model.encode(warm, prompt=args.prompt or None, batch_size=args.batch_size, show_progress_bar=False)
+    t0 = time.perf_counter()
+    encoder.encode(warm)  # with --backend onnx: the graph is exported (or read from its cache) here
+    warm_s = time.perf_counter() - t0
+    if on_torch is not None:
+        on_torch.encode(warm)
 
     env = environment(model)
     rows = sum(len(c) for _, c in pairs)
@@ -309,6 +318,8 @@ def main(argv: list[str] | None = None) -> int:
     for _ in range(args.repeat):  # interleaved, so drift in machine load hits all methods alike
         if "langgap" in runs:
             runs["langgap"].append(run_langgap(encoder, pairs))
+        if "langgap-torch" in runs:
+            runs["langgap-torch"].append(run_langgap(on_torch, pairs))
         if "sentence-transformers" in runs:
             runs["sentence-transformers"].append(run_st(model, pairs, args.prompt, args.batch_size))
         if "mteb" in runs:
@@ -339,6 +350,8 @@ def main(argv: list[str] | None = None) -> int:
             "pairs": rows,
             "accuracies_agree": agree,
             "langgap_precision": encoder.precision,
+            "langgap_backend": encoder.backend,
+            "langgap_warmup_s": warm_s,
             "summary": summary,
             "runs": runs,
         }

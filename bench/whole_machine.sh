@@ -22,7 +22,7 @@ measure() {  # langgap measure (no cache) vs ST fp32 encode + argmax vs mteb, 3 
 
 st_backends() {  # needs a venv where sentence-transformers' [onnx,openvino] extras install
   [ -n "${STVENV:-}" ] || { echo "st_backends: set STVENV (see bench/bench_st_backends.py)" >&2; return 0; }
-  "$STVENV/bin/python" bench/bench_st_backends.py --repeat 2 --quantized --json $R/st_backends.json
+  "$STVENV/bin/python" bench/bench_st_backends.py --repeat 2 --json $R/st_backends.json
 }
 
 embed() { python bench/bench_embed.py --limit 50000 --repeat 1 --json $R/embed.json; }

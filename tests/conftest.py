@@ -44,9 +44,17 @@ def _mutmut_stats_stay_in_this_process(monkeypatch):
     monkeypatch.delenv("MUTANT_UNDER_TEST")
 
 
+@pytest.fixture(scope="session")
+def _onnx_graphs(tmp_path_factory) -> Path:
+    """One ONNX graph cache for the session: each model is exported once, not once per test."""
+    return tmp_path_factory.mktemp("onnx")
+
+
 @pytest.fixture(autouse=True)
-def _isolate(tmp_path_factory, monkeypatch):
-    """Every test: a private embedding cache, no Hub access, no stray offline-model lookup."""
+def _isolate(tmp_path_factory, monkeypatch, _onnx_graphs):
+    """Every test: a private embedding cache, no Hub access, no stray offline-model lookup, ONNX
+    graphs outside the home folder."""
+    monkeypatch.setenv("LANGGAP_ONNX_CACHE", str(_onnx_graphs))
     if "LANGGAP_REAL_MODELS_DIR" not in os.environ:
         monkeypatch.setenv("LANGGAP_REAL_MODELS_DIR", str(real_models_dir()))
     monkeypatch.setenv("LANGGAP_CACHE", str(tmp_path_factory.mktemp("cache") / "emb.sqlite"))

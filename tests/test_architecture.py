@@ -24,6 +24,7 @@ ADAPTERS = {
     "sqlite3": {"encoders/cache.py"},
     "matplotlib.pyplot": {"report/mpl.py"},
     "faiss": {"knn.py"},
+    "onnxruntime": {"encoders/onnx.py"},
 }
 
 

@@ -11,6 +11,7 @@ import typer
 
 from langgap.cli import app, interrupted
 from langgap.cli.output import console, log_warnings, progress_bar
+from langgap.encoders.onnx import Backend
 from langgap.encoders.precision import Precision
 from langgap.errors import InputError
 
@@ -44,7 +45,13 @@ def embed(
     ] = None,
     precision: Annotated[
         Precision,
-        Opt(help="Forward pass: auto (bf16/fp16 autocast on a GPU, fp32 elsewhere), fp32, fp16, bf16."),
+        Opt(
+            help="Forward pass: auto (bf16 on a GPU or a CPU that has it natively, else fp32), fp32, fp16, bf16."
+        ),
+    ] = "auto",
+    backend: Annotated[
+        Backend,
+        Opt(help="Runtime: auto (ONNX Runtime for fp32 on a CPU where installed, else torch), torch, onnx."),
     ] = "auto",
     dtype: Annotated[Literal["float16", "float32"], Opt(help="Type of the stored embeddings.")] = "float16",
     rows_per_shard: Annotated[
@@ -74,7 +81,16 @@ def embed(
         device = str(procs.device)  # one GPU per process (cuda:<local rank>)
     show = procs.main and not quiet
     encoder = open_encoder(
-        model, prompt, prompt_name, batch_size, max_length, device, precision, not show, notes=procs.main
+        model,
+        prompt,
+        prompt_name,
+        batch_size,
+        max_length,
+        device,
+        precision,
+        not show,
+        notes=procs.main,
+        backend=backend,
     )
     bar = progress_bar(not show)
     who = f" (process 1 of {procs.count}: one shard in {procs.count})" if procs.count > 1 else ""

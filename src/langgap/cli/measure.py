@@ -9,6 +9,7 @@ import typer
 
 from langgap.cli import app, interrupted
 from langgap.cli.output import console, log_warnings, out_console, progress_bar, rich_table
+from langgap.encoders.onnx import Backend
 from langgap.encoders.precision import Precision
 from langgap.errors import InputError
 
@@ -76,7 +77,13 @@ def measure(
     precision: Annotated[
         Precision,
         typer.Option(
-            help="Forward pass: auto (bf16/fp16 autocast on a GPU, fp32 elsewhere), fp32, fp16, bf16."
+            help="Forward pass: auto (bf16 on a GPU or a CPU that has it natively, else fp32), fp32, fp16, bf16."
+        ),
+    ] = "auto",
+    backend: Annotated[
+        Backend,
+        typer.Option(
+            help="Runtime: auto (ONNX Runtime for fp32 on a CPU where installed, else torch), torch, onnx."
         ),
     ] = "auto",
     cache: Annotated[
@@ -154,7 +161,9 @@ def measure(
     if embeddings is not None:
         encoder: Encoder = precomputed_encoder(embeddings, loaded)
     else:
-        encoder = open_encoder(model, prompt, prompt_name, batch_size, max_length, device, precision, quiet)
+        encoder = open_encoder(
+            model, prompt, prompt_name, batch_size, max_length, device, precision, quiet, backend=backend
+        )
     config = {
         "command": "measure",
         "batch_size": batch_size,
@@ -227,6 +236,7 @@ def open_encoder(
     quiet: bool,
     *,
     notes: bool = True,
+    backend: str = "auto",
 ) -> Encoder:
     """The model of ``--model``; the CLI says which model (unless ``quiet``), and which prompt it
     uses and whether it is an offline copy (unless ``notes`` is off: the other processes of a launcher)."""
@@ -240,6 +250,7 @@ def open_encoder(
         max_length=max_length,
         device=device,
         precision=precision,
+        backend=backend,
     )
     if not quiet:  # after loading: a bad --model or --device is the only line printed
         console.print(f"[bold]model[/bold] {model}")

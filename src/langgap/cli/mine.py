@@ -10,6 +10,7 @@ import typer
 
 from langgap.cli import app, interrupted
 from langgap.cli.output import console, log_warnings, progress_bar
+from langgap.encoders.onnx import Backend
 from langgap.encoders.precision import Precision
 from langgap.errors import InputError, did_you_mean
 
@@ -93,6 +94,13 @@ def mine(
     precision: Annotated[
         Precision, Opt(help="Text files: auto (bf16 where the GPU or CPU has it natively), fp32, fp16, bf16.")
     ] = "auto",
+    backend: Annotated[
+        Backend,
+        Opt(
+            help="Text files: "
+            + "Runtime: auto (ONNX Runtime for fp32 on a CPU where installed, else torch), torch, onnx."
+        ),
+    ] = "auto",
     cache: Annotated[
         bool, Opt("--cache/--no-cache", help="Text files: reuse the on-disk embedding cache.")
     ] = True,
@@ -126,6 +134,7 @@ def mine(
     try:
         with progress_bar(quiet) as bar:
             if sides[0].blocks is None:
+                runtime = (precision, backend)
                 cache_note = _embed(
                     sides,
                     bar,
@@ -135,7 +144,7 @@ def mine(
                     batch_size,
                     max_length,
                     device,
-                    precision,
+                    runtime,
                     cache,
                     quiet,
                 )
@@ -186,7 +195,7 @@ def _read_sides(
 
 
 def _embed(sides: list[Side], bar: Progress, model: str | None, prompt: str | None, prompt_name: str | None,
-           batch_size: int, max_length: int | None, device: str | None, precision: str, cache: bool,
+           batch_size: int, max_length: int | None, device: str | None, runtime: tuple[str, str], cache: bool,
            quiet: bool) -> str:  # fmt: skip
     """Embed two text sides with one model through the embedding cache; returns the note for an
     interruption (what the cache kept)."""
@@ -195,7 +204,7 @@ def _embed(sides: list[Side], bar: Progress, model: str | None, prompt: str | No
     from langgap.mine.sides import attach
 
     encoder = open_encoder(model or "intfloat/multilingual-e5-small", prompt, prompt_name, batch_size,
-                           max_length, device, precision, quiet, notes=not quiet)  # fmt: skip
+                           max_length, device, runtime[0], quiet, notes=not quiet, backend=runtime[1])  # fmt: skip
     cache_path = default_cache_path() if cache else None
     job = bar.add_task("encoding", total=None, info="texts")
     progress = lambda done, total: bar.update(job, completed=done, total=total)  # noqa: E731

@@ -13,7 +13,8 @@ def load_encoder(spec: str, **kwargs: Any) -> Encoder:
 
     ``openai:http://HOST:PORT/v1#MODEL`` gives an OpenAI-compatible endpoint; anything else
     is a sentence-transformers / HF model id or local path. ``kwargs`` go to the adapter
-    (``prompt``, ``prompt_name``, ``batch_size``, ``max_length``, ``device``, ``precision``).
+    (``prompt``, ``prompt_name``, ``batch_size``, ``max_length``, ``device``, ``precision``,
+    ``backend``).
     """
     if spec.startswith("openai:"):
         from langgap.encoders.openai import OpenAIEncoder, parse_openai_spec
@@ -23,8 +24,9 @@ def load_encoder(spec: str, **kwargs: Any) -> Encoder:
             raise InputError(
                 "--prompt-name needs a model with configured prompts; use --prompt with an endpoint"
             )
-        if kwargs.get("precision") not in (None, "auto"):
-            raise InputError("--precision applies to a local model; an endpoint chooses its own")
+        for option in ("precision", "backend"):
+            if kwargs.get(option) not in (None, "auto"):
+                raise InputError(f"--{option} applies to a local model; an endpoint chooses its own")
         base_url, model = parse_openai_spec(spec)
         return OpenAIEncoder(
             base_url, model, prompt=kwargs.get("prompt"), batch_size=kwargs.get("batch_size", 64)

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from langgap.encoders import onnx
 from langgap.encoders.precision import autocast, cast_for_inference, resolve_precision
 from langgap.encoders.resolve import (
     DEFAULT_MODEL,
@@ -199,9 +200,9 @@ class SentenceTransformerEncoder:
         batch_size: texts per forward pass.
         max_length: truncate inputs to this many tokens (default: the model's).
         device: ``cuda``, ``mps``, ``cpu``; default chosen by sentence-transformers.
-        precision: ``auto`` (bf16 on a CUDA device that has it, fp16 on other CUDA devices, bf16
-            weights on a CPU with native bf16, fp32 elsewhere), ``fp32``, ``fp16`` or ``bf16``
-            (:mod:`langgap.encoders.precision`).
+        precision: ``auto``, ``fp32``, ``fp16`` or ``bf16`` (:mod:`langgap.encoders.precision`).
+        backend: ``auto`` (ONNX Runtime for fp32 on a CPU where it is installed, else torch),
+            ``torch`` or ``onnx`` (:mod:`langgap.encoders.onnx`).
     """
 
     def __init__(
@@ -214,6 +215,7 @@ class SentenceTransformerEncoder:
         max_length: int | None = None,
         device: str | None = None,
         precision: str = "auto",
+        backend: str = "auto",
     ) -> None:
         if prompt is not None and prompt_name is not None:
             raise InputError("give --prompt or --prompt-name, not both")
@@ -221,6 +223,7 @@ class SentenceTransformerEncoder:
             raise InputError(f"batch size must be >= 1, got {batch_size}")
         check_device(device)
         self.precision = resolve_precision(precision, planned_device(device))  # before loading
+        self.backend = onnx.resolve_backend(backend, planned_device(device), self.precision)
         self.name = model
         load_from, self.offline_note = resolve_model(model)
         self.path = load_from
@@ -240,6 +243,8 @@ class SentenceTransformerEncoder:
                 raise InputError(f"max length must be >= 1, got {max_length}")
             self.model.max_seq_length = max_length
         self.batch_size = batch_size
+        self.backend = onnx.fits(self.model, self.backend, asked=backend, name=model)
+        self._session: onnx.OnnxSession | None = None  # opened (exported if need be) on first encode
 
     def use_default_prompt(self, name: str = "query") -> bool:
         """Adopt the model's configured prompt ``name`` when no prompt was given.
@@ -297,16 +302,17 @@ class SentenceTransformerEncoder:
             return np.zeros((0, self.dimension), dtype=np.float32)
         order = np.argsort(self.token_lengths(texts), kind="stable")
         out = np.empty((len(texts), self.dimension), dtype=np.float32)
+        if self.backend == "onnx" and self._session is None:
+            self._session = onnx.open_session(self.model, self.identity())
         with autocast(self.precision, self.model.device):
             for start in range(0, len(order), self.batch_size):
                 idx = order[start : start + self.batch_size]
-                out[idx] = self.model.encode(
-                    [texts[i] for i in idx],
-                    prompt=self.prompt or None,
-                    batch_size=self.batch_size,
-                    show_progress_bar=False,
-                    convert_to_numpy=True,
-                )
+                batch = [texts[i] for i in idx]
+                if self._session is not None:  # the same tokenisation as encode(), one graph run
+                    out[idx] = self._session.run(self.model.preprocess(batch, prompt=self.prompt or None))
+                    continue
+                out[idx] = self.model.encode(batch, prompt=self.prompt or None, batch_size=self.batch_size,
+                                             show_progress_bar=False, convert_to_numpy=True)  # fmt: skip
         return out
 
     def describe(self) -> dict[str, Any]:
@@ -322,15 +328,21 @@ class SentenceTransformerEncoder:
             "max_length": int(self.model.max_seq_length or -1),
             "device": str(self.model.device),
             "precision": self.precision,
+            "backend": self.backend,
         }
         if self.offline_note:
             out["offline_copy"] = self.offline_note
         return out
 
-    def cache_key(self) -> str:
-        """Model identity + prompt + max length (+ precision unless fp32): embeddings are reused
-        only when all match."""
+    def identity(self) -> str:
+        """The model's weights and pooling: a local folder by its files' fingerprint, else its id."""
         path = Path(self.path)
         ident = f"local:{path.resolve()}:{_fingerprint(path)}" if path.exists() else f"hub:{self.name}"
-        key = f"st|{ident}|prompt={self.prompt!r}|max_len={self.model.max_seq_length}|pool={self.pooling}"
-        return key if self.precision == "fp32" else f"{key}|precision={self.precision}"
+        return f"st|{ident}|pool={self.pooling}"
+
+    def cache_key(self) -> str:
+        """Model identity + prompt + max length (+ precision unless fp32, backend unless torch):
+        embeddings are reused only when all match."""
+        key = f"{self.identity()}|prompt={self.prompt!r}|max_len={self.model.max_seq_length}"
+        key += "" if self.precision == "fp32" else f"|precision={self.precision}"
+        return key + ("" if self.backend == "torch" else f"|backend={self.backend}")
