@@ -70,6 +70,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--length-buckets", type=int, default=1, help="N > 1: also run langgap-buckets")
     p.add_argument("--variant", action="append", default=[], help="NAME:KEY=VALUE,...: another langgap run")
     p.add_argument("--st-bf16", action="store_true", help="also the trainer with bf16=True")
+    p.add_argument("--only-variants", action="store_true", help="run the --variant runs alone")
     p.add_argument("--repeat", type=int, default=2)
     p.add_argument("--json", type=Path, default=None)
     p.add_argument("--worker", help=argparse.SUPPRESS)
@@ -139,7 +140,8 @@ def variants(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
         values: dict[str, Any] = {}
         for item in filter(None, settings.split(",")):
             key, _, value = item.partition("=")
-            values[key] = int(value) if value.lstrip("-").isdigit() else value
+            flags = {"true": True, "false": False}
+            values[key] = int(value) if value.lstrip("-").isdigit() else flags.get(value, value)
         out[f"langgap-v-{name}"] = values
     return out
 
@@ -226,6 +228,7 @@ def main(argv: list[str] | None = None) -> None:
     runs = []
     impls = [*(IMPLS if args.length_buckets > 1 else IMPLS[:2]), *variants(args)]
     impls += ["sentence-transformers-bf16"] if args.st_bf16 else []
+    impls = [i for i in impls if i.startswith("langgap-v-")] if args.only_variants else impls
     for r in range(args.repeat):
         for impl in impls:
             with tempfile.TemporaryDirectory() as tmp:

@@ -37,7 +37,8 @@ train() {  # FLORES-length pairs (bench/experiments_many.sh data writes runs/exp
   [ "$native" = 1 ] && extra=(--variant bf16:length_buckets=2,mixed_precision=bf16 --st-bf16)
   python bench/bench_train.py --pairs runs/bench-flores/*.tsv --max-length 128 --steps 20 --repeat 1 \
     --variant b2:length_buckets=2 --variant f4:length_buckets=2,freeze_layers=4 \
-    --variant f6:length_buckets=2,freeze_layers=6 "${extra[@]}" --json $R/train.json
+    --variant f6:length_buckets=2,freeze_layers=6 --variant fe:freeze_embeddings=true,length_buckets=1 \
+    --variant fe-b2:freeze_embeddings=true,length_buckets=2 "${extra[@]}" --json $R/train.json
 }
 
 mine() {

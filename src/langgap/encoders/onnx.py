@@ -26,6 +26,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from langgap import atomic
 from langgap.errors import InputError
 
 INPUTS = ("input_ids", "attention_mask", "token_type_ids")
@@ -121,6 +122,7 @@ def export(st: Any, path: Path, names: tuple[str, ...]) -> None:
     tensors = tuple(example[n] for n in names)
     axes = {n: {0: "batch", 1: "tokens"} for n in names} | {"sentence_embedding": {0: "batch"}}
     path.parent.mkdir(parents=True, exist_ok=True)
+    atomic.clean_stale_files(path.parent)  # graphs in flight of processes that were killed
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     try:
         with torch.no_grad(), warnings.catch_warnings():
@@ -130,10 +132,11 @@ def export(st: Any, path: Path, names: tuple[str, ...]) -> None:
                               dynamo=False)  # fmt: skip
         os.replace(tmp, path)  # whole or not at all: a reader never sees half a graph
     except Exception as e:
-        tmp.unlink(missing_ok=True)
         raise InputError(
             f"cannot export the model to ONNX ({type(e).__name__}: {e}); use --backend torch"
         ) from None
+    finally:
+        tmp.unlink(missing_ok=True)  # an interrupted export leaves nothing
 
 
 class OnnxSession:
