@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from langgap.encoders import shards as sh
+from langgap.metrics.similarity import normalize
 
 MODEL = {"name": "toy", "prompt": "query: ", "max_length": 16, "cache_key": "toy|16", "dimension": 16}
 
@@ -53,3 +54,22 @@ def planted(n_gold=30, n_src=60, n_tgt=70, dim=16, noise=0.15, seed=0):
         tgt_out[p], tgt_vec[p] = tgt_texts[i], tgt[i]
     gold = {(int(ps[i]), int(pt[i])) for i in range(n_gold)}
     return src_out, src_vec.astype(np.float32), tgt_out, tgt_vec.astype(np.float32), gold
+
+
+def clustered(n: int, d: int = 32, clusters: int = 200, seed: int = 0, spread: float = 0.4) -> np.ndarray:
+    """``n`` unit vectors around ``clusters`` random centres: crowded neighbourhoods, as in text."""
+    rng = np.random.default_rng(seed)
+    centers = rng.standard_normal((clusters, d))
+    return normalize(centers[rng.integers(0, clusters, n)] + spread * rng.standard_normal((n, d)))
+
+
+def blocks(x: np.ndarray, size: int):  # noqa: ANN201
+    """A fresh pass over ``x`` in row blocks of ``size`` (:data:`langgap.knn.Blocks`)."""
+    return lambda: (x[i : i + size] for i in range(0, len(x), size))
+
+
+def share_found(got: np.ndarray, exact: np.ndarray) -> float:
+    """The share of true neighbours found, one query at a time."""
+    return float(
+        np.mean([len(set(a) & set(b)) / len(b) for a, b in zip(got.tolist(), exact.tolist(), strict=True)])
+    )

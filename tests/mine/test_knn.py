@@ -8,25 +8,12 @@ import types
 
 import numpy as np
 import pytest
+from helpers import blocks, clustered, share_found
 
 from langgap import knn
 from langgap.metrics.similarity import normalize, topk_cosine
 
 pytest.importorskip("faiss")
-
-
-def _clustered(n, d=32, clusters=200, seed=0, spread=0.4):
-    rng = np.random.default_rng(seed)
-    centers = rng.standard_normal((clusters, d))
-    return normalize(centers[rng.integers(0, clusters, n)] + spread * rng.standard_normal((n, d)))
-
-
-def _blocks(x, size):
-    return lambda: (x[i : i + size] for i in range(0, len(x), size))
-
-
-def _recall(got, exact):
-    return np.mean([len(set(a) & set(b)) / len(b) for a, b in zip(got.tolist(), exact.tolist(), strict=True)])
 
 
 def test_plan_by_size_and_option():
@@ -50,12 +37,12 @@ def test_flat_equals_exact_numpy_search():
     rng = np.random.default_rng(0)
     db = normalize(rng.standard_normal((500, 24)))
     q = normalize(rng.standard_normal((120, 24)))
-    sims, inds, spec = knn.knn(_blocks(db, 64), 500, _blocks(q, 50), 120, 24, 5, knn.IndexSpec("flat"))
+    sims, inds, spec = knn.knn(blocks(db, 64), 500, blocks(q, 50), 120, 24, 5, knn.IndexSpec("flat"))
     ref_s, ref_i = topk_cosine(q, db, 5)
     np.testing.assert_array_equal(inds, ref_i)
     np.testing.assert_allclose(sims, ref_s, atol=1e-5)
     assert spec == knn.IndexSpec("flat")
-    s1, i1, _ = knn.knn(_blocks(db, 500), 500, _blocks(q, 120), 120, 24, 50_000, knn.IndexSpec("flat"))
+    s1, i1, _ = knn.knn(blocks(db, 500), 500, blocks(q, 120), 120, 24, 50_000, knn.IndexSpec("flat"))
     assert i1.shape == (120, 500) and (i1 >= 0).all()  # k clipped to the database
 
 
@@ -63,15 +50,15 @@ def test_ivf_recall_on_clustered_data_at_the_measured_nprobe():
     """20,000 vectors, 512 lists, nprobe left to the calibration: with all 1,000 queries as its
     sample, the recall it records is the recall of the search (>= 0.99, measured 0.991 at 22)."""
     n = 20_000
-    db, q = _clustered(n), _clustered(1_000, seed=1)
-    exact = knn.knn(_blocks(db, 4096), n, _blocks(q, 1000), 1000, 32, 4, knn.IndexSpec("flat"))[1]
+    db, q = clustered(n), clustered(1_000, seed=1)
+    exact = knn.knn(blocks(db, 4096), n, blocks(q, 1000), 1000, 32, 4, knn.IndexSpec("flat"))[1]
     spec = knn.plan("ivf", n, 32)
     assert (spec.nlist, spec.nprobe) == (512, 0)
-    _, got, used = knn.knn(_blocks(db, 4096), n, _blocks(q, 300), 1000, 32, 4, spec)
+    _, got, used = knn.knn(blocks(db, 4096), n, blocks(q, 300), 1000, 32, 4, spec)
     cal = used.calibration
     assert cal is not None and used.nprobe == cal.nprobe and 1 < cal.nprobe < 512
     assert (cal.k, cal.queries, cal.against, cal.target) == (4, 1000, "exact search", 0.99)
-    assert _recall(got, exact) == pytest.approx(cal.recall) and cal.recall >= 0.99
+    assert share_found(got, exact) == pytest.approx(cal.recall) and cal.recall >= 0.99
     assert dict(cal.tried)[cal.nprobe - 1] < 0.99  # the one below falls short
     assert (
         f"nlist=512 nprobe={cal.nprobe} (recall@4 {cal.recall:.3f} against exact search, 1,000 sampled"
@@ -88,31 +75,31 @@ def test_explicit_nprobe_wins_and_trades_recall_for_time(monkeypatch):
     with pytest.raises(ValueError, match="nprobe must be >= 0"):
         knn.plan("ivf", 20_000, 384, nprobe=-1)
     n = 20_000
-    db, q = _clustered(n), _clustered(1_000, seed=1)
-    exact = knn.knn(_blocks(db, 4096), n, _blocks(q, 1000), 1000, 32, 4, knn.IndexSpec("flat"))[1]
+    db, q = clustered(n), clustered(1_000, seed=1)
+    exact = knn.knn(blocks(db, 4096), n, blocks(q, 1000), 1000, 32, 4, knn.IndexSpec("flat"))[1]
     monkeypatch.setattr(knn, "calibrate", lambda *a, **kw: pytest.fail("calibrated despite nprobe"))
     _, one, used = knn.knn(
-        _blocks(db, 4096), n, _blocks(q, 1000), 1000, 32, 4, knn.plan("ivf", n, 32, nprobe=1)
+        blocks(db, 4096), n, blocks(q, 1000), 1000, 32, 4, knn.plan("ivf", n, 32, nprobe=1)
     )
-    assert used.nprobe == 1 and used.calibration is None and _recall(one, exact) < 0.99
+    assert used.nprobe == 1 and used.calibration is None and share_found(one, exact) < 0.99
 
 
 def test_ivfpq_recall_on_clustered_data():
     """IVF-PQ (cosines from 4-byte codes of 16-d vectors, 7 bits each): recall@4 >= 0.4 (measured
     0.51; PQ trades recall for memory)."""
     n = 5_000
-    db, q = _clustered(n, d=16), _clustered(500, d=16, seed=1)
-    exact = knn.knn(_blocks(db, 4096), n, _blocks(q, 500), 500, 16, 4, knn.IndexSpec("flat"))[1]
+    db, q = clustered(n, d=16), clustered(500, d=16, seed=1)
+    exact = knn.knn(blocks(db, 4096), n, blocks(q, 500), 500, 16, 4, knn.IndexSpec("flat"))[1]
     spec = knn.plan("ivfpq", n, 16)
     assert (spec.kind, spec.pq_m, spec.pq_bits) == ("ivfpq", 4, 7)
-    got = knn.knn(_blocks(db, 4096), n, _blocks(q, 500), 500, 16, 4, spec)[1]
-    assert _recall(got, exact) >= 0.4
+    got = knn.knn(blocks(db, 4096), n, blocks(q, 500), 500, 16, 4, spec)[1]
+    assert share_found(got, exact) >= 0.4
 
 
 def test_ivf_query_with_too_few_probed_vectors_is_searched_again():
-    db, q = _clustered(2_000, clusters=50), _clustered(300, clusters=50, seed=2)
+    db, q = clustered(2_000, clusters=50), clustered(300, clusters=50, seed=2)
     spec = knn.IndexSpec("ivf", nlist=50, nprobe=1)
-    sims, inds, _ = knn.knn(_blocks(db, 2000), 2000, _blocks(q, 300), 300, 32, 100, spec)
+    sims, inds, _ = knn.knn(blocks(db, 2000), 2000, blocks(q, 300), 300, 32, 100, spec)
     assert (inds >= 0).all() and np.isfinite(sims).all()
 
 
@@ -131,6 +118,6 @@ def test_all_gpus_shard_the_index(monkeypatch):
     assert knn.gpu_count() == 2
     spec = knn.plan("auto", 5_000, 32, knn.gpu_count())
     assert spec.gpus == 2 and spec.describe().endswith("on 2 GPU(s)")
-    db = _clustered(5_000)
-    sims, inds, _ = knn.knn(_blocks(db, 1000), 5000, _blocks(db[:10], 10), 10, 32, 1, spec)
+    db = clustered(5_000)
+    sims, inds, _ = knn.knn(blocks(db, 1000), 5000, blocks(db[:10], 10), 10, 32, 1, spec)
     assert len(calls) == 1 and calls[0].shard is True and inds[:, 0].tolist() == list(range(10))

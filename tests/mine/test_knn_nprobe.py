@@ -7,26 +7,16 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from helpers import blocks, clustered, share_found
 
 from langgap import knn
-from langgap.metrics.similarity import normalize, topk_cosine
+from langgap.metrics.similarity import topk_cosine
 
 faiss = pytest.importorskip("faiss")
 
 
 def _clustered(n, d=32, clusters=100, seed=0, spread=0.5):
-    rng = np.random.default_rng(seed)
-    centers = rng.standard_normal((clusters, d))
-    return normalize(centers[rng.integers(0, clusters, n)] + spread * rng.standard_normal((n, d)))
-
-
-def _blocks(x, size):
-    return lambda: (x[i : i + size] for i in range(0, len(x), size))
-
-
-def _recall(got, exact):
-    """The share of true neighbours found, one query at a time."""
-    return np.mean([len(set(a) & set(b)) / len(b) for a, b in zip(got.tolist(), exact.tolist(), strict=True)])
+    return clustered(n, d, clusters, seed, spread)
 
 
 def _faiss_search(index, queries, k, nprobe):
@@ -45,8 +35,8 @@ def built():
     """5,000 clustered vectors in 128 lists, 400 sampled queries and their exact 4 neighbours."""
     db, q = _clustered(5_000), _clustered(400, seed=1)
     spec = knn.plan("ivf", 5_000, 32)
-    index = knn._build(spec, _blocks(db, 1024), 5_000, 32, seed=0)
-    return db, q, spec, index, knn.exact_knn(_blocks(db, 1024), q, 4)[1]
+    index = knn._build(spec, blocks(db, 1024), 5_000, 32, seed=0)
+    return db, q, spec, index, knn.exact_knn(blocks(db, 1024), q, 4)[1]
 
 
 @pytest.mark.parametrize("target", [0.9, 0.99, 0.999])
@@ -56,12 +46,12 @@ def test_calibration_picks_the_smallest_nprobe_a_naive_loop_finds(built, target)
     cal = knn.calibrate(index, spec, q, exact, target=target)
     naive = {}
     for p in range(1, spec.nlist + 1):  # every nprobe in turn, FAISS's own search
-        naive[p] = _recall(_faiss_search(index, q, 4, p)[1], exact)
+        naive[p] = share_found(_faiss_search(index, q, 4, p)[1], exact)
         if naive[p] >= target:
             break
     assert cal.nprobe == p and cal.recall == pytest.approx(naive[p]) and cal.recall >= target
     for tried, recall in cal.tried:  # every recall it recorded is the naive one
-        assert recall == pytest.approx(_recall(_faiss_search(index, q, 4, tried)[1], exact))
+        assert recall == pytest.approx(share_found(_faiss_search(index, q, 4, tried)[1], exact))
     doubling = [1 << j for j in range(8) if 1 << j < 2 * p]  # 1, 2, 4, ... up to the first that reaches
     assert [t for t, _ in cal.tried[: len(doubling)]] == doubling
     assert len(cal.tried) <= 2 * 7 + 1  # then bisection: about 2 log2(nlist) tries in all
@@ -101,7 +91,7 @@ def test_the_measured_nprobe_is_seeded_and_recorded():
     spec = knn.plan("ivf", 5_000, 32)
 
     def run(seed):
-        return knn.knn(_blocks(db, 999), 5_000, _blocks(q, 1_234), 3_000, 32, 4, spec, seed=seed)
+        return knn.knn(blocks(db, 999), 5_000, blocks(q, 1_234), 3_000, 32, 4, spec, seed=seed)
 
     a, b, other = run(0), run(0), run(5)
     assert a.spec == b.spec and a.spec.calibration is not None  # the calibration too
@@ -112,7 +102,7 @@ def test_the_measured_nprobe_is_seeded_and_recorded():
 
 def test_ivfpq_is_calibrated_against_all_its_lists():
     db, q = _clustered(5_000, d=16), _clustered(500, d=16, seed=1)
-    _, _, used = knn.knn(_blocks(db, 4096), 5_000, _blocks(q, 500), 500, 16, 4, knn.plan("ivfpq", 5_000, 16))
+    _, _, used = knn.knn(blocks(db, 4096), 5_000, blocks(q, 500), 500, 16, 4, knn.plan("ivfpq", 5_000, 16))
     cal = used.calibration
     assert cal is not None and cal.against == "all lists" and cal.recall >= 0.99
     assert "against all lists, 500 sampled queries" in used.describe()
@@ -154,20 +144,20 @@ def test_query_blocks_of_any_size_give_the_same_neighbours(monkeypatch):
     db, q = _clustered(5_000), _clustered(700, seed=4)
     spec = knn.IndexSpec("ivf", nlist=128, nprobe=6)
     monkeypatch.setattr(knn, "QUERY_BLOCK", 64)
-    small = knn.knn(_blocks(db, 1000), 5_000, _blocks(q, 7), 700, 32, 4, spec)
+    small = knn.knn(blocks(db, 1000), 5_000, blocks(q, 7), 700, 32, 4, spec)
     monkeypatch.setattr(knn, "QUERY_BLOCK", 1000)
-    whole = knn.knn(_blocks(db, 1000), 5_000, _blocks(q, 300), 700, 32, 4, spec)
+    whole = knn.knn(blocks(db, 1000), 5_000, blocks(q, 300), 700, 32, 4, spec)
     np.testing.assert_array_equal(small.inds, whole.inds)
-    index = knn._build(spec, _blocks(db, 1000), 5_000, 32, seed=0)
+    index = knn._build(spec, blocks(db, 1000), 5_000, 32, seed=0)
     np.testing.assert_array_equal(whole.inds, _faiss_search(index, q, 4, 6)[1])
-    pieces = list(knn._pieces(_blocks(q, 7), 64))
+    pieces = list(knn._pieces(blocks(q, 7), 64))
     assert [len(p) for p in pieces] == [64] * 10 + [60] and all(p.dtype == np.float32 for p in pieces)
     np.testing.assert_array_equal(np.concatenate(pieces), q.astype(np.float32))
 
 
 def test_exact_knn_over_blocks_equals_numpy():
     db, q = _clustered(3_001), _clustered(50, seed=5)
-    sims, inds = knn.exact_knn(_blocks(db, 700), q, 5)
+    sims, inds = knn.exact_knn(blocks(db, 700), q, 5)
     ref_s, ref_i = topk_cosine(q, db, 5)
     np.testing.assert_array_equal(inds, ref_i)
     np.testing.assert_allclose(sims, ref_s, atol=1e-5)
