@@ -130,3 +130,15 @@ def test_training_with_a_transplanted_vocabulary(cli, tiny_model_dir, tmp_path):
         1,
         32,
     )
+
+
+def test_the_new_vocabulary_keeps_the_students_max_length(tiny_model_dir, tmp_path):
+    """The new tokenizer has no length limit of its own (model_max_length ~1e30); the student
+    keeps its max length (before, training after a transplant ran without one, and counting
+    tokens for length buckets overflowed)."""
+    st = _student(tiny_model_dir)
+    st.max_seq_length = 16
+    transplant(st, str(_tokenizer(tmp_path / "new", ["w1:w2", *OLD_WORDS])))
+    assert st.max_seq_length == 16
+    ids = st.preprocess([" ".join(["w1"] * 40)])["input_ids"]
+    assert ids.shape[1] == 16

@@ -116,7 +116,7 @@ def set_vocabulary(st: Any, tokenizer: Any, rows: np.ndarray) -> None:
     rest of the network is untouched; saving writes the new tokenizer beside the weights)."""
     import torch
 
-    model = st[0].auto_model
+    model, keep = st[0].auto_model, st.max_seq_length  # the new tokenizer's limit must not replace it
     old = model.get_input_embeddings()
     emb = torch.nn.Embedding(len(rows), rows.shape[1], padding_idx=tokenizer.pad_token_id)
     with torch.no_grad():
@@ -131,6 +131,7 @@ def set_vocabulary(st: Any, tokenizer: Any, rows: np.ndarray) -> None:
         module.processor.tokenizer = tokenizer
     else:
         module.tokenizer = tokenizer
+    st.max_seq_length = keep
 
 
 def forward(module: Any, st: Any, texts: Sequence[str], prompt: str, device: Any) -> Any:
