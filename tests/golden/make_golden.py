@@ -95,8 +95,14 @@ def derive_b(src: Path, out: Path) -> None:
 
 
 def digest(a: np.ndarray) -> str:
+    """A short hash of an item array; float values rounded to 10 decimals first: reductions (numpy's
+    SIMD sums) differ in the last bits between CPUs (AVX2 and AVX-512 builds gave other
+    rank_spearman items), the reported values do not."""
     a = np.ascontiguousarray(a)
-    return hashlib.sha256(f"{a.dtype}|{a.shape}|".encode() + a.tobytes()).hexdigest()[:20]
+    header = f"{a.dtype}|{a.shape}|".encode()
+    if a.dtype.kind == "f":
+        a = np.round(a.astype(np.float64), 10) + 0.0  # + 0.0: -0.0 and 0.0 alike
+    return hashlib.sha256(header + a.tobytes()).hexdigest()[:20]
 
 
 def run_summary(run: Path) -> dict:
