@@ -159,7 +159,9 @@ def test_a_write_that_fails_leaves_no_partial_shard_and_stale_temp_files_go(tmp_
         ({"precision": "bf16"}, r"other model settings: precision 'fp32' \(this run: 'bf16'\)"),
     ],
 )
-def test_other_settings_are_refused_and_nothing_changes(tmp_path, tiny_model_dir, change, message, native_bf16):
+def test_other_settings_are_refused_and_nothing_changes(
+    tmp_path, tiny_model_dir, change, message, native_bf16
+):
     """(On a CPU reporting native bf16, so that ``precision='bf16'`` runs.)"""
     path, out = lines_file(tmp_path, n=12), tmp_path / "out"
     opts = {"prompt": "query: ", "max_length": 16, "precision": "fp32"}

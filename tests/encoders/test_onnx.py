@@ -62,7 +62,10 @@ def test_auto_is_torch_without_onnxruntime_or_off_fp32(tiny_model_dir, monkeypat
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (("onnx", "cpu", "bf16"), r"--backend onnx runs fp32 on a CPU \(here: bf16 on cpu\); use --backend torch"),
+        (
+            ("onnx", "cpu", "bf16"),
+            r"--backend onnx runs fp32 on a CPU \(here: bf16 on cpu\); use --backend torch",
+        ),
         (("onnx", "cuda", "fp32"), r"--backend onnx runs fp32 on a CPU \(here: fp32 on cuda\)"),
         (("tensorrt", "cpu", "fp32"), r"--backend 'tensorrt': expected one of auto, torch, onnx"),
     ],
@@ -93,6 +96,9 @@ def test_an_export_failure_names_the_way_out(tiny_model_dir, monkeypatch):
 
     monkeypatch.setattr(torch.onnx, "export", fail)
     enc = SentenceTransformerEncoder(str(tiny_model_dir), device="cpu", backend="onnx")
-    with pytest.raises(InputError, match=r"cannot export the model to ONNX \(RuntimeError: unsupported operator\); use --backend torch"):
+    with pytest.raises(
+        InputError,
+        match=r"cannot export the model to ONNX \(RuntimeError: unsupported operator\); use --backend torch",
+    ):
         enc.encode(TEXTS[:2])
     assert not list(onnx.cache_dir().glob("*"))
