@@ -5,7 +5,7 @@
 #   bash bench/gpu.sh                    # results in $OUT (the device tool's folder) or runs/gpu
 #
 # Tested on CPU with small sizes:
-#   DEVICE=cpu EMBED_TEXTS=400 MINE_ROWS=20000 TRAIN_STEPS=3 TRAIN_BF16=0 PY=.venv/bin/python bash bench/gpu.sh
+#   DEVICE=cpu EMBED_TEXTS=400 MINE_ROWS=20000 MEASURE_ROWS=100 TRAIN_STEPS=3 TRAIN_BF16=0 PY=.venv/bin/python bash bench/gpu.sh
 #
 # 1. langgap embed vs sentence-transformers encode on 100,000 Tatoeba sentences (bench_embed.py):
 #    the model is multilingual-e5-small's architecture and tokenizer with random weights (the
@@ -64,15 +64,15 @@ step() {  # step NAME SECONDS CMD...: run with a time limit, keep going on failu
   timeout "$limit" "$@" > "$OUT/$name.log" 2>&1
   echo "   exit $? after $((SECONDS - t0))s"; tail -n 25 "$OUT/$name.log"
 }
-step embed_auto 80 "$PY" bench/bench_embed.py --model "$MODEL" --texts .gpu/texts.txt --limit "$EMBED_TEXTS" \
+step embed_auto 75 "$PY" bench/bench_embed.py --model "$MODEL" --texts .gpu/texts.txt --limit "$EMBED_TEXTS" \
   --batch-size 256 --rows-per-shard 20000 --repeat 2 --device "$DEVICE" --precision auto --json "$OUT/embed_auto.json"
 step embed_fp32 50 "$PY" bench/bench_embed.py --model "$MODEL" --texts .gpu/texts.txt --limit "$EMBED_TEXTS" \
   --batch-size 256 --rows-per-shard 20000 --repeat 1 --device "$DEVICE" --precision fp32 --json "$OUT/embed_fp32.json"
-step measure 50 "$PY" bench/bench_tatoeba.py --model "$MODEL" --files .gpu/tatoeba/*.tsv --batch-size 256 --methods langgap sentence-transformers \
-  --device "$DEVICE" --repeat 1 --json "$OUT/measure.json"
-step train 100 "$PY" bench/bench_train.py --model "$MODEL" --pairs .gpu/pairs/*.tsv --max-length 128 \
+step measure 40 "$PY" bench/bench_tatoeba.py --model "$MODEL" --files .gpu/tatoeba/*.tsv --batch-size 256 --methods langgap sentence-transformers \
+  --device "$DEVICE" --repeat 1 ${MEASURE_ROWS:+--limit $MEASURE_ROWS} --json "$OUT/measure.json"
+step train 130 "$PY" bench/bench_train.py --model "$MODEL" --pairs .gpu/pairs/*.tsv --max-length 128 \
   --steps "$TRAIN_STEPS" --repeat 1 --variant b2:length_buckets=2 \
   $([ "$TRAIN_BF16" = 1 ] && echo --variant bf16:length_buckets=2,mixed_precision=bf16 --st-bf16) --json "$OUT/train.json"
-step mine 120 "$PY" bench/bench_mine.py --n "$MINE_ROWS" --sample 1000 --json "$OUT/mine.json"
-step gpu_mutants 80 env PYTHON="$PY" bash bench/gpu_mutants.sh
+step mine 110 "$PY" bench/bench_mine.py --n "$MINE_ROWS" --sample 1000 --json "$OUT/mine.json"
+step gpu_mutants 70 env PYTHON="$PY" bash bench/gpu_mutants.sh
 ls -la "$OUT"

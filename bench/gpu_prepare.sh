@@ -38,7 +38,8 @@ PYEOF
     --platform manylinux2014_x86_64 -d .gpu/whl faiss-cpu
 # pure-Python wheels: pytest and its dependencies (the image may lack them), for gpu.sh step 3
 "$PY" -m pip download -q --no-deps --only-binary=:all: -d .gpu/whl pytest pluggy iniconfig pygments packaging
-"$PY" -m pip download -q --no-deps --only-binary=:all: -d .gpu/whl datasets dill multiprocess
+"$PY" -m pip download -q --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \
+    -d .gpu/whl datasets dill multiprocess  # multiprocess has one wheel per Python: the machine runs 3.12
 mkdir -p .gpu/tatoeba .gpu/pairs
 cp ../shared/data/tatoeba/{deu,fra,cmn}-eng.tsv .gpu/tatoeba/
 [ -d runs/exp-e/flores_train ] || "$PY" bench/many_languages_data.py runs/exp-e
