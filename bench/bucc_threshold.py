@@ -50,12 +50,12 @@ def _ivf_recall(sides: list[Side]) -> None:
     as queries (cross-lingual, like mining)."""
     db = np.concatenate([np.concatenate(list(s.blocks())) for s in sides if s.blocks])  # (U, D)
     n, dim = db.shape
-    nlist, nprobe = knn.ivf_lists(n)
+    nlist = knn.ivf_lists(n)
     queries = [s for s in sides if s.name != "eng"]
     qs = np.concatenate([np.concatenate(list(s.blocks())) for s in queries if s.blocks])
     exact = knn.knn(lambda: [db], n, lambda: [qs], len(qs), dim, 4, knn.IndexSpec("flat"))[1]
     print(f"\nIVF recall@4 against flat: {n} database vectors, {len(qs)} queries, nlist={nlist}")
-    for probe in sorted({1, 4, 8, 16, nlist // 32, nlist // 16, nlist // 8, nprobe} - {0}):
+    for probe in sorted({1, 4, 8, 16, nlist // 32, nlist // 16, nlist // 8} - {0}):
         spec = knn.IndexSpec("ivf", nlist, probe)
         t = time.time()
         got = knn.knn(lambda: [db], n, lambda: [qs], len(qs), dim, 4, spec)[1]

@@ -20,11 +20,10 @@ import numpy as np
 import pytest
 
 from conftest import DATA, real_models_dir
-from langgap.encoders.precision import _NATIVE_FLAGS
-from langgap.encoders.precision import cpu_flags as real_cpu_flags  # before conftest patches it
+from langgap.encoders.precision import native_cpu
 
 pytestmark = pytest.mark.real_model
-NATIVE = any(flag in real_cpu_flags() for flag in _NATIVE_FLAGS["bf16"])
+NATIVE = native_cpu("bf16")  # the real CPU: read at import, before conftest's fixture patches it
 ROOT = Path(__file__).resolve().parents[1]
 
 

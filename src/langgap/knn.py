@@ -112,9 +112,9 @@ class Found(NamedTuple):
     spec: IndexSpec  # nprobe filled in and its calibration, when measured
 
 
-def ivf_lists(n: int) -> tuple[int, int]:
-    """``(nlist, nprobe)`` for ``n`` indexed vectors; nprobe 0: measured (:func:`calibrate`)."""
-    return max(1, min(round(4 * math.sqrt(n)), n // 39)), 0
+def ivf_lists(n: int) -> int:
+    """``nlist`` for ``n`` indexed vectors (nprobe is measured: :func:`calibrate`)."""
+    return max(1, min(round(4 * math.sqrt(n)), n // 39))
 
 
 def pq_shape(n: int, dim: int) -> tuple[int, int]:
@@ -137,7 +137,7 @@ def plan(index: str, n: int, dim: int, gpus: int = 0, nprobe: int = 0) -> IndexS
         index = "flat" if n <= (FLAT_MAX_ROWS_GPU if gpus else FLAT_MAX_ROWS) else "ivf"
     if index == "flat" or n < IVF_MIN_ROWS:
         return IndexSpec("flat", gpus=gpus)
-    nlist, _ = ivf_lists(n)
+    nlist = ivf_lists(n)
     nprobe = min(nlist, nprobe)
     if index == "ivf":
         return IndexSpec("ivf", nlist, nprobe, gpus=gpus)

@@ -19,14 +19,14 @@ pytest.importorskip("faiss")
 def test_plan_by_size_and_option():
     assert knn.plan("auto", knn.FLAT_MAX_ROWS, 384).kind == "flat"
     ivf = knn.plan("auto", knn.FLAT_MAX_ROWS + 1, 384)
-    assert ivf.kind == "ivf" and (ivf.nlist, ivf.nprobe) == knn.ivf_lists(knn.FLAT_MAX_ROWS + 1)
+    assert ivf.kind == "ivf" and (ivf.nlist, ivf.nprobe) == (knn.ivf_lists(knn.FLAT_MAX_ROWS + 1), 0)
     assert knn.plan("auto", knn.FLAT_MAX_ROWS + 1, 384, gpus=2).kind == "flat"  # GPUs: flat further
     assert knn.plan("auto", knn.FLAT_MAX_ROWS_GPU + 1, 384, gpus=2).kind == "ivf"
     assert knn.plan("flat", 10**8, 384).kind == "flat"
     assert knn.plan("ivf", knn.IVF_MIN_ROWS - 1, 384).kind == "flat"  # too few to train on
     pq = knn.plan("ivfpq", 1_000_000, 384)
     assert (pq.kind, pq.pq_m, pq.pq_bits) == ("ivfpq", 64, 8)
-    assert knn.ivf_lists(1_000_000) == (4000, 0) and knn.ivf_lists(20_000) == (512, 0)  # 0: measured
+    assert knn.ivf_lists(1_000_000) == 4000 and knn.ivf_lists(20_000) == 512
     assert knn.pq_shape(5_000, 100) == (25, 7) and knn.pq_shape(100, 16) == (4, 1)
     with pytest.raises(ValueError, match="unknown index 'hnsw'"):
         knn.plan("hnsw", 10, 4)

@@ -96,10 +96,7 @@ def mine(
     ] = "auto",
     backend: Annotated[
         Backend,
-        Opt(
-            help="Text files: "
-            + "Runtime: auto (ONNX Runtime for fp32 on a CPU where installed, else torch), torch, onnx."
-        ),
+        Opt(help="Text files: runtime, auto (ONNX Runtime for fp32 on a CPU where installed), torch, onnx."),
     ] = "auto",
     cache: Annotated[
         bool, Opt("--cache/--no-cache", help="Text files: reuse the on-disk embedding cache.")
@@ -134,7 +131,6 @@ def mine(
     try:
         with progress_bar(quiet) as bar:
             if sides[0].blocks is None:
-                runtime = (precision, backend)
                 cache_note = _embed(
                     sides,
                     bar,
@@ -144,7 +140,8 @@ def mine(
                     batch_size,
                     max_length,
                     device,
-                    runtime,
+                    precision,
+                    backend,
                     cache,
                     quiet,
                 )
@@ -195,8 +192,8 @@ def _read_sides(
 
 
 def _embed(sides: list[Side], bar: Progress, model: str | None, prompt: str | None, prompt_name: str | None,
-           batch_size: int, max_length: int | None, device: str | None, runtime: tuple[str, str], cache: bool,
-           quiet: bool) -> str:  # fmt: skip
+           batch_size: int, max_length: int | None, device: str | None, precision: str, backend: str,
+           cache: bool, quiet: bool) -> str:  # fmt: skip
     """Embed two text sides with one model through the embedding cache; returns the note for an
     interruption (what the cache kept)."""
     from langgap.cli.measure import open_encoder
@@ -204,7 +201,7 @@ def _embed(sides: list[Side], bar: Progress, model: str | None, prompt: str | No
     from langgap.mine.sides import attach
 
     encoder = open_encoder(model or "intfloat/multilingual-e5-small", prompt, prompt_name, batch_size,
-                           max_length, device, runtime[0], quiet, notes=not quiet, backend=runtime[1])  # fmt: skip
+                           max_length, device, precision, quiet, notes=not quiet, backend=backend)  # fmt: skip
     cache_path = default_cache_path() if cache else None
     job = bar.add_task("encoding", total=None, info="texts")
     progress = lambda done, total: bar.update(job, completed=done, total=total)  # noqa: E731

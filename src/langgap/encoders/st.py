@@ -223,8 +223,9 @@ class SentenceTransformerEncoder:
         if batch_size < 1:
             raise InputError(f"batch size must be >= 1, got {batch_size}")
         check_device(device)
-        self.precision = resolve_precision(precision, planned_device(device))  # before loading
-        self.backend = onnx.resolve_backend(backend, planned_device(device), self.precision)
+        planned = planned_device(device)
+        self.precision = resolve_precision(precision, planned)  # both before the model loads
+        self.backend = onnx.resolve_backend(backend, planned, self.precision)
         self.name = model
         load_from, self.offline_note = resolve_model(model)
         self.path = load_from

@@ -67,7 +67,7 @@ class TrainConfig:
     gather: bool = True  # in-batch negatives from all processes (no effect on one process)
     cache_chunk: int = 0  # GradCache mini-batch size, texts per forward (0 = off)
     length_buckets: int = 2  # forwards per batch, texts sorted by token length (less padding; 1 = one;
-    # FLORES-length text on CPU: 11-19% faster, same loss; one forward below 2 texts per bucket;
+    # FLORES-length pairs on 2 CPU cores: 24% faster at the same loss, docs/benchmarks.md; one forward below 2 texts per bucket;
     # no effect with cache_chunk, whose chunks are its forwards)
     # -- optimisation --------------------------------------------------------------------------
     epochs: int = 1  # passes over the primary pairs (see BatchComposer)
@@ -202,7 +202,7 @@ def resolve_mixed_precision(setting: str, *, cuda: bool, bf16: bool, cpu_bf16: b
     """``auto`` -> ``bf16`` on a GPU that supports it, else ``fp16`` on a GPU, else ``no``.
 
     On a CPU ``auto`` stays ``no``: bf16 autocast training has not been measured faster than fp32
-    on a CPU with native bf16 yet (``bench/bench_train.py --mixed-precision bf16`` measures it),
+    on a CPU with native bf16 yet (``bench/bench_train.py --variant bf16:mixed_precision=bf16`` measures it),
     and inference under CPU autocast was slower there. ``bf16`` on a CPU without native bf16
     (``cpu_bf16``) is refused: it is emulated, several times slower than fp32.
     """
