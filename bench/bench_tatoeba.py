@@ -1,6 +1,6 @@
 """Time Tatoeba bitext mining three ways on the same files, model and prompt, in one run.
 
-(a) ``langgap``: :func:`langgap.measure.measure` with a
+(a) ``langgap``: :func:`langgap.measuring.measure` with a
     :class:`~langgap.encoders.st.SentenceTransformerEncoder` and no disk cache, so it really
     encodes; timings are the ones ``measure`` records (``Results.timing``). Its ``score`` phase
     computes every langgap bitext metric (cosine and margin accuracy, pair cosines, language-ID
@@ -107,7 +107,7 @@ def environment(model: Any) -> dict[str, Any]:
 
 def run_langgap(encoder: Any, pairs: list[tuple[Task, Bitext]]) -> dict[str, Any]:
     """One ``measure`` call over all files (langgap embeds the distinct texts of all tasks once)."""
-    from langgap.measure import measure
+    from langgap.measuring import measure
 
     t0 = time.perf_counter()
     results = measure(encoder, pairs, cache_path=None)

@@ -4,7 +4,7 @@ Both train the same model on the same pairs with the same batch size, max length
 optimizer settings (AdamW, lr 2e-5, weight decay 0.01, 10% linear warm-up then linear decay,
 gradient clipping at 1.0) and no duplicate text in a batch:
 
-(a) ``langgap``: :func:`langgap.train.loop.train` with ``objective="infonce"`` (bidirectional
+(a) ``langgap``: :func:`langgap.training.loop.train` with ``objective="infonce"`` (bidirectional
     InfoNCE, temperature 0.05), no evaluation, no checkpoints.
 (b) ``sentence-transformers``: ``SentenceTransformerTrainer`` with
     ``MultipleNegativesRankingLoss`` (scale 20 = 1 / 0.05; one direction, anchor -> positive),
@@ -105,8 +105,8 @@ def first_pairs(files: list[str], n: int) -> tuple[list[str], list[str]]:
 
 
 def worker_langgap(args: argparse.Namespace, pairs_file: str) -> dict[str, Any]:
-    from langgap.train.config import TrainConfig
-    from langgap.train.loop import train
+    from langgap.training.config import TrainConfig
+    from langgap.training.loop import train
 
     out = Path(args.workdir) / "langgap"
     cfg = TrainConfig(

@@ -2,10 +2,10 @@
 
 ``adamw``: one AdamW step over parameters shaped like multilingual-e5-small's (the 250,037 x 384
 word-embedding matrix plus 48 matrices of 384 x 384), random gradients, per-tensor (``foreach``,
-torch's default) against the fused kernel (:func:`langgap.train.loop._adamw`).
+torch's default) against the fused kernel (:func:`langgap.training.loop._adamw`).
 
 ``forward``: forward + backward of batches of Multi30k ``en-de`` pairs through the offline e5,
-both sides in one forward (one padding, as :func:`langgap.train.loop.embed` is called) against
+both sides in one forward (one padding, as :func:`langgap.training.loop.embed` is called) against
 one forward per side (as sentence-transformers' MNRL does). The two alternate, twice.
 
 Usage::
@@ -29,7 +29,7 @@ DEFAULT_MODEL = str(Path.home() / ".cache" / "langgap" / "models" / "multilingua
 
 
 def bench_adamw(steps: int) -> None:
-    from langgap.train.loop import _adamw
+    from langgap.training.loop import _adamw
 
     torch.manual_seed(0)
     shapes = [(250_037, 384)] + [(384, 384)] * 48
@@ -51,7 +51,7 @@ def bench_adamw(steps: int) -> None:
 def bench_forward(model: str, pairs: Path, batches: int, batch_size: int) -> None:
     from sentence_transformers import SentenceTransformer
 
-    from langgap.train.loop import embed
+    from langgap.training.loop import embed
 
     st = SentenceTransformer(model)
     st.max_seq_length = 64

@@ -10,7 +10,7 @@ Embeds every side with the model (through the default embedding cache, as ``lang
 with every margin and retrieval mode (k=4), and prints per pair the F1-best threshold
 (BUCC 2018) with its F1, the mean threshold over the pairs and the F1 each pair gets at the
 leave-one-out mean of the other pairs' thresholds; and per pair precision, recall and F1 in forward
-mode at the default threshold of every margin (``langgap.mine.DEFAULT_THRESHOLDS``).
+mode at the default threshold of every margin (``langgap.mining.DEFAULT_THRESHOLDS``).
 """
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ from langgap import knn
 from langgap.encoders import load_encoder
 from langgap.encoders.cache import CachedEncoder, default_cache_path
 from langgap.metrics.mining import MARGINS, MODES
-from langgap.mine import DEFAULT_THRESHOLDS, Mined, mine
-from langgap.mine.sides import Side, attach, text_side
+from langgap.mining import DEFAULT_THRESHOLDS, Mined, mine
+from langgap.mining.sides import Side, attach, text_side
 
 ROOT = Path(__file__).resolve().parents[1]
 

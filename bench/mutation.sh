@@ -85,7 +85,7 @@ fi
 # QUICK_DIR (default runs/mutation-quick) with a longer QUICK_IGNORE: another copy with another
 # test selection (runs/mutation-unit: the unit tests alone, see docs/testing.md); with QUICK=1,
 # SURVIVORS=1 counts what any runs/mutation-*/ copy killed.
-QUICK_IGNORE=${QUICK_IGNORE:-tests/faults tests/cli tests/train/test_launch.py tests/test_architecture.py tests/report/test_report_html.py}
+QUICK_IGNORE=${QUICK_IGNORE:-tests/faults tests/cli tests/training/test_launch.py tests/test_architecture.py tests/report/test_report_html.py}
 if [ "${QUICK:-0}" = 1 ]; then
   quick=$ROOT/${QUICK_DIR:-runs/mutation-quick}
   mkdir -p "$quick"

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from langgap.data.readers import read_lines
 from langgap.data.sample import load_sample
-from langgap.train.overlap import text_overlap
+from langgap.training.overlap import text_overlap
 
 
 def texts_of(path: str) -> list[str]:

@@ -23,7 +23,7 @@ from langgap.adapt import (
 )
 from langgap.data import read_bitext, read_multiway, read_sts
 from langgap.errors import InputError
-from langgap.measure import measure
+from langgap.measuring import measure
 from langgap.results import load_results
 from langgap.tasks import bitext_task, multiway_task, sample_task, sts_task
 

@@ -91,7 +91,7 @@ def test_functions_and_modules_are_short():
 
 def test_every_reported_key_is_registered(tmp_path, toy):
     """Each key a run writes (task metrics, per pair, per language, summary) has a registry entry."""
-    from langgap.measure import measure
+    from langgap.measuring import measure
     from langgap.metrics import registry
     from langgap.tasks import bitext_task, multiway_task, sample_task, sts_task
 

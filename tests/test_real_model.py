@@ -79,7 +79,7 @@ def test_measure_cli_on_tatoeba_and_sts17_agrees_with_direct_encode(cli, me5, tm
 
 def test_english_only_model_shows_a_gap_multilingual_does_not(me5, tmp_path):
     from langgap.encoders.st import SentenceTransformerEncoder
-    from langgap.measure import measure
+    from langgap.measuring import measure
     from langgap.tasks import multiway_task
 
     task = multiway_task(DATA / "flores200_sib" / "dev", "eng_Latn,deu_Latn,zho_Hans")

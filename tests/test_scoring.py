@@ -42,7 +42,7 @@ def test_mining_scorer_called_directly_uses_four_neighbours_as_measure_does():
     import inspect
 
     from langgap.data.corpora import DataFile, MiningSet
-    from langgap.measure import measure
+    from langgap.measuring import measure
     from langgap.scoring import score_mining
 
     rng = np.random.default_rng(2)

@@ -1,12 +1,15 @@
 """langgap: measure and close the language gap of multilingual text-embedding models.
 
 The public API is imported lazily so that ``import langgap`` stays cheap (no torch, no
-sentence-transformers until an encoder is loaded).
+sentence-transformers until an encoder is loaded). Every public name is a function or class, never
+a submodule: the modules behind them have other names (``langgap.measuring``, ``langgap.comparison``,
+``langgap.mining``, ``langgap.training``), so ``langgap.measure`` stays the function however often
+it is used.
 
 Example:
     >>> import langgap
     >>> enc = langgap.load_encoder("intfloat/multilingual-e5-small", prompt="query: ")
-    >>> results = langgap.measure(enc, [langgap.sample_task()])
+    >>> results = langgap.measuring(enc, [langgap.sample_task()])
     >>> results.tasks[0].metrics["pair_cosine"]
 """
 
@@ -32,10 +35,17 @@ _LAZY = {
     "sts_task": "langgap.tasks",
     "sample_task": "langgap.tasks",
     "get_task": "langgap.tasks",
-    "measure": "langgap.measure",
+    "measure": "langgap.measuring",
+    "compare": "langgap.comparison",
+    "Comparison": "langgap.comparison",
+    "mine": "langgap.mining",
+    "array_side": "langgap.mining",
+    "train": "langgap.training.loop",
+    "TrainConfig": "langgap.training.config",
     "embed_file": "langgap.embed",
     "Results": "langgap.results",
     "load_results": "langgap.results",
+    "write_report": "langgap.report.document",
 }
 
 __all__ = ["__version__", *_LAZY]
@@ -43,5 +53,7 @@ __all__ = ["__version__", *_LAZY]
 
 def __getattr__(name: str) -> Any:
     if name in _LAZY:
-        return getattr(import_module(_LAZY[name]), name)
+        value = getattr(import_module(_LAZY[name]), name)
+        globals()[name] = value  # the next access skips this hook
+        return value
     raise AttributeError(f"module 'langgap' has no attribute {name!r}")

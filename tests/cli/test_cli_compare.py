@@ -8,7 +8,7 @@ import pytest
 
 import langgap.cli.compare  # noqa: F401  (registers the command until main() imports it)
 from conftest import write_bitext, write_multiway
-from langgap.measure import measure
+from langgap.measuring import measure
 from langgap.tasks import bitext_task, multiway_task
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from faults.helpers import leftovers, snapshot
 from langgap.data.readers import read_bitext
-from mine.helpers import MODEL, embed_folder, planted
+from mining.helpers import MODEL, embed_folder, planted
 
 
 @pytest.fixture
@@ -158,7 +158,7 @@ def test_changed_input_of_an_embed_folder_exit_2(cli, folders, tmp_path):
 
 def test_faiss_missing_for_a_size_that_needs_it_exit_2(cli, folders, tmp_path, monkeypatch):
     from langgap import knn
-    from langgap.mine import search
+    from langgap.mining import search
 
     src, tgt, _ = folders
     monkeypatch.setattr(knn, "available", lambda: False)
@@ -172,7 +172,7 @@ def test_faiss_missing_for_a_size_that_needs_it_exit_2(cli, folders, tmp_path, m
 
 
 def test_ctrl_c_writes_nothing(cli, folders, tmp_path, monkeypatch):
-    import langgap.mine
+    import langgap.mining
 
     src, tgt, _ = folders
     run = tmp_path / "run"
@@ -182,14 +182,14 @@ def test_ctrl_c_writes_nothing(cli, folders, tmp_path, monkeypatch):
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(langgap.mine, "mine", interrupted)
+    monkeypatch.setattr(langgap.mining, "mine", interrupted)
     code, _, err = cli(["mine", src, tgt, "--out", run, "--k", "2"])
     assert code == 130 and "interrupted: nothing was written" in err
     assert snapshot(run) == before and not leftovers(run)
 
 
 def test_interrupted_while_writing_keeps_the_earlier_run(cli, folders, tmp_path, monkeypatch):
-    from langgap.mine import write
+    from langgap.mining import write
 
     src, tgt, _ = folders
     run = tmp_path / "run"

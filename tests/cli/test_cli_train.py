@@ -88,7 +88,7 @@ def test_config_file_and_overrides(cli, tiny_model_dir, pairs, tmp_path):
 
 
 def test_nan_loss_exits_non_zero_with_checkpoint_kept(cli, tiny_model_dir, pairs, tmp_path, monkeypatch):
-    import langgap.train.teacher as teacher_mod
+    import langgap.training.teacher as teacher_mod
 
     real, calls = teacher_mod.info_nce, []
 

@@ -14,7 +14,7 @@ from langgap.encoders import precision as P
 from langgap.encoders.precision import cpu_flags as real_cpu_flags  # before conftest patches it
 from langgap.encoders.st import SentenceTransformerEncoder
 from langgap.errors import InputError
-from langgap.train.evaluate import StudentEncoder
+from langgap.training.evaluate import StudentEncoder
 
 TEXTS = [f"w{i} w{i + 3} w{(i * 7) % 200}" for i in range(40)]
 

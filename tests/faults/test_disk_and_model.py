@@ -54,7 +54,7 @@ def test_full_disk_leaves_the_earlier_run(cli, tiny_model_dir, data, small_disk)
 def test_model_folder_removed_while_training(cli, tiny_model_dir, data, tmp_path, monkeypatch):
     """The teacher (SAME) is loaded from the model folder after the student: gone by then, the run
     stops with one line before anything is written."""
-    import langgap.train.setup as setup
+    import langgap.training.setup as setup
 
     model = tmp_path / "model"
     shutil.copytree(tiny_model_dir, model)

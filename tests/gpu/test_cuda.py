@@ -20,7 +20,7 @@ import torch
 
 from conftest import ToyEncoder
 from langgap.losses import cached_backward, info_nce
-from langgap.train.teacher import TeacherCache
+from langgap.training.teacher import TeacherCache
 
 pytestmark = [
     pytest.mark.gpu,

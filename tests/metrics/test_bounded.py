@@ -8,7 +8,7 @@ import pytest
 
 import langgap.metrics.alignment as alignment
 import langgap.metrics.similarity as similarity
-from langgap.measure import measure
+from langgap.measuring import measure
 from langgap.metrics.alignment import rank_spearman
 from langgap.metrics.bitext import correct_from_knn, retrieval_correct
 from langgap.metrics.language import language_id_probe, neighbour_purity

@@ -7,8 +7,8 @@ import pytest
 
 import langgap.metrics.strong as strong
 from conftest import write_multiway
-from langgap.compare import compare
-from langgap.measure import measure
+from langgap.comparison import compare
+from langgap.measuring import measure
 from langgap.metrics.language import purity_chance
 from langgap.metrics.strong import language_preference, strong_alignment_ap
 from langgap.tasks import multiway_task

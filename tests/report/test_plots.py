@@ -10,7 +10,7 @@ import pytest
 from matplotlib.figure import Figure
 
 from conftest import ToyEncoder, write_bitext, write_multiway
-from langgap.measure import measure
+from langgap.measuring import measure
 from langgap.report.plots import (
     available_figures,
     bitext_accuracy_bars,

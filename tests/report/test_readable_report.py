@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from conftest import ToyEncoder, write_bitext, write_multiway
-from langgap.measure import measure
+from langgap.measuring import measure
 from langgap.metrics import registry
 from langgap.report.document import build_document, write_reports
 from langgap.report.headline import headline, signal_strength

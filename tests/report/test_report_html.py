@@ -15,7 +15,7 @@ import pytest
 
 import langgap.cli.report  # noqa: F401  (registers `langgap report` until cli.main imports it)
 from conftest import ToyEncoder, write_bitext, write_multiway
-from langgap.measure import measure
+from langgap.measuring import measure
 from langgap.report.document import write_report, write_reports
 from langgap.report.tables import pairs_table, summary_table, tasks_tables
 from langgap.results import Results

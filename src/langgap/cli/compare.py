@@ -15,7 +15,7 @@ from langgap.cli.output import console, out_console
 from langgap.errors import InputError
 
 if TYPE_CHECKING:
-    from langgap.compare import Comparison
+    from langgap.comparison import Comparison
 
 _STYLE = {"better": "bold green", "worse": "bold red", "no-change": "dim"}
 
@@ -80,12 +80,12 @@ def compare(
     For every task and metric with per-item outcomes: B - A, its 95% paired bootstrap CI and a
     paired permutation p-value; a change counts (▲ better / ▼ worse) when the CI excludes 0.
     """
-    from langgap.compare import compare_runs
+    from langgap.comparison import compare
     from langgap.report.compare import write_comparison
 
     if n_boot < 1 or n_perm < 1:
         raise InputError(f"--n-boot and --n-perm must be >= 1, got {n_boot} and {n_perm}")
-    cmp = compare_runs(run_a, run_b, n_boot=n_boot, n_perm=n_perm, seed=seed)
+    cmp = compare(run_a, run_b, n_boot=n_boot, n_perm=n_perm, seed=seed)
     target = out if out is not None else default_out(run_a, run_b)
     try:
         paths = write_comparison(cmp, target)

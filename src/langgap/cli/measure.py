@@ -124,8 +124,8 @@ def measure(
     from langgap.adapt import AdaptConfig, check_pivot
     from langgap.atomic import check_out_dir
     from langgap.encoders.cache import CachedEncoder, default_cache_path
-    from langgap.measure import load_tasks, precomputed_encoder
-    from langgap.measure import measure as run_measure
+    from langgap.measuring import load_tasks, precomputed_encoder
+    from langgap.measuring import measure as run_measure
     from langgap.metrics.registry import Budget
     from langgap.results import RUN_FILES
     from langgap.tasks import build_tasks

@@ -18,8 +18,8 @@ if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
 
     from langgap.metrics.mining import PRF
-    from langgap.mine import Mined
-    from langgap.mine.sides import Side
+    from langgap.mining import Mined
+    from langgap.mining.sides import Side
 
 Opt = typer.Option
 MODE_ALIASES = {"fwd": "forward", "bwd": "backward", "intersect": "intersection"}  # LASER's spellings
@@ -107,9 +107,9 @@ def mine(
     from langgap.atomic import check_out_dir
     from langgap.knn import INDEXES
     from langgap.metrics.mining import MARGINS, MODES
-    from langgap.mine.search import check_search
-    from langgap.mine.sides import known_pairs, pair_name
-    from langgap.mine.write import RUN_FILES
+    from langgap.mining.search import check_search
+    from langgap.mining.sides import known_pairs, pair_name
+    from langgap.mining.write import RUN_FILES
 
     log_warnings()
     if k < 1:
@@ -153,7 +153,7 @@ def mine(
                 bar.update(tasks[stage], completed=done, total=total)
 
             from langgap.metrics.mining import Margin, Mode
-            from langgap.mine import mine as run_mine
+            from langgap.mining import mine as run_mine
 
             mined = run_mine(
                 sides[0], sides[1], k=k, margin=cast(Margin, margin), mode=cast(Mode, mode), index=index,
@@ -172,8 +172,8 @@ def _read_sides(
 ) -> list[Side]:
     """Both sides, checked before any model is loaded: two embed folders of one model and
     dimension, or two text files."""
-    from langgap.mine import TEXT_MAX_LINES
-    from langgap.mine.sides import check_pair, shard_side, text_side
+    from langgap.mining import TEXT_MAX_LINES
+    from langgap.mining.sides import check_pair, shard_side, text_side
 
     folders = [p.is_dir() for p in (src, tgt)]
     if folders[0] != folders[1]:
@@ -198,7 +198,7 @@ def _embed(sides: list[Side], bar: Progress, model: str | None, prompt: str | No
     interruption (what the cache kept)."""
     from langgap.cli.measure import open_encoder
     from langgap.encoders.cache import CachedEncoder, default_cache_path
-    from langgap.mine.sides import attach
+    from langgap.mining.sides import attach
 
     encoder = open_encoder(model or "intfloat/multilingual-e5-small", prompt, prompt_name, batch_size,
                            max_length, device, precision, quiet, notes=not quiet, backend=backend)  # fmt: skip
@@ -220,7 +220,7 @@ def _threshold(
 ) -> tuple[float, str, PRF | None]:
     """The threshold of ``<src>-<tgt>.tsv``: ``--threshold``, the F1-best on ``--calibrate``'s
     known pairs, or the measured default of the margin."""
-    from langgap.mine import DEFAULT_THRESHOLDS
+    from langgap.mining import DEFAULT_THRESHOLDS
 
     if gold is not None:
         best = mined.calibrate(gold)
@@ -237,7 +237,7 @@ def _threshold(
 def _write(
     mined: Mined, out: Path, value: float, source: str, pairs_file: str, calibration: PRF | None
 ) -> list[Path]:
-    from langgap.mine.write import write_mined
+    from langgap.mining.write import write_mined
 
     try:
         return write_mined(

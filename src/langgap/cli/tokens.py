@@ -44,7 +44,7 @@ def tokens(
     byte pieces, truncation, vocabulary share; languages the model cannot read are flagged."""
     from langgap import atomic
     from langgap.encoders.st import load_tokenizer
-    from langgap.measure import load_tasks
+    from langgap.measuring import load_tasks
     from langgap.tasks import build_tasks
     from langgap.tokens import coverage_report, language_texts, unreadable
 

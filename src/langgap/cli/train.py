@@ -38,7 +38,7 @@ def eval_line(record: dict[str, Any]) -> str:
 
 def _kept(out: str) -> str:
     """What an interrupted training run leaves: its last checkpoint, or nothing to resume from."""
-    from langgap.train.checkpoint import last_checkpoint
+    from langgap.training.checkpoint import last_checkpoint
 
     ckpt = last_checkpoint(out)
     if ckpt is None:
@@ -135,11 +135,11 @@ def train(
     options = dict(locals())  # the parameters: every TrainConfig option given here (None = not given)
     for key in ("resume", "config", "quiet", "list_recipes"):
         options.pop(key)
-    from langgap.train.config import TrainConfig
-    from langgap.train.loop import TrainingCollapsed, TrainingDiverged
-    from langgap.train.loop import train as run_train
-    from langgap.train.recipes import list_recipes as shipped
-    from langgap.train.recipes import recipe_path
+    from langgap.training.config import TrainConfig
+    from langgap.training.loop import TrainingCollapsed, TrainingDiverged
+    from langgap.training.loop import train as run_train
+    from langgap.training.recipes import list_recipes as shipped
+    from langgap.training.recipes import recipe_path
 
     if list_recipes:
         for name, description in shipped().items():
@@ -147,7 +147,7 @@ def train(
         raise typer.Exit()
 
     log_warnings()
-    logging.getLogger("langgap.train.evaluate").setLevel(logging.ERROR)  # the eval line shows the guard
+    logging.getLogger("langgap.training.evaluate").setLevel(logging.ERROR)  # the eval line shows the guard
     options["priority"] = [p.strip() for p in priority.split(",") if p.strip()] if priority else None
     options["langs"] = [x.strip() for x in langs.split(",") if x.strip()] if langs else None
     options["out"] = str(out) if out is not None else None

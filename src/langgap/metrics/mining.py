@@ -20,7 +20,7 @@ Retrieval modes (LASER's ``--retrieval``: ``fwd``, ``bwd``, ``intersect``, ``max
   target used at most once (a pair is taken when neither side was taken by a better one).
 
 Every function here is pure numpy on arrays of (distinct) row indices; the k-NN search itself
-is :mod:`langgap.mine`'s job. The BUCC 2018 evaluation (Zweigenbaum et al. 2018) compares mined
+is :mod:`langgap.mining`'s job. The BUCC 2018 evaluation (Zweigenbaum et al. 2018) compares mined
 pairs with gold pairs: at a threshold ``t`` the pairs with ``score >= t`` are kept, precision is
 the share of kept pairs in the gold, recall the share of gold pairs kept; the F1-optimal ``t``
 over the candidates' scores is the midpoint between the last kept score and the next one (as
@@ -41,7 +41,7 @@ Mode = Literal["forward", "backward", "intersection", "max"]
 MARGINS: tuple[Margin, ...] = ("ratio", "distance", "absolute")
 MODES: tuple[Mode, ...] = ("forward", "backward", "intersection", "max")
 IntArray = np.ndarray
-# pairs with score >= threshold are kept; measured on BUCC-style sets (see langgap.mine)
+# pairs with score >= threshold are kept; measured on BUCC-style sets (see langgap.mining)
 DEFAULT_THRESHOLDS: dict[str, float] = {"ratio": 1.03, "distance": 0.027, "absolute": 0.90}
 
 

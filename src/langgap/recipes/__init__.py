@@ -1,1 +1,1 @@
-"""Shipped training recipes: TOML files of ``langgap train`` settings (see langgap.train.recipes)."""
+"""Shipped training recipes: TOML files of ``langgap train`` settings (see langgap.training.recipes)."""

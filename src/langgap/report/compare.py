@@ -1,9 +1,9 @@
-"""Write a :class:`~langgap.compare.Comparison`: ``compare.json``, ``compare.md`` (+ ``compare.png``)
+"""Write a :class:`~langgap.comparison.Comparison`: ``compare.json``, ``compare.md`` (+ ``compare.png``)
 and a self-contained ``compare.html``.
 
 The table rows (:func:`comparison_table`, also the cells the CLI prints), the dot plot of every
 delta with its confidence interval (:func:`comparison_figure`) and the markdown and HTML pages
-around them. The comparison itself is computed in :mod:`langgap.compare`.
+around them. The comparison itself is computed in :mod:`langgap.comparison`.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from langgap import atomic
-from langgap.compare import Comparison, MetricChange
+from langgap.comparison import Comparison, MetricChange
 from langgap.metrics import registry
 from langgap.report.blocks import (
     Block,

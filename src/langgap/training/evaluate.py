@@ -2,7 +2,7 @@
 
 :class:`StudentEncoder` puts the model being trained behind the
 :class:`~langgap.types.Encoder` protocol (eval mode and no gradient while it encodes, back to
-train mode after); :class:`Evaluator` runs :func:`langgap.measure.measure` on it with the
+train mode after); :class:`Evaluator` runs :func:`langgap.measuring.measure` on it with the
 ``--eval-bitext`` / ``--eval-sts`` data (read and validated before training starts) and
 returns one JSON-ready record per evaluation. Embeddings are never cached on disk: the
 student's weights change between evaluations.
@@ -31,9 +31,9 @@ from langgap.encoders.precision import resolve_precision
 from langgap.encoders.st import encode_live, inference_copy
 from langgap.errors import InputError
 from langgap.kinds import TaskKind
-from langgap.measure import load_tasks, measure
+from langgap.measuring import load_tasks, measure
 from langgap.tasks import Task, bitext_task, sts_task
-from langgap.train.guards import CollapseGuard
+from langgap.training.guards import CollapseGuard
 
 log = logging.getLogger(__name__)
 

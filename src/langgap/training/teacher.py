@@ -41,8 +41,8 @@ from langgap.encoders.cache import CachedEncoder, default_cache_path
 from langgap.encoders.st import SentenceTransformerEncoder
 from langgap.errors import InputError
 from langgap.losses import info_nce, mse_distill, soft_contrastive, soft_labels
-from langgap.train.composer import Batch, Pair
-from langgap.train.config import SAME, TrainConfig
+from langgap.training.config import SAME, TrainConfig
+from langgap.training.pairs import Batch, Pair
 from langgap.types import Encoder, ProgressFn
 
 log = logging.getLogger(__name__)

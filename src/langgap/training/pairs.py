@@ -1,6 +1,6 @@
 """Training pairs: cross-language pairs from bitext files, same-language pairs from their own files.
 
-:class:`PairPool` holds what a :class:`~langgap.train.composer.BatchComposer` draws from, and
+:class:`PairPool` holds what a :class:`~langgap.training.composer.BatchComposer` draws from, and
 :class:`PairStream` draws one pool's pairs into a :class:`Batch`. When no
 same-language files are given, same-language pairs are built SimCSE-style (Gao et al. 2021): the
 pair ``(x, x)`` for every distinct sentence of the cross-language pairs (see the composer's
@@ -156,7 +156,7 @@ class PairStream:
     """Draws pairs of one pool into batches: deferred pairs first (FIFO), then the shuffled order.
 
     A pair whose text is already in the batch is deferred to the queue (no sentence twice in a
-    batch; see :mod:`langgap.train.composer`).
+    batch; see :mod:`langgap.training.composer`).
     """
 
     def __init__(self, pool: list[Pair], order: Iterator[int]) -> None:

@@ -11,8 +11,8 @@ from transformers import PreTrainedTokenizerFast
 
 from langgap.encoders.st import input_rows
 from langgap.errors import InputError
-from langgap.train.config import TrainConfig
-from langgap.train.transplant import transplant
+from langgap.training.config import TrainConfig
+from langgap.training.transplant import transplant
 
 
 def _student(model_dir):

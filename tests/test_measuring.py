@@ -9,7 +9,7 @@ import pytest
 
 from conftest import write_bitext, write_multiway
 from langgap.errors import InputError
-from langgap.measure import measure
+from langgap.measuring import measure
 from langgap.results import SCHEMA_VERSION, load_results
 from langgap.tasks import Task, bitext_task, get_task, multiway_task, sts_task
 

@@ -8,7 +8,7 @@ import pytest
 
 from langgap.data.readers import read_bitext
 from langgap.errors import InputError
-from langgap.train.pairs import Pair, PairPool, balanced_order, read_mono_pairs
+from langgap.training.pairs import Pair, PairPool, balanced_order, read_mono_pairs
 
 
 def _write(folder, name: str, rows: list[tuple[str, str]]):

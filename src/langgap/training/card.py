@@ -11,7 +11,7 @@ from typing import Any
 
 from langgap.metrics import registry
 from langgap.results import package_versions
-from langgap.train.config import TrainConfig
+from langgap.training.config import TrainConfig
 
 
 def _evaluation(history: list[dict[str, Any]]) -> list[str]:

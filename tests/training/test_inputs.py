@@ -11,11 +11,11 @@ import pytest
 
 from conftest import write_bitext, write_multiway
 from langgap.errors import InputError
-from langgap.train.composer import BatchComposer
-from langgap.train.config import TrainConfig
-from langgap.train.guards import CollapseGuard, probe_texts
-from langgap.train.inputs import expand, read_training
-from langgap.train.recipes import list_recipes, recipe_path
+from langgap.training.composer import BatchComposer
+from langgap.training.config import TrainConfig
+from langgap.training.guards import CollapseGuard, probe_texts
+from langgap.training.inputs import expand, read_training
+from langgap.training.recipes import list_recipes, recipe_path
 
 
 def test_multiway_to_the_pivot_with_held_out_rows(tmp_path):
@@ -157,8 +157,8 @@ def test_collapse_guard():
 
 
 def test_collapse_stops_training_with_the_last_checkpoint(tmp_path, tiny_model_dir, monkeypatch):
-    from langgap.train.guards import TrainingCollapsed
-    from langgap.train.loop import train
+    from langgap.training.guards import TrainingCollapsed
+    from langgap.training.loop import train
 
     pairs = tmp_path / "xx-yy.tsv"
     pairs.write_text("".join(f"w{i} w{i + 1}\tw{i} w{i + 2}\n" for i in range(40)))
@@ -171,7 +171,7 @@ def test_collapse_stops_training_with_the_last_checkpoint(tmp_path, tiny_model_d
 
 
 def test_model_card_and_tensorboard(tmp_path, tiny_model_dir):
-    from langgap.train.loop import train
+    from langgap.training.loop import train
 
     pairs = tmp_path / "xx-yy.tsv"
     pairs.write_text("".join(f"w{i} w{i + 1}\tw{i} w{i + 2}\n" for i in range(40)))

@@ -1,4 +1,4 @@
-"""``langgap.mine``: sides (de-duplication, embed folders, checks), FAISS and numpy search agree,
+"""``langgap.mining``: sides (de-duplication, embed folders, checks), FAISS and numpy search agree,
 mine() against the metric functions on exact neighbours, the run folder and its formats."""
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ from langgap.data.readers import read_bitext
 from langgap.errors import InputError
 from langgap.metrics import mining
 from langgap.metrics.similarity import topk_cosine
-from langgap.mine import DEFAULT_THRESHOLDS, array_side, mine, search, sides
-from langgap.mine.write import write_mined
-from mine.helpers import MODEL, embed_folder, planted
+from langgap.mining import DEFAULT_THRESHOLDS, array_side, mine, search, sides
+from langgap.mining.write import write_mined
+from mining.helpers import MODEL, embed_folder, planted
 
 
 def test_distinct_maps_every_line():

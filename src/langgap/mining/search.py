@@ -16,7 +16,7 @@ import numpy as np
 from langgap import knn
 from langgap.errors import InputError
 from langgap.metrics.similarity import topk_cosine
-from langgap.mine.sides import Side
+from langgap.mining.sides import Side
 
 NUMPY_MAX_ROWS = 50_000  # distinct texts per side searched without FAISS
 StageProgress = Callable[[str, int, int], None]  # (stage, done, total)
@@ -70,7 +70,7 @@ def _one_way(
     progress: StageProgress | None,
 ) -> tuple[np.ndarray, np.ndarray, knn.IndexSpec | None]:
     if queries.blocks is None or corpus.blocks is None:
-        raise ValueError("a side has no vectors yet (langgap.mine.sides.attach)")
+        raise ValueError("a side has no vectors yet (langgap.mining.sides.attach)")
     report = (lambda done, total: progress(stage, done, total)) if progress else None
     if backend == "faiss":
         spec = knn.plan(index, len(corpus), corpus.dim, knn.gpu_count(), nprobe)

@@ -17,8 +17,8 @@ import langgap.losses.contrastive as contrastive
 from conftest import ToyEncoder
 from langgap.errors import InputError
 from langgap.losses import info_nce, mse_distill, soft_contrastive, soft_labels
-from langgap.train.config import TrainConfig
-from langgap.train.teacher import TeacherCache, check_teacher_dim, make_loss
+from langgap.training.config import TrainConfig
+from langgap.training.teacher import TeacherCache, check_teacher_dim, make_loss
 
 B, D = 6, 16
 FIRST = [f"eng:{i}" for i in range(B)]
@@ -137,7 +137,7 @@ class _RecordingEncoder:
 def test_load_teacher_model_prompt_and_settings(
     monkeypatch, teacher, teacher_prompt, want_name, want_prompt, want_default
 ):
-    import langgap.train.teacher as teacher_module
+    import langgap.training.teacher as teacher_module
 
     monkeypatch.setattr(teacher_module, "SentenceTransformerEncoder", _RecordingEncoder)
     cfg = TrainConfig(model="student-model", teacher=teacher, teacher_prompt=teacher_prompt, max_length=17)
@@ -180,8 +180,8 @@ def test_teacher_cache_embeds_once_with_progress_and_gives_float32():
 
 
 def test_languages_missing_from_the_priority_rank_after_the_listed_ones():
-    from langgap.train.pairs import Pair
-    from langgap.train.teacher import orient
+    from langgap.training.pairs import Pair
+    from langgap.training.teacher import orient
 
     pairs = [
         Pair("d", "e", "de", "en", ""),
@@ -195,8 +195,8 @@ def test_languages_missing_from_the_priority_rank_after_the_listed_ones():
 
 
 def test_language_priority_counts_distinct_sentences_ties_by_code_given_first():
-    from langgap.train.pairs import Pair
-    from langgap.train.teacher import language_priority
+    from langgap.training.pairs import Pair
+    from langgap.training.teacher import language_priority
 
     pairs = [Pair(f"en{i % 3}", f"de{i}", "en", "de", "") for i in range(5)]  # en: 3 distinct, de: 5
     pairs += [Pair(f"fr{i}", f"es{i}", "fr", "es", "") for i in range(4)]  # fr and es: 4 each
@@ -216,9 +216,9 @@ def test_teacher_cache_is_built_for_soft_and_mse_only_from_the_given_or_loaded_t
     """A loaded teacher gets (cfg, prompt, device) and the disk cache; a given one is used as is,
     in memory only; rows come back on the training device (``meta`` stands in for a GPU here) and
     the progress callback hears of the first batch."""
-    import langgap.train.teacher as teacher_mod
-    from langgap.train.pairs import Pair
-    from langgap.train.teacher import build_teacher_cache
+    import langgap.training.teacher as teacher_mod
+    from langgap.training.pairs import Pair
+    from langgap.training.teacher import build_teacher_cache
 
     pairs = [Pair(f"de:{i}", f"en:{i}", "de", "en", "") for i in range(3)]
     loaded: list[tuple] = []
@@ -250,8 +250,8 @@ def test_teacher_cache_is_built_for_soft_and_mse_only_from_the_given_or_loaded_t
 
 
 def test_mse_teacher_of_another_dimension_is_refused_before_any_embedding():
-    from langgap.train.pairs import Pair
-    from langgap.train.teacher import build_teacher_cache
+    from langgap.training.pairs import Pair
+    from langgap.training.teacher import build_teacher_cache
 
     wide = _SizedToy(dim=2 * D)
     pairs = [Pair(f"de:{i}", f"en:{i}", "de", "en", "") for i in range(3)]

@@ -14,12 +14,12 @@ from torch.optim.optimizer import register_optimizer_step_pre_hook
 
 from langgap.errors import InputError
 from langgap.losses import info_nce
-from langgap.train.checkpoint import list_checkpoints
-from langgap.train.composer import Pair
-from langgap.train.config import TrainConfig, resolve_mixed_precision
-from langgap.train.inputs import build_composer
-from langgap.train.loop import TrainingDiverged, _adamw, embed, shard, step_seed, train
-from langgap.train.teacher import language_priority, orient, teacher_texts
+from langgap.training.checkpoint import list_checkpoints
+from langgap.training.config import TrainConfig, resolve_mixed_precision
+from langgap.training.inputs import build_composer
+from langgap.training.loop import TrainingDiverged, _adamw, embed, shard, step_seed, train
+from langgap.training.pairs import Pair
+from langgap.training.teacher import language_priority, orient, teacher_texts
 
 
 def write_pairs(path: Path, n: int = 64, start: int = 0) -> Path:
@@ -219,14 +219,14 @@ def test_eval_history_with_guard(tmp_path, tiny_model_dir):
 
 
 def test_guard_warns_when_english_drops(tmp_path, tiny_model_dir, caplog, monkeypatch):
-    from langgap.train.evaluate import Evaluator
+    from langgap.training.evaluate import Evaluator
 
     guard = write_pairs(tmp_path / "en-en.tsv", n=16, start=120)  # paraphrase pairs: cosine_gap
     res = train(config(tmp_path, tiny_model_dir, english_guard=str(guard), max_steps=2))
     assert [r["english_guard"]["metric"] for r in res.eval_history] == ["cosine_gap"] * 2
     values = iter([0.80, 0.75])  # the guard falls by 0.05 > 0.02
     monkeypatch.setattr(Evaluator, "guard_value", lambda self, encoder: next(values))
-    with caplog.at_level("WARNING", logger="langgap.train.evaluate"):
+    with caplog.at_level("WARNING", logger="langgap.training.evaluate"):
         res = train(
             config(tmp_path, tiny_model_dir, english_guard=str(guard), max_steps=2, out=str(tmp_path / "b"))
         )
@@ -240,7 +240,7 @@ def test_guard_warns_when_english_drops(tmp_path, tiny_model_dir, caplog, monkey
 def test_teacher_embeds_only_scheduled_texts_ahead_of_need(tmp_path, tiny_model_dir, monkeypatch):
     """Two steps of 8 pairs from a pool of 64: the teacher embeds those 16 texts, not the pool,
     one step ahead of need (PREFETCH_STEPS = 1), each text once."""
-    import langgap.train.loop as loop
+    import langgap.training.loop as loop
     from langgap.encoders.st import SentenceTransformerEncoder
 
     monkeypatch.setattr(loop, "PREFETCH_STEPS", 1)
@@ -333,14 +333,14 @@ def test_runs_in_one_process_may_change_mixed_precision(tmp_path, tiny_model_dir
 def test_bf16_training_on_a_cpu_without_it_is_refused_before_reading_data(
     tmp_path, tiny_model_dir, monkeypatch
 ):
-    monkeypatch.setattr("langgap.train.setup.read_training", lambda cfg: pytest.fail("data read"))
+    monkeypatch.setattr("langgap.training.setup.read_training", lambda cfg: pytest.fail("data read"))
     with pytest.raises(InputError, match="--mixed-precision bf16: this CPU has no native bf16"):
         train(config(tmp_path, tiny_model_dir, max_steps=1, mixed_precision="bf16"))
     assert not (tmp_path / "run").exists() or not any((tmp_path / "run").iterdir())
 
 
 def test_nan_loss_stops_with_last_good_checkpoint(tmp_path, tiny_model_dir, monkeypatch):
-    import langgap.train.teacher as teacher_mod
+    import langgap.training.teacher as teacher_mod
 
     real = teacher_mod.info_nce
     calls = []
@@ -368,7 +368,7 @@ def test_training_records_and_warns_about_overlap(tmp_path, tiny_model_dir, capl
     # training pairs are lines 0..63 of write_pairs; the evaluation file repeats 4 of them
     shared = write_pairs(tmp_path / "eng-deu.tsv", n=8, start=60)
     cfg = config(tmp_path, tiny_model_dir, eval_bitext=(str(shared),), max_steps=1)
-    with caplog.at_level(logging.WARNING, logger="langgap.train.loop"):
+    with caplog.at_level(logging.WARNING, logger="langgap.training.loop"):
         res = train(cfg)
     rows = json.loads((res.out / "config.json").read_text())["resolved"]["eval_overlap"]
     # eval texts: w60 w61 .. w67 w68 (src) and w60 w62 .. w67 w69 (tgt); training has w0..w63 starts
@@ -441,7 +441,7 @@ def test_length_buckets_give_the_same_embeddings_and_gradients(tiny_model_dir):
     changes nothing under mean pooling with an attention mask), gradients included."""
     from sentence_transformers import SentenceTransformer
 
-    from langgap.train.loop import bucketed, embed
+    from langgap.training.loop import bucketed, embed
 
     st = SentenceTransformer(str(tiny_model_dir))
     st.eval()  # no dropout: both paths see the same network
@@ -518,7 +518,7 @@ def test_frozen_layers_get_no_gradient_and_no_backward_pass(tiny_model_dir):
     autograd records nothing there: layer 0's output needs no gradient, layer 1's does."""
     from sentence_transformers import SentenceTransformer
 
-    from langgap.train.freeze import freeze_layers
+    from langgap.training.freeze import freeze_layers
 
     st = SentenceTransformer(str(tiny_model_dir))
     freeze_layers(st, 1)
@@ -550,7 +550,7 @@ def test_frozen_layers_get_no_gradient_and_no_backward_pass(tiny_model_dir):
 def test_freeze_layers_refuses_more_layers_than_the_model_has(tmp_path, tiny_model_dir, headed_model_dir):
     from sentence_transformers import SentenceTransformer
 
-    from langgap.train.freeze import freeze_layers
+    from langgap.training.freeze import freeze_layers
 
     with pytest.raises(InputError, match=r"^--freeze-layers 3: the model has 2 transformer layers$"):
         freeze_layers(SentenceTransformer(str(tiny_model_dir)), 3)
@@ -573,7 +573,7 @@ def test_freeze_layers_refuses_more_layers_than_the_model_has(tmp_path, tiny_mod
 
 def test_length_buckets_default_and_small_batches():
     """Two buckets by default; a batch of fewer than 2 texts per bucket is one forward."""
-    from langgap.train.loop import bucketed
+    from langgap.training.loop import bucketed
 
     assert TrainConfig().length_buckets == 2
     calls: list[int] = []
@@ -607,7 +607,7 @@ def test_length_buckets_default_and_small_batches():
 def test_default_buckets_on_the_smallest_batches(tmp_path, tiny_model_dir, monkeypatch):
     """The default on the smallest batch (2 pairs: 4 texts) is two forwards of 2; more buckets
     than that batch can fill (3 buckets, 4 texts) fall back to one forward; both train."""
-    import langgap.train.loop as loop
+    import langgap.training.loop as loop
 
     sizes: list[int] = []
 

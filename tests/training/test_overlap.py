@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from langgap.train.overlap import normalize, text_overlap
+from langgap.training.overlap import normalize, text_overlap
 
 
 def test_normalize_folds_case_and_spacing():

@@ -184,8 +184,8 @@ def _verdict(delta: float, significant: bool, gib: bool) -> Verdict:
 
 
 def compare(
-    a: Results,
-    b: Results,
+    a: Results | str | Path,
+    b: Results | str | Path,
     *,
     n_boot: int = 2000,
     n_perm: int = 2000,
@@ -197,7 +197,8 @@ def compare(
     """Compare run ``b`` against run ``a`` task by task (tasks matched by name).
 
     Args:
-        a, b: the two runs (``b`` is "after"; every delta is ``b - a``).
+        a, b: the two runs (``b`` is "after"; every delta is ``b - a``): :class:`Results` or a
+            run folder (or its ``results.json``), which is then recorded as the run's path.
         n_boot: paired bootstrap resamples for each interval.
         n_perm: random per-item swaps for each p-value.
         seed: seed of the resampling (the same for every metric).
@@ -211,6 +212,12 @@ def compare(
     """
     if n_boot < 1 or n_perm < 1:
         raise InputError(f"n_boot and n_perm must be >= 1, got {n_boot} and {n_perm}")
+    if not isinstance(a, Results):
+        a_path = a_path or a
+        a = load_results(a)
+    if not isinstance(b, Results):
+        b_path = b_path or b
+        b = load_results(b)
     names_b = {t.name for t in b.tasks}
     names_a = {t.name for t in a.tasks}
     common = [t.name for t in a.tasks if t.name in names_b]
@@ -271,9 +278,3 @@ def compare(
             "p_value": "paired permutation (per-item A/B swap), two-sided, (count+1)/(n_perm+1)",
         },
     )
-
-
-def compare_runs(run_a: str | Path, run_b: str | Path, **kwargs: Any) -> Comparison:
-    """:func:`compare` on two run directories (or their ``results.json``)."""
-    a, b = load_results(run_a), load_results(run_b)
-    return compare(a, b, a_path=run_a, b_path=run_b, **kwargs)

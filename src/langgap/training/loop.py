@@ -1,5 +1,5 @@
 """The training loop on Hugging Face Accelerate: ours, short and readable (setup in
-:mod:`langgap.train.setup`).
+:mod:`langgap.training.setup`).
 
 One optimizer step takes ``grad_accum`` batches from the :class:`BatchComposer` (each batch its
 own in-batch negatives; ``cache_chunk`` gives large batches on small memory instead). Under
@@ -41,14 +41,15 @@ from torch import Tensor
 from langgap import atomic
 from langgap.encoders.st import forward, model_shape, save_model, token_lengths
 from langgap.losses import cached_backward
-from langgap.train.card import model_card
-from langgap.train.checkpoint import append_jsonl, last_checkpoint, save_checkpoint
-from langgap.train.composer import Batch, BatchComposer
-from langgap.train.config import TrainConfig
-from langgap.train.evaluate import StudentEncoder
-from langgap.train.guards import TrainingCollapsed
-from langgap.train.setup import Run, adamw, setup, shard
-from langgap.train.teacher import orient, teacher_texts
+from langgap.training.card import model_card
+from langgap.training.checkpoint import append_jsonl, last_checkpoint, save_checkpoint
+from langgap.training.composer import BatchComposer
+from langgap.training.config import TrainConfig
+from langgap.training.evaluate import StudentEncoder
+from langgap.training.guards import TrainingCollapsed
+from langgap.training.pairs import Batch
+from langgap.training.setup import Run, adamw, setup, shard
+from langgap.training.teacher import orient, teacher_texts
 from langgap.types import Encoder, ProgressFn
 
 log = logging.getLogger(__name__)
@@ -241,7 +242,7 @@ def bucketed(emb: Callable[[list[str]], Tensor], texts: list[str], buckets: int,
 
 
 def card(run: Run) -> str:
-    """The saved model's README.md (:func:`langgap.train.card.model_card`)."""
+    """The saved model's README.md (:func:`langgap.training.card.model_card`)."""
     pool = run.composer.pool.cross + run.composer.pool.mono
     dimension, max_length = model_shape(run.st)
     return model_card(
@@ -259,7 +260,7 @@ def card(run: Run) -> str:
 
 def evaluate(run: Run, step: int, on_eval: EvalCallback | None) -> None:
     """Score the student now (main process), log the record; every process waits for it, and all
-    stop together when the collapse guard fired (:class:`~langgap.train.guards.TrainingCollapsed`)."""
+    stop together when the collapse guard fired (:class:`~langgap.training.guards.TrainingCollapsed`)."""
     collapsed = 0.0
     if run.main:
         record = run.evaluator.run(StudentEncoder(run.st, run.prompt), step)

@@ -9,9 +9,9 @@ import pytest
 import torch
 
 from langgap.errors import InputError
-from langgap.train.checkpoint import list_checkpoints
-from langgap.train.config import TrainConfig
-from langgap.train.loop import train
+from langgap.training.checkpoint import list_checkpoints
+from langgap.training.config import TrainConfig
+from langgap.training.loop import train
 
 
 class Interrupt(Exception):

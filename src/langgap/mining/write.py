@@ -15,7 +15,7 @@ from typing import Any
 
 from langgap import atomic
 from langgap.metrics.mining import PRF
-from langgap.mine import Mined
+from langgap.mining import Mined
 from langgap.results import package_versions, round_floats
 
 FORMAT = "langgap.mine/1"

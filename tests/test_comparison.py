@@ -10,19 +10,18 @@ import numpy as np
 import pytest
 
 from conftest import write_bitext, write_multiway
-from langgap.compare import (
+from langgap.comparison import (
     Comparison,
     MetricChange,
     _verdict,
     check_same_data,
     compare,
-    compare_runs,
     greater_is_better,
     metric_items,
     task_inputs,
 )
 from langgap.errors import InputError
-from langgap.measure import measure
+from langgap.measuring import measure
 from langgap.metrics import registry
 from langgap.metrics.stats import paired_bootstrap_ci, paired_permutation_pvalue
 from langgap.report.compare import write_comparison
@@ -153,7 +152,7 @@ def test_round_trip_and_writers(runs, tmp_path):
     a, b = runs
     a.save(tmp_path / "a")
     b.save(tmp_path / "b")
-    cmp = compare_runs(tmp_path / "a", tmp_path / "b", n_boot=200, n_perm=200)
+    cmp = compare(tmp_path / "a", tmp_path / "b", n_boot=200, n_perm=200)
     direct = compare(load_results(tmp_path / "a"), load_results(tmp_path / "b"), n_boot=200, n_perm=200)
     assert [c.delta for c in cmp.changes] == [c.delta for c in direct.changes]
     paths = write_comparison(cmp, tmp_path / "cmp")
@@ -276,7 +275,7 @@ def test_run_info_records_where_and_what(runs):
 def test_compare_defaults_and_resample_counts(runs, monkeypatch):
     """2,000 bootstrap and permutation resamples with seed 0 unless told; 1 of each is allowed,
     0 of either is refused word for word."""
-    import langgap.compare as cmp_mod
+    import langgap.comparison as cmp_mod
 
     seen = []
     monkeypatch.setattr(cmp_mod, "paired_bootstrap_ci", lambda *a, **k: seen.append(k) or (0.0, 0.0))

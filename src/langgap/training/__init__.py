@@ -1,5 +1,5 @@
 """Training: batch composition, the loop on Accelerate, checkpoints.
 
-Submodules are imported where they are used (``from langgap.train.composer import ...``);
+Submodules are imported where they are used (``from langgap.training.composer import ...``);
 nothing heavy is imported here.
 """

@@ -2,7 +2,7 @@
 
 :func:`setup` checks the data and options (before any model is loaded), builds the Accelerator,
 the student, the teacher cache and the loss, the optimizer and LR schedule, restores a checkpoint
-on ``resume`` and writes ``config.json``. The loop in :mod:`langgap.train.loop` then only reads
+on ``resume`` and writes ``config.json``. The loop in :mod:`langgap.training.loop` then only reads
 the :class:`Run`.
 """
 
@@ -22,7 +22,7 @@ from langgap.encoders.precision import native_cpu
 from langgap.encoders.st import SentenceTransformerEncoder
 from langgap.errors import InputError
 from langgap.results import package_versions
-from langgap.train.checkpoint import (
+from langgap.training.checkpoint import (
     load_checkpoint,
     read_jsonl,
     read_sidecar,
@@ -30,16 +30,16 @@ from langgap.train.checkpoint import (
     rewind_logs,
     warn_changed,
 )
-from langgap.train.checkpoint import write_config as write_config_file
-from langgap.train.composer import BatchComposer
-from langgap.train.config import TrainConfig, resolve_mixed_precision
-from langgap.train.evaluate import Evaluator, StudentEncoder
-from langgap.train.freeze import freeze
-from langgap.train.guards import CollapseGuard, probe_texts
-from langgap.train.inputs import composer_for, read_training, write_holdout
-from langgap.train.overlap import Overlap, text_overlap
-from langgap.train.teacher import TeacherCache, build_teacher_cache, language_priority, make_loss
-from langgap.train.transplant import TransplantStats, transplant
+from langgap.training.checkpoint import write_config as write_config_file
+from langgap.training.composer import BatchComposer
+from langgap.training.config import TrainConfig, resolve_mixed_precision
+from langgap.training.evaluate import Evaluator, StudentEncoder
+from langgap.training.freeze import freeze
+from langgap.training.guards import CollapseGuard, probe_texts
+from langgap.training.inputs import composer_for, read_training, write_holdout
+from langgap.training.overlap import Overlap, text_overlap
+from langgap.training.teacher import TeacherCache, build_teacher_cache, language_priority, make_loss
+from langgap.training.transplant import TransplantStats, transplant
 from langgap.types import Encoder, ProgressFn
 
 log = logging.getLogger(__name__)
@@ -243,7 +243,7 @@ def swap_tokenizer(
     st: Any, cfg: TrainConfig, composer: BatchComposer, evaluator: Evaluator
 ) -> TransplantStats:
     """``--tokenizer``: the vocabulary transplant (trimmed to the training and evaluation texts
-    with ``--trim-vocab``); see :mod:`langgap.train.transplant`."""
+    with ``--trim-vocab``); see :mod:`langgap.training.transplant`."""
     texts = None
     if cfg.trim_vocab:
         pool = composer.pool.cross + composer.pool.mono

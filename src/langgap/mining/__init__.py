@@ -1,10 +1,10 @@
 """``mine(src, tgt) -> Mined``: translation pairs found between two monolingual sides.
 
 Both sides are de-duplicated (each distinct text mined once), searched for their ``k`` nearest
-neighbours in each other (:mod:`langgap.mine.search`: FAISS, exact or IVF; numpy when FAISS is
+neighbours in each other (:mod:`langgap.mining.search`: FAISS, exact or IVF; numpy when FAISS is
 missing and the sides are small), and every candidate is scored with LASER's margin
 (:mod:`langgap.metrics.mining`). The retrieval mode picks the pairs. No printing and no files:
-:func:`langgap.mine.write.write_mined` writes ``mined.tsv`` and ``<src>-<tgt>.tsv``.
+:func:`langgap.mining.write.write_mined` writes ``mined.tsv`` and ``<src>-<tgt>.tsv``.
 
 Default thresholds (``DEFAULT_THRESHOLDS``, pairs with ``score >= threshold`` go to
 ``<src>-<tgt>.tsv``), measured with the offline multilingual-e5-small copy (a float expansion
@@ -30,8 +30,8 @@ import numpy as np
 
 from langgap.metrics import mining
 from langgap.metrics.mining import PRF, Margin, Mode
-from langgap.mine.search import StageProgress, neighbours
-from langgap.mine.sides import Side, attach, distinct
+from langgap.mining.search import StageProgress, neighbours
+from langgap.mining.sides import Side, attach, distinct
 
 # the mean F1-best threshold of the four BUCC-style pairs (module docstring), rounded
 DEFAULT_THRESHOLDS = mining.DEFAULT_THRESHOLDS
@@ -101,8 +101,8 @@ def mine(
     docstring of :mod:`langgap.metrics.mining` for the scores and modes).
 
     Args:
-        src, tgt: sides with vectors (:func:`array_side`, :func:`langgap.mine.sides.shard_side`,
-            :func:`langgap.mine.sides.text_side` + ``attach``).
+        src, tgt: sides with vectors (:func:`array_side`, :func:`langgap.mining.sides.shard_side`,
+            :func:`langgap.mining.sides.text_side` + ``attach``).
         k: neighbourhood size of the margin and number of candidates per text (clipped to the
             other side's distinct count).
         margin: ``ratio``, ``distance`` or ``absolute``; mode: ``forward``, ``backward``,

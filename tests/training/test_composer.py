@@ -10,8 +10,9 @@ import pytest
 from langgap.data.corpora import Bitext, DataFile
 from langgap.data.readers import read_bitext
 from langgap.errors import InputError
-from langgap.train.composer import BatchComposer, PairPool, read_mono_pairs
-from langgap.train.loop import shard
+from langgap.training.composer import BatchComposer
+from langgap.training.loop import shard
+from langgap.training.pairs import PairPool, read_mono_pairs
 
 
 def write_bitext(tmp_path, name, rows):
@@ -388,7 +389,7 @@ def test_set_epoch_refuses_what_is_not_an_epoch(en_de, epoch):
 def test_pair_stream_counts_each_deferral_once_and_stops_at_need_and_max_draws():
     """A pair clashing with the batch is deferred (counted once) and comes first next time; the
     queue is served before new draws; never more than ``need`` pairs, nor more draws than asked."""
-    from langgap.train.pairs import Pair, PairStream
+    from langgap.training.pairs import Pair, PairStream
 
     pool = [Pair(f"a{t}", f"b{i}", "eng", "deu", f"f:{i}") for i, t in enumerate([0, 0, 1, 2, 2, 3, 4, 5])]
     stream = PairStream(pool, iter(range(8)))
@@ -405,7 +406,7 @@ def test_pair_stream_counts_each_deferral_once_and_stops_at_need_and_max_draws()
 
 
 def test_pool_keeps_every_file_in_order_with_its_line_numbers(tmp_path, en_de, en_fr, deu):
-    from langgap.train.pairs import PairPool
+    from langgap.training.pairs import PairPool
 
     eng = write_mono(tmp_path, "eng.tsv", [("a", "b"), ("c", "d")])
     pool = PairPool.build([en_de, en_fr], [deu, eng])
@@ -444,12 +445,12 @@ def test_epoch_stats_and_log_line_count_deferrals_of_both_pools(tmp_path, caplog
 
     cross = write_bitext(tmp_path, "en-de.tsv", [(f"en {i}", f"de {i}") for i in range(40)])
     mono = write_mono(tmp_path, "eng.tsv", [(f"a {i % 5}", f"b {i}") for i in range(60)])
-    with caplog.at_level(logging.INFO, logger="langgap.train.composer"):
+    with caplog.at_level(logging.INFO, logger="langgap.training.composer"):
         c = BatchComposer([cross], [mono], batch_size=8, cross_lingual_fraction=0.5, seed=0)
     stats = c.epoch_stats(0)
     assert stats.epoch == 0 and stats.batches == 10 and stats.deferrals > 0
     want = f"epoch 0: 10 batches, {stats.deferrals} deferrals, 0 cross-language pairs unplaced"
-    assert [r.getMessage() for r in caplog.records if r.name == "langgap.train.composer"] == [want]
+    assert [r.getMessage() for r in caplog.records if r.name == "langgap.training.composer"] == [want]
 
 
 def test_composer_settings_are_checked_word_for_word(en_de, deu):
@@ -494,7 +495,7 @@ def test_seed_0_by_default_and_a_warning_when_the_fraction_rounds_to_all_or_noth
     warned = {}
     for r in (0.0, 0.05, 0.5, 0.95, 1.0):
         caplog.clear()
-        with caplog.at_level(logging.WARNING, logger="langgap.train.composer"):
+        with caplog.at_level(logging.WARNING, logger="langgap.training.composer"):
             BatchComposer([en_de], [deu], batch_size=8, cross_lingual_fraction=r, seed=0)
         warned[r] = [x.getMessage() for x in caplog.records if x.levelno == logging.WARNING]
     assert warned == {

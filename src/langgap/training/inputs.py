@@ -20,8 +20,9 @@ from langgap import atomic
 from langgap.data.corpora import Bitext, MultiWay
 from langgap.data.readers import read_bitext, read_multiway, split_spec
 from langgap.errors import InputError
-from langgap.train.composer import BatchComposer, read_mono_pairs
-from langgap.train.config import TrainConfig
+from langgap.training.composer import BatchComposer
+from langgap.training.config import TrainConfig
+from langgap.training.pairs import read_mono_pairs
 
 
 def expand(spec: str) -> list[tuple[str | None, str]]:

@@ -3,7 +3,7 @@
 Pairs
     Cross-language pairs from ``--pairs`` (or a ``--multiway`` folder), same-language pairs from
     ``--mono-pairs`` or, without those, SimCSE-style ``(x, x)`` pairs of every distinct training
-    sentence (Gao et al. 2021; the two sides differ by dropout): :class:`~langgap.train.pairs.PairPool`.
+    sentence (Gao et al. 2021; the two sides differ by dropout): :class:`~langgap.training.pairs.PairPool`.
 
 Composition
     A batch of ``B`` pairs holds ``round(r * B)`` cross-language pairs (Python's ``round``,
@@ -16,7 +16,7 @@ Composition
 
 Language-balanced sampling
     With ``sampling_alpha`` the cross-language pairs are drawn by language pair with
-    temperature sampling (p ∝ n^alpha, :func:`~langgap.train.pairs.balanced_order`) instead of one
+    temperature sampling (p ∝ n^alpha, :func:`~langgap.training.pairs.balanced_order`) instead of one
     flat shuffle: an epoch is then as many draws as there are pairs.
 
 Epoch
@@ -63,9 +63,7 @@ import numpy as np
 
 from langgap.data.corpora import Bitext
 from langgap.errors import InputError
-from langgap.train.pairs import Batch, EpochStats, Pair, PairPool, PairStream, balanced_order, read_mono_pairs
-
-__all__ = ["Batch", "BatchComposer", "EpochStats", "Pair", "PairPool", "read_mono_pairs"]
+from langgap.training.pairs import Batch, EpochStats, Pair, PairPool, PairStream, balanced_order
 
 logger = logging.getLogger(__name__)
 
