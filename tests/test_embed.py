@@ -207,7 +207,9 @@ def test_streaming_reads_one_shard_at_a_time(tmp_path, monkeypatch):
     size = path.stat().st_size  # 4 MB
     seen = []
     real = em.read_lines
-    monkeypatch.setattr(em, "read_lines", lambda p, off, n: seen.append((off, n)) or real(p, off, n))
+    monkeypatch.setattr(
+        em, "read_lines", lambda p, off, n, first: seen.append((off, n)) or real(p, off, n, first)
+    )
     tracemalloc.start()
     try:
         res = em.embed_file(Zeros(), path, tmp_path / "out", rows_per_shard=1000, procs=One())

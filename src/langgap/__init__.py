@@ -6,11 +6,16 @@ a submodule: the modules behind them have other names (``langgap.measuring``, ``
 ``langgap.mining``, ``langgap.training``), so ``langgap.measure`` stays the function however often
 it is used.
 
+The defaults are the CLI's: ``load_encoder`` gives a model with a configured ``query`` prompt that
+prompt (as ``langgap measure`` does), and ``save_run`` writes the folder ``langgap measure --out``
+writes.
+
 Example:
     >>> import langgap
-    >>> enc = langgap.load_encoder("intfloat/multilingual-e5-small", prompt="query: ")
-    >>> results = langgap.measuring(enc, [langgap.sample_task()])
+    >>> enc = langgap.load_encoder("intfloat/multilingual-e5-small")  # its 'query: ' prompt
+    >>> results = langgap.measure(enc, [langgap.sample_task()])
     >>> results.tasks[0].metrics["pair_cosine"]
+    >>> langgap.save_run(results, "runs/me5")  # results.json, items.npz, report.md, report.html
 """
 
 from __future__ import annotations
@@ -46,6 +51,7 @@ _LAZY = {
     "Results": "langgap.results",
     "load_results": "langgap.results",
     "write_report": "langgap.report.document",
+    "save_run": "langgap.report.document",
 }
 
 __all__ = ["__version__", *_LAZY]

@@ -249,7 +249,7 @@ def embed_file(
     if progress is not None:
         progress(0, total)
     for shard in todo:
-        texts = read_lines(plan.path, int(shard["offset"]), int(shard["rows"]))
+        texts = read_lines(plan.path, int(shard["offset"]), int(shard["rows"]), int(shard["first_line"]))
         parts = []
         for start in range(0, len(texts), chunk_rows):
             part = np.asarray(encoder.encode(texts[start : start + chunk_rows]))  # (C, D)

@@ -1,4 +1,4 @@
-"""Task kinds and what each kind is: the questions callers used to answer with ``kind ==`` chains.
+"""Task kinds and their traits, which callers ask instead of comparing ``kind ==``.
 
 A :class:`TaskKind` is a string enum (``"bitext"`` in JSON and comparisons) with typed traits:
 

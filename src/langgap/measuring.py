@@ -165,7 +165,12 @@ def measure(
             ``exact_rows``, else a seeded sample; :class:`~langgap.metrics.registry.Budget`).
     Returns:
         :class:`Results` with one :class:`TaskResult` per task (two with ``adapt``).
+    Raises:
+        InputError: ``k`` < 1, a ``budget`` that cannot bound a task, or bad data (file, line and problem) before any text is embedded.
     """
+    if k < 1:
+        raise InputError(f"--k must be >= 1, got {k}")
+    budget = (budget or Budget()).check()
     t0 = time.perf_counter()
     loaded = [t if isinstance(t, tuple) else None for t in tasks]
     pairs = [p for p in loaded if p is not None] if all(loaded) else load_tasks(tasks)  # type: ignore[arg-type]
@@ -192,7 +197,6 @@ def measure(
             add_projection(res, corpus, lookup, projection_points, seed)
     results = [res for res, _, _ in scored]
     summary, run_config = summarize_run(results, k, seed, adapt)
-    budget = budget or Budget()
     run_config["budget"] = {"exact_rows": budget.exact_rows, "sample_rows": budget.sample_rows}
     model = describe_encoder(cached)
     tokens = tokenizer_coverage(cached, [c for _, c in pairs], str(model.get("name")))

@@ -13,7 +13,7 @@ TEXTS = ["w1 w2 w3", "w4 w5", "w1 w2 w3", "w7"]
 
 
 def test_prompt_is_a_literal_prefix(tiny_model_dir):
-    plain = SentenceTransformerEncoder(str(tiny_model_dir))
+    plain = SentenceTransformerEncoder(str(tiny_model_dir), prompt="")  # no prompt, not the default
     prompted = SentenceTransformerEncoder(str(tiny_model_dir), prompt="query: ")
     assert np.allclose(prompted.encode(TEXTS), plain.encode(["query: " + t for t in TEXTS]), atol=1e-5)
     assert not np.allclose(prompted.encode(TEXTS), plain.encode(TEXTS), atol=1e-3)
@@ -30,7 +30,13 @@ def test_prompt_name_uses_configured_prompt(tiny_model_dir):
 
 def test_default_prompt_and_describe(tiny_model_dir):
     enc = load_encoder(str(tiny_model_dir), batch_size=2, max_length=16)
-    assert enc.use_default_prompt() and enc.prompt == "query: "
+    assert enc.prompt_adopted and (enc.prompt, enc.prompt_name) == ("query: ", "query")
+    for explicit in (
+        load_encoder(str(tiny_model_dir), prompt=""),  # an explicit empty prompt stays empty
+        load_encoder(str(tiny_model_dir), prompt="x: "),
+        load_encoder(str(tiny_model_dir), default_prompt=None),
+    ):
+        assert not explicit.prompt_adopted and explicit.prompt in ("", "x: ")
     d = enc.describe()
     assert (
         d["pooling"] == "mean" and d["dimension"] == 32 and d["prompt"] == "query: " and d["max_length"] == 16

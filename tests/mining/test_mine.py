@@ -13,7 +13,7 @@ from langgap.data.readers import read_bitext
 from langgap.errors import InputError
 from langgap.metrics import mining
 from langgap.metrics.similarity import topk_cosine
-from langgap.mining import DEFAULT_THRESHOLDS, array_side, mine, search, sides
+from langgap.mining import DEFAULT_THRESHOLDS, Threshold, array_side, choose_threshold, mine, search, sides
 from langgap.mining.write import write_mined
 from mining.helpers import MODEL, embed_folder, planted
 
@@ -178,3 +178,18 @@ def test_ivf_measures_nprobe_and_probing_every_list_equals_flat():
     )
     assert every.src_ids.tolist() == flat.src_ids.tolist() and every.tgt_ids.tolist() == flat.tgt_ids.tolist()
     np.testing.assert_allclose(every.scores, flat.scores, rtol=1e-6)
+
+
+def test_choose_threshold_calibrated_given_or_default():
+    rng = np.random.default_rng(3)
+    vectors = rng.normal(size=(5, 6)).astype(np.float32)
+    texts = [f"t{i}" for i in range(5)]
+    mined = mine(array_side("deu", texts, vectors), array_side("eng", texts, vectors + 0.01), k=2)
+    gold = {(i, i) for i in range(5)}
+    best = choose_threshold(mined, gold=gold)
+    assert best.how == "calibrated" and best.calibration == mined.calibrate(gold)
+    assert best.value == best.calibration.threshold and best.calibration.f1 == 1.0
+    assert choose_threshold(mined, threshold=1.5) == Threshold(1.5, "given")
+    assert choose_threshold(mined) == Threshold(DEFAULT_THRESHOLDS["ratio"], "default")
+    with pytest.raises(InputError, match="not both"):
+        choose_threshold(mined, threshold=1.0, gold=gold)

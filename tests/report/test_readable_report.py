@@ -11,7 +11,7 @@ import pytest
 from conftest import ToyEncoder, write_bitext, write_multiway
 from langgap.measuring import measure
 from langgap.metrics import registry
-from langgap.report.document import build_document, write_reports
+from langgap.report.document import build_document, write_report
 from langgap.report.headline import headline, signal_strength
 from langgap.report.plots import language_style
 from langgap.report.tables import summary_table, tasks_tables
@@ -33,7 +33,7 @@ def wide(tmp_path_factory):
     results = measure(ToyEncoder(dim=16, gap=1.5), tasks)
     out = tmp_path_factory.mktemp("wide_run")
     results.save(out)
-    write_reports(results, out)
+    write_report(results, out)
     return results, out
 
 

@@ -15,10 +15,11 @@ import pytest
 
 import langgap.cli.report  # noqa: F401  (registers `langgap report` until cli.main imports it)
 from conftest import ToyEncoder, write_bitext, write_multiway
+from langgap.errors import InputError
 from langgap.measuring import measure
-from langgap.report.document import write_report, write_reports
+from langgap.report.document import save_run, write_report
 from langgap.report.tables import pairs_table, summary_table, tasks_tables
-from langgap.results import Results
+from langgap.results import Results, load_results
 from langgap.tasks import bitext_task, multiway_task, sts_task
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -58,7 +59,7 @@ def run(tmp_path_factory) -> tuple[Results, Path]:
     results = measure(ToyEncoder(gap=1.0), tasks)
     out = tmp_path_factory.mktemp("run")
     results.save(out)
-    write_reports(results, out)
+    write_report(results, out)
     return results, out
 
 
@@ -103,17 +104,23 @@ def test_html_and_markdown_have_the_same_content(run):
     assert "ToyEncoder" in md and "ToyEncoder" in html and "dimension" in html
 
 
-def test_write_report_still_writes_markdown(run, tmp_path):
+def test_save_run_writes_the_whole_run_folder_and_reads_back(run, tmp_path):
     results, _ = run
-    path = write_report(results, tmp_path)
-    assert path == tmp_path / "report.md" and "projection_0.png" in path.read_text(encoding="utf-8")
-    assert (tmp_path / "report.html").is_file() and (tmp_path / "projection_0.png").stat().st_size > 10_000
+    written = save_run(results, tmp_path / "run")
+    assert {"results.json", "items.npz", "report.md", "report.html", "projection_0.png"} <= set(written)
+    assert all(p.parent == tmp_path / "run" and p.is_file() for p in written.values())
+    assert load_results(tmp_path / "run").to_json() == results.to_json()
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "notes.txt").write_text("mine")
+    with pytest.raises(InputError, match="holds other files"):
+        save_run(results, tmp_path / "other")  # a folder of something else is refused, untouched
+    assert [p.name for p in (tmp_path / "other").iterdir()] == ["notes.txt"]
 
 
 def test_skipped_figure_notes(run, tmp_path):
     results, _ = run
     no_sts = replace(results, tasks=[t for t in results.tasks if t.kind != "sts"])
-    written = write_reports(no_sts, tmp_path)
+    written = write_report(no_sts, tmp_path)
     assert "sts_spearman.png" not in written
     for name in ("report.md", "report.html"):
         assert "no STS data: STS figure skipped" in written[name].read_text(encoding="utf-8")

@@ -119,30 +119,24 @@ class _RecordingEncoder:
 
     def __init__(self, name, *, prompt=None, max_length=None, device=None, **kw):
         self.name, self.prompt, self.max_length, self.device, self.kw = name, prompt, max_length, device, kw
-        self.default_prompt = False
-
-    def use_default_prompt(self):
-        self.default_prompt = True
 
 
 @pytest.mark.parametrize(
-    "teacher, teacher_prompt, want_name, want_prompt, want_default",
+    "teacher, teacher_prompt, want_name, want_prompt",
     [
-        ("SAME", None, "student-model", "query: ", False),  # the starting model with the student's prompt
-        ("SAME", "passage: ", "student-model", "passage: ", False),
-        ("other-model", None, "other-model", None, True),  # its own configured 'query' prompt, if any
-        ("other-model", "", "other-model", "", False),  # an explicit empty prompt stays empty
+        ("SAME", None, "student-model", "query: "),  # the starting model with the student's prompt
+        ("SAME", "passage: ", "student-model", "passage: "),
+        ("other-model", None, "other-model", None),  # None: the encoder's default rule (its 'query' prompt)
+        ("other-model", "", "other-model", ""),  # an explicit empty prompt stays empty
     ],
 )
-def test_load_teacher_model_prompt_and_settings(
-    monkeypatch, teacher, teacher_prompt, want_name, want_prompt, want_default
-):
+def test_load_teacher_model_prompt_and_settings(monkeypatch, teacher, teacher_prompt, want_name, want_prompt):
     import langgap.training.teacher as teacher_module
 
     monkeypatch.setattr(teacher_module, "SentenceTransformerEncoder", _RecordingEncoder)
     cfg = TrainConfig(model="student-model", teacher=teacher, teacher_prompt=teacher_prompt, max_length=17)
     enc = teacher_module.load_teacher(cfg, "query: ", torch.device("cpu"))
-    assert (enc.name, enc.prompt, enc.default_prompt) == (want_name, want_prompt, want_default)
+    assert (enc.name, enc.prompt) == (want_name, want_prompt)
     assert (enc.max_length, enc.device, enc.kw) == (17, "cpu", {})
 
 

@@ -11,6 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from langgap.cli import app
+from langgap.cli.options import Quiet, writing
 from langgap.cli.output import console, out_console
 from langgap.errors import InputError
 
@@ -73,7 +74,7 @@ def compare(
     n_boot: Annotated[int, typer.Option(help="Paired bootstrap resamples per confidence interval.")] = 2000,
     n_perm: Annotated[int, typer.Option(help="Random per-item A/B swaps per permutation p-value.")] = 2000,
     seed: Annotated[int, typer.Option(help="Seed of the resampling.")] = 0,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No table, only the files.")] = False,
+    quiet: Quiet = False,
 ) -> None:
     """Compare run B against run A on the tasks they share (same data files, by sha256).
 
@@ -87,12 +88,8 @@ def compare(
         raise InputError(f"--n-boot and --n-perm must be >= 1, got {n_boot} and {n_perm}")
     cmp = compare(run_a, run_b, n_boot=n_boot, n_perm=n_perm, seed=seed)
     target = out if out is not None else default_out(run_a, run_b)
-    try:
+    with writing(target, "comparison"):
         paths = write_comparison(cmp, target)
-    except OSError as e:
-        raise InputError(
-            f"{target}: cannot write the comparison ({e.strerror or e}); the folder is as it was"
-        ) from None
     for label, names in (("A", cmp.only_a), ("B", cmp.only_b)):
         if names:
             console.print(f"[yellow]only in {label}, not compared: {', '.join(names)}[/yellow]")

@@ -9,10 +9,9 @@ from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 
-from langgap.cli import app, interrupted
+from langgap.cli import app, interrupted, options
+from langgap.cli.options import DEFAULT_MODEL
 from langgap.cli.output import console, log_warnings, progress_bar
-from langgap.encoders.onnx import Backend
-from langgap.encoders.precision import Precision
 from langgap.errors import InputError
 
 if TYPE_CHECKING:
@@ -31,39 +30,26 @@ def embed(
         Path, typer.Argument(metavar="FILE", help="UTF-8 text file, one text per line (any size).")
     ],
     out: Annotated[Path, Opt(help="Shard folder: manifest.json and shard-00000.npy, ... (new or resumed).")],
-    model: Annotated[str, Opt(help="HF id or local path of the model.")] = "intfloat/multilingual-e5-small",
-    prompt: Annotated[str | None, Opt(help='Literal prefix for every text, e.g. "query: ".')] = None,
-    prompt_name: Annotated[
-        str | None, Opt(help="One of the model's configured prompts (default: 'query' if the model has it).")
-    ] = None,
-    batch_size: Annotated[int, Opt(help="Texts per forward pass.")] = 64,
-    max_length: Annotated[
-        int | None, Opt(help="Truncate texts to this many tokens (default: the model's).")
-    ] = None,
+    model: options.Model = DEFAULT_MODEL,
+    prompt: options.Prompt = None,
+    prompt_name: options.PromptName = None,
+    batch_size: options.BatchSize = 64,
+    max_length: options.MaxLength = None,
     device: Annotated[
         str | None, Opt(help="cuda, mps or cpu (default: automatic; each launcher process its own GPU).")
     ] = None,
-    precision: Annotated[
-        Precision,
-        Opt(
-            help="Forward pass: auto (bf16 on a GPU or a CPU that has it natively, else fp32), fp32, fp16, bf16."
-        ),
-    ] = "auto",
-    backend: Annotated[
-        Backend,
-        Opt(help="Runtime: auto (ONNX Runtime for fp32 on a CPU where installed, else torch), torch, onnx."),
-    ] = "auto",
+    precision: options.Precision = "auto",
+    backend: options.Backend = "auto",
     dtype: Annotated[Literal["float16", "float32"], Opt(help="Type of the stored embeddings.")] = "float16",
     rows_per_shard: Annotated[
         int, Opt(help="Rows per shard file (the last one may have fewer).")
     ] = DEFAULT_ROWS_PER_SHARD,
-    quiet: Annotated[bool, Opt("--quiet", "-q", help="No progress bar or summary.")] = False,
+    quiet: options.Quiet = False,
 ) -> None:
     """Embed a text file of any size into .npy shards plus a manifest (resumable; distributed
     under accelerate launch / torchrun)."""
     from langgap.accel import processes
     from langgap.atomic import check_out_dir
-    from langgap.cli.measure import open_encoder
     from langgap.embed import embed_file, plan_input
     from langgap.encoders.shards import MANIFEST
     from langgap.encoders.st import check_device, resolve_model
@@ -80,7 +66,7 @@ def embed(
     if device is None and procs.count > 1:
         device = str(procs.device)  # one GPU per process (cuda:<local rank>)
     show = procs.main and not quiet
-    encoder = open_encoder(
+    encoder = options.open_encoder(
         model,
         prompt,
         prompt_name,
@@ -88,9 +74,9 @@ def embed(
         max_length,
         device,
         precision,
-        not show,
+        backend,
+        quiet=not show,
         notes=procs.main,
-        backend=backend,
     )
     bar = progress_bar(not show)
     who = f" (process 1 of {procs.count}: one shard in {procs.count})" if procs.count > 1 else ""

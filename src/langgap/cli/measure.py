@@ -7,10 +7,9 @@ from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 
-from langgap.cli import app, interrupted
+from langgap.cli import app, interrupted, options
+from langgap.cli.options import DEFAULT_MODEL, writing
 from langgap.cli.output import console, log_warnings, out_console, progress_bar, rich_table
-from langgap.encoders.onnx import Backend
-from langgap.encoders.precision import Precision
 from langgap.errors import InputError
 
 if TYPE_CHECKING:
@@ -21,33 +20,13 @@ if TYPE_CHECKING:
 
 @app.command()
 def measure(
-    model: Annotated[
-        str, typer.Option(help="HF id, local path, or openai:http://HOST:PORT/v1#MODEL.")
-    ] = "intfloat/multilingual-e5-small",
-    prompt: Annotated[str | None, typer.Option(help='Literal prefix for every text, e.g. "query: ".')] = None,
-    prompt_name: Annotated[
-        str | None,
-        typer.Option(help="One of the model's configured prompts (default: 'query' if the model has it)."),
-    ] = None,
-    bitext: Annotated[
-        list[str] | None,
-        typer.Option(
-            help="Bitext TSV src<TAB>tgt, languages from its name xxx-yyy.tsv or as 'deu,eng=PATH'. Repeatable."
-        ),
-    ] = None,
-    multiway: Annotated[
-        list[str] | None,
-        typer.Option(help="Folder with one <lang>.txt per language (FLORES style). Repeatable."),
-    ] = None,
-    langs: Annotated[
-        str | None, typer.Option(help="Comma-separated languages to read from --multiway folders.")
-    ] = None,
-    sts: Annotated[
-        list[str] | None,
-        typer.Option(
-            help="STS TSV score<TAB>s1<TAB>s2, languages from its name xx-yy.tsv or 'en,de=PATH'. Repeatable."
-        ),
-    ] = None,
+    model: options.Model = DEFAULT_MODEL,
+    prompt: options.Prompt = None,
+    prompt_name: options.PromptName = None,
+    bitext: options.Bitext = None,
+    multiway: options.Multiway = None,
+    langs: options.Langs = None,
+    sts: options.Sts = None,
     mining: Annotated[
         list[str] | None,
         typer.Option(
@@ -55,13 +34,7 @@ def measure(
             "src_line<TAB>tgt_line), or SRC,TGT,GOLD; 'deu,eng=PATH' names the languages. Repeatable."
         ),
     ] = None,
-    sample: Annotated[
-        bool | None,
-        typer.Option(
-            "--sample/--no-sample",
-            help="Include the built-in sample (default: only when no other data is given).",
-        ),
-    ] = None,
+    sample: options.Sample = None,
     embeddings: Annotated[
         Path | None,
         typer.Option(help="Folder of precomputed .npy embeddings, one per input file (instead of --model)."),
@@ -69,26 +42,12 @@ def measure(
     out: Annotated[
         Path, typer.Option(help="Run directory for results.json, items.npz, report.md, report.html.")
     ] = Path("runs/measure"),
-    batch_size: Annotated[int, typer.Option(help="Texts per forward pass.")] = 64,
-    max_length: Annotated[
-        int | None, typer.Option(help="Truncate inputs to this many tokens (default: the model's).")
-    ] = None,
-    device: Annotated[str | None, typer.Option(help="cuda, mps or cpu (default: automatic).")] = None,
-    precision: Annotated[
-        Precision,
-        typer.Option(
-            help="Forward pass: auto (bf16 on a GPU or a CPU that has it natively, else fp32), fp32, fp16, bf16."
-        ),
-    ] = "auto",
-    backend: Annotated[
-        Backend,
-        typer.Option(
-            help="Runtime: auto (ONNX Runtime for fp32 on a CPU where installed, else torch), torch, onnx."
-        ),
-    ] = "auto",
-    cache: Annotated[
-        bool, typer.Option("--cache/--no-cache", help="Reuse embeddings from the on-disk cache.")
-    ] = True,
+    batch_size: options.BatchSize = 64,
+    max_length: options.MaxLength = None,
+    device: options.Device = None,
+    precision: options.Precision = "auto",
+    backend: options.Backend = "auto",
+    cache: options.Cache = True,
     k: Annotated[int, typer.Option(help="Neighbourhood size for margin scoring and xSIM.")] = 4,
     exact_rows: Annotated[
         int, typer.Option(help="Quadratic metrics see every row of a task up to this many rows...")
@@ -118,7 +77,7 @@ def measure(
             help="Language --adapt procrustes maps onto (default: eng, en or eng_Latn, whichever is there)."
         ),
     ] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or tables.")] = False,
+    quiet: options.Quiet = False,
 ) -> None:
     """Measure the language gap of a model on parallel, STS and mining data (default: the built-in sample)."""
     from langgap.adapt import AdaptConfig, check_pivot
@@ -127,15 +86,14 @@ def measure(
     from langgap.measuring import load_tasks, precomputed_encoder
     from langgap.measuring import measure as run_measure
     from langgap.metrics.registry import Budget
+    from langgap.report.document import save_run
     from langgap.results import RUN_FILES
     from langgap.tasks import build_tasks
 
     log_warnings()
-    if k < 1:
+    if k < 1:  # measure() says the same; here before any data is read
         raise InputError(f"--k must be >= 1, got {k}")
-    if exact_rows < 4 or not 4 <= sample_rows <= exact_rows:
-        raise InputError(f"need 4 <= --sample-rows <= --exact-rows, got {sample_rows} and {exact_rows}")
-    budget = Budget(exact_rows, sample_rows)
+    budget = Budget(exact_rows, sample_rows).check()
     adapt_config = AdaptConfig.from_options(adapt, adapt_fit_fraction, adapt_pivot)
     out = check_out_dir(out, RUN_FILES, "langgap measure run (results.json)")  # before any work
     tasks = build_tasks(
@@ -161,8 +119,8 @@ def measure(
     if embeddings is not None:
         encoder: Encoder = precomputed_encoder(embeddings, loaded)
     else:
-        encoder = open_encoder(
-            model, prompt, prompt_name, batch_size, max_length, device, precision, quiet, backend=backend
+        encoder = options.open_encoder(
+            model, prompt, prompt_name, batch_size, max_length, device, precision, backend, quiet=quiet
         )
     config = {
         "command": "measure",
@@ -186,32 +144,10 @@ def measure(
                 )
     except KeyboardInterrupt:
         raise _interrupted_measure(out, stats["encoded"], cache_path) from None
-    written = write_run(results, out)
+    with writing(out, "run"):
+        written = save_run(results, out)
     if not quiet:
-        _print(results, adapt_config, seed, [out / name for name in written])
-
-
-def write_run(results: Results, out: Path) -> list[str]:
-    """Results, items and report as one new run folder ``out`` (replaced in one step; a failure
-    or Ctrl-C on the way leaves the earlier run as it was)."""
-    from langgap.atomic import staged_dir
-    from langgap.report.document import build_document, write_report_files
-
-    blocks = build_document(results)
-    try:
-        with staged_dir(out) as tmp:
-            results.write_into(tmp)
-            return ["results.json", "items.npz", *write_report_files(blocks, tmp, report_title(results))]
-    except KeyboardInterrupt:
-        raise interrupted(f"interrupted while writing; {out} is as it was before this run") from None
-    except OSError as e:
-        raise InputError(
-            f"{out}: cannot write the run ({e.strerror or e}); the folder is as it was"
-        ) from None
-
-
-def report_title(results: Results) -> str:
-    return f"langgap report: {results.model.get('name', 'model')}"
+        _print(results, adapt_config, seed, list(written.values()))
 
 
 def _interrupted_measure(out: Path, encoded: int, cache_path: Path | None) -> typer.Exit:
@@ -223,49 +159,6 @@ def _interrupted_measure(out: Path, encoded: int, cache_path: Path | None) -> ty
         else "nothing was cached (--no-cache or --embeddings)"
     )
     return interrupted(f"interrupted: {out} is as it was before this run; {kept}")
-
-
-def open_encoder(
-    model: str,
-    prompt: str | None,
-    prompt_name: str | None,
-    batch_size: int,
-    max_length: int | None,
-    device: str | None,
-    precision: str,
-    quiet: bool,
-    *,
-    notes: bool = True,
-    backend: str = "auto",
-) -> Encoder:
-    """The model of ``--model``; the CLI says which model (unless ``quiet``), and which prompt it
-    uses and whether it is an offline copy (unless ``notes`` is off: the other processes of a launcher)."""
-    from langgap.encoders import load_encoder
-
-    encoder = load_encoder(
-        model,
-        prompt=prompt,
-        prompt_name=prompt_name,
-        batch_size=batch_size,
-        max_length=max_length,
-        device=device,
-        precision=precision,
-        backend=backend,
-    )
-    if not quiet:  # after loading: a bad --model or --device is the only line printed
-        console.print(f"[bold]model[/bold] {model}")
-    adopted = (
-        prompt is None and prompt_name is None and getattr(encoder, "use_default_prompt", lambda: False)()
-    )
-    if adopted and getattr(encoder, "prompt", "") and notes:
-        console.print(
-            f"prompt: using the model's configured 'query' prompt {getattr(encoder, 'prompt', '')!r} "
-            "(override with --prompt)"
-        )
-    note = getattr(encoder, "offline_note", None)
-    if note and notes:
-        console.print(f"[yellow]using the {note}[/yellow]")
-    return encoder
 
 
 def _print(results: Results, adapt: AdaptConfig | None, seed: int, written: list[Path]) -> None:

@@ -9,8 +9,8 @@ import typer
 from rich.markup import escape
 
 from langgap.cli import app
+from langgap.cli.options import Quiet, writing
 from langgap.cli.output import console
-from langgap.errors import InputError
 
 
 @app.command()
@@ -19,20 +19,16 @@ def report(
     out: Annotated[
         Path | None, typer.Option(help="Write report.md, report.html and figures here (default: RUN_DIR).")
     ] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Do not list the files written.")] = False,
+    quiet: Quiet = False,
 ) -> None:
     """Write report.md (PNG figures beside it) and a self-contained report.html for a saved run."""
-    from langgap.report.document import write_reports
+    from langgap.report.document import write_report
     from langgap.results import load_results
 
     results = load_results(run_dir)  # InputError on a bad run directory: exit 2 via main()
     target = out if out is not None else (run_dir if run_dir.is_dir() else run_dir.parent)
-    try:
-        written = write_reports(results, target)
-    except OSError as e:
-        raise InputError(
-            f"{target}: cannot write the report ({e.strerror or e}); the folder is as it was"
-        ) from None
+    with writing(target, "report"):
+        written = write_report(results, target)
     if not quiet:
         if not any(t.items for t in results.tasks):
             console.print(

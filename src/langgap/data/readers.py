@@ -14,7 +14,6 @@ Every problem raises :class:`langgap.errors.InputError` with ``path:line: messag
 from __future__ import annotations
 
 import hashlib
-import math
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -23,6 +22,7 @@ import numpy as np
 
 from langgap.data.corpora import Bitext, DataFile, MiningSet, MultiWay, STSSet
 from langgap.errors import InputError, did_you_mean
+from langgap.text import decode_line, parse_finite
 
 # "deu-eng.tsv", "en-es-wmt.tsv", "de-test.tsv" (the trailing part is a free tag)
 _LANG_NAME = re.compile(r"^[A-Za-z]{2,3}(?:_[A-Za-z]{4})?$")
@@ -55,13 +55,7 @@ def read_lines(path: str | Path) -> tuple[list[str], DataFile]:
         text_lines.pop()
     lines: list[str] = []
     for no, b in enumerate(text_lines, start=1):
-        if no == 1 and b.startswith(b"\xef\xbb\xbf"):
-            b = b[3:]
-        try:
-            s = b.decode("utf-8")
-        except UnicodeDecodeError as e:
-            raise InputError(f"{path}:{no}: invalid UTF-8 at byte {e.start} of the line") from None
-        lines.append(s.rstrip("\r"))
+        lines.append(decode_line(b, path, no))
     return lines, DataFile(str(path), hashlib.sha256(raw).hexdigest(), len(lines))
 
 
@@ -132,13 +126,7 @@ def read_sts(path: str | Path, langs: Sequence[str] | None = None) -> STSSet:
     scores, s1, s2 = [], [], []
     for no, line in enumerate(lines, start=1):
         score, a, b = _fields(path, no, line, 3, "score, sentence 1, sentence 2")
-        try:
-            value = float(score)
-        except ValueError:
-            raise InputError(f"{path}:{no}: score {score!r} is not a number") from None
-        if not math.isfinite(value):
-            raise InputError(f"{path}:{no}: score {score!r} is not finite")
-        scores.append(value)
+        scores.append(parse_finite(score, f"{path}:{no}: score"))
         s1.append(a)
         s2.append(b)
     if len(set(scores)) < 2:

@@ -27,6 +27,7 @@ import numpy as np
 
 from langgap import atomic
 from langgap.errors import InputError
+from langgap.text import decode_line
 
 FORMAT = "langgap.embed/1"
 MANIFEST = "manifest.json"
@@ -81,13 +82,7 @@ def scan_input(path: str | Path, rows_per_shard: int) -> tuple[str, int, list[di
     with f:
         for raw in f:
             h.update(raw)
-            text = raw.rstrip(b"\n").rstrip(b"\r")
-            if lines == 0 and text.startswith(b"\xef\xbb\xbf"):
-                text = text[3:]
-            try:
-                decoded = text.decode("utf-8")
-            except UnicodeDecodeError as e:
-                raise InputError(f"{path}:{lines + 1}: invalid UTF-8 at byte {e.start} of the line") from None
+            decoded = decode_line(raw, path, lines + 1)
             if not decoded.strip():
                 raise InputError(f"{path}:{lines + 1}: empty line (one text per line)")
             if lines % rows_per_shard == 0:
@@ -102,19 +97,17 @@ def scan_input(path: str | Path, rows_per_shard: int) -> tuple[str, int, list[di
     return h.hexdigest(), lines, shards
 
 
-def read_lines(path: str | Path, offset: int, count: int) -> list[str]:
-    """``count`` lines of a text file starting at byte ``offset`` (a shard's texts)."""
+def read_lines(path: str | Path, offset: int, count: int, first_line: int = 0) -> list[str]:
+    """``count`` lines of a text file starting at byte ``offset``, which is where its 0-based line
+    ``first_line`` starts (a shard's texts; errors name the line)."""
     out: list[str] = []
     with open(path, "rb") as f:
         f.seek(offset)
-        for _ in range(count):
+        for i in range(count):
             raw = f.readline()
             if not raw:
-                raise InputError(f"{path}: ended before line {len(out) + 1} of a shard (the file changed?)")
-            text = raw.rstrip(b"\n").rstrip(b"\r")
-            if offset == 0 and not out and text.startswith(b"\xef\xbb\xbf"):
-                text = text[3:]
-            out.append(text.decode("utf-8"))
+                raise InputError(f"{path}: ended before line {first_line + i + 1} (the file changed?)")
+            out.append(decode_line(raw, path, first_line + i + 1))
     return out
 
 
@@ -217,7 +210,7 @@ class ShardSet:
                 f"{self.folder}: its input {path} is gone; the texts of the embeddings are needed"
             )
         for shard in self.manifest.shards:
-            yield from read_lines(path, int(shard["offset"]), int(shard["rows"]))
+            yield from read_lines(path, int(shard["offset"]), int(shard["rows"]), int(shard["first_line"]))
 
     def check_input(self) -> None:
         """Raise :class:`InputError` when the input file no longer has the manifest's sha256."""

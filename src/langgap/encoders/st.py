@@ -204,6 +204,11 @@ class SentenceTransformerEncoder:
         precision: ``auto``, ``fp32``, ``fp16`` or ``bf16`` (:mod:`langgap.encoders.precision`).
         backend: ``auto`` (ONNX Runtime for fp32 on a CPU where it is installed, else torch),
             ``torch`` or ``onnx`` (:mod:`langgap.encoders.onnx`).
+        default_prompt: when neither ``prompt`` nor ``prompt_name`` is given, the model's configured
+            prompt of this name is used if it has one (``None``: no prompt). E5-style models want
+            ``"query: "`` for symmetric tasks (bitext mining, STS); this is the one place where that
+            rule lives, so the CLI, training and Python callers embed alike. ``prompt_adopted``
+            says whether it applied.
     """
 
     def __init__(
@@ -217,6 +222,7 @@ class SentenceTransformerEncoder:
         device: str | None = None,
         precision: str = "auto",
         backend: str = "auto",
+        default_prompt: str | None = "query",
     ) -> None:
         if prompt is not None and prompt_name is not None:
             raise InputError("give --prompt or --prompt-name, not both")
@@ -238,6 +244,10 @@ class SentenceTransformerEncoder:
                     f"model {model!r} has no prompt named {prompt_name!r}; configured: {sorted(prompts) or 'none'}"
                 )
             prompt = prompts[prompt_name]
+        self.prompt_adopted = prompt is None and prompt_name is None and default_prompt in prompts
+        if self.prompt_adopted:
+            prompt_name = default_prompt
+            prompt = prompts[str(default_prompt)]
         self.prompt = prompt or ""
         self.prompt_name = prompt_name
         if max_length is not None:
@@ -247,18 +257,6 @@ class SentenceTransformerEncoder:
         self.batch_size = batch_size
         self.backend = onnx.fits(self.model, self.backend, asked=backend, name=model)
         self._session: onnx.OnnxSession | None = None  # opened (exported if need be) on first encode
-
-    def use_default_prompt(self, name: str = "query") -> bool:
-        """Adopt the model's configured prompt ``name`` when no prompt was given.
-
-        E5-style models want ``"query: "`` for symmetric tasks (bitext mining, STS); a model
-        without configured prompts is left as is. Returns whether a prompt was adopted.
-        """
-        prompts = dict(getattr(self.model, "prompts", {}) or {})
-        if self.prompt or self.prompt_name is not None or name not in prompts:
-            return False
-        self.prompt, self.prompt_name = prompts[name], name
-        return True
 
     @property
     def pooling(self) -> str:

@@ -35,7 +35,7 @@ from typing import Literal
 
 import numpy as np
 
-from langgap.errors import did_you_mean
+from langgap.errors import InputError, did_you_mean
 from langgap.kinds import TaskKind
 from langgap.metrics.similarity import topk_cosine
 from langgap.metrics.stats import StatFn, mean_stat
@@ -77,6 +77,15 @@ class Budget:
 
     exact_rows: int = 5000
     sample_rows: int = 2000
+
+    def check(self) -> Budget:
+        """This budget, or :class:`InputError` when it cannot bound a task (``langgap measure``
+        and :func:`langgap.measure` call it before any work)."""
+        if not 4 <= self.sample_rows <= self.exact_rows:
+            raise InputError(
+                f"need 4 <= --sample-rows <= --exact-rows, got {self.sample_rows} and {self.exact_rows}"
+            )
+        return self
 
     def rows(self, n: int, seed: int = 0) -> np.ndarray | None:
         """``None`` (all rows) up to ``exact_rows``, else sorted sampled row ids, seeded by

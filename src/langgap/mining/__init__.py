@@ -24,10 +24,12 @@ known pairs.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal, cast
 
 import numpy as np
 
+from langgap.errors import InputError, did_you_mean
+from langgap.knn import INDEXES
 from langgap.metrics import mining
 from langgap.metrics.mining import PRF, Margin, Mode
 from langgap.mining.search import StageProgress, neighbours
@@ -35,9 +37,9 @@ from langgap.mining.sides import Side, attach, distinct
 
 # the mean F1-best threshold of the four BUCC-style pairs (module docstring), rounded
 DEFAULT_THRESHOLDS = mining.DEFAULT_THRESHOLDS
-TEXT_MAX_LINES = 1_000_000  # text files embedded in memory; bigger ones: langgap embed
+MODE_ALIASES = {"fwd": "forward", "bwd": "backward", "intersect": "intersection"}  # LASER's spellings
 
-__all__ = ["DEFAULT_THRESHOLDS", "Mined", "Side", "array_side", "mine"]
+__all__ = ["DEFAULT_THRESHOLDS", "Mined", "Side", "Threshold", "array_side", "check_settings", "mine"]
 
 
 @dataclass
@@ -74,6 +76,57 @@ class Mined:
     def describe(self) -> dict[str, Any]:
         out = {"k": self.k, "margin": self.margin, "mode": self.mode, "candidates": len(self), **self.search}
         return out | ({"nprobe_by_recall": self.nprobe} if self.nprobe else {})
+
+
+@dataclass(frozen=True)
+class Threshold:
+    """The threshold of ``<src>-<tgt>.tsv`` and where it came from: ``given`` (``--threshold``),
+    ``calibrated`` (the F1-best on known pairs; ``calibration`` holds its precision/recall/F1) or
+    ``default`` (the measured default of the margin, module docstring)."""
+
+    value: float
+    how: Literal["given", "calibrated", "default"]
+    calibration: PRF | None = None
+
+
+def _choice(option: str, value: str, choices: tuple[str, ...], aliases: dict[str, str]) -> str:
+    value = aliases.get(value, value)
+    if value not in choices:
+        raise InputError(
+            f"{option} {value!r}: expected one of {', '.join(choices)}{did_you_mean(value, choices)}"
+        )
+    return value
+
+
+def check_settings(k: int, margin: str, mode: str, index: str, nprobe: int) -> tuple[Margin, Mode, str]:
+    """Mining settings checked before any work: ``(margin, mode, index)`` with LASER's mode
+    spellings (``fwd``, ``bwd``, ``intersect``) accepted.
+
+    Raises:
+        InputError: ``k`` < 1, ``nprobe`` < 0, or an unknown margin, mode or index (did-you-mean).
+    """
+    if k < 1:
+        raise InputError(f"--k must be >= 1, got {k}")
+    if nprobe < 0:
+        raise InputError(f"--nprobe must be >= 1 (or 0 for the default), got {nprobe}")
+    margin = _choice("--margin", margin, mining.MARGINS, {})
+    mode = _choice("--mode", mode, mining.MODES, MODE_ALIASES)
+    return cast(Margin, margin), cast(Mode, mode), _choice("--index", index, INDEXES, {})
+
+
+def choose_threshold(
+    mined: Mined, *, threshold: float | None = None, gold: set[tuple[int, int]] | None = None
+) -> Threshold:
+    """The threshold of ``<src>-<tgt>.tsv``: the F1-best on ``gold`` (known distinct-index pairs)
+    if given, else ``threshold`` if given, else the measured default of ``mined.margin``."""
+    if gold is not None and threshold is not None:
+        raise InputError("give --threshold or --calibrate, not both")
+    if gold is not None:
+        best = mined.calibrate(gold)
+        return Threshold(best.threshold, "calibrated", best)
+    if threshold is not None:
+        return Threshold(threshold, "given")
+    return Threshold(DEFAULT_THRESHOLDS[mined.margin], "default")
 
 
 def array_side(name: str, texts: list[str], vectors: np.ndarray) -> Side:
@@ -113,11 +166,10 @@ def mine(
         progress: ``progress(stage, done, total)`` per block of queries.
     Returns:
         :class:`Mined`: every candidate pair of the mode, best first.
+    Raises:
+        InputError: bad settings (:func:`check_settings`).
     """
-    if k < 1:
-        raise ValueError(f"k must be >= 1, got {k}")
-    if margin not in mining.MARGINS or mode not in mining.MODES:
-        raise ValueError(f"unknown margin {margin!r} or mode {mode!r}")
+    margin, mode, index = check_settings(k, margin, mode, index, nprobe)
     nn = neighbours(src, tgt, k=k, index=index, nprobe=nprobe, progress=progress)
     s, t, scores = mining.mine_from_knn((nn.fwd_sims, nn.fwd_inds), (nn.bwd_sims, nn.bwd_inds), margin, mode)
     return Mined(src, tgt, s, t, scores, k, margin, mode, nn.search, nn.nprobe)

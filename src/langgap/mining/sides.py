@@ -16,12 +16,15 @@ from typing import Any
 import numpy as np
 
 from langgap.data.readers import languages_from_name, read_bitext
+from langgap.encoders.cache import CachedEncoder
 from langgap.encoders.shards import ShardSet, read_lines, scan_input
 from langgap.errors import InputError
 from langgap.knn import Blocks
 from langgap.metrics.similarity import normalize
+from langgap.types import Encoder, ProgressFn
 
 MATCHING = ("name", "prompt", "max_length", "cache_key")  # what two embed folders must share
+TEXT_MAX_LINES = 1_000_000  # text files embedded in memory; bigger ones: langgap embed
 
 
 @dataclass
@@ -139,6 +142,49 @@ def check_pair(src: Side, tgt: Side) -> None:
         raise InputError(
             f"{src.source} has dimension {src.dim}, {tgt.source} {tgt.dim}; embed both with one model"
         )
+
+
+def open_sides(
+    src: str | Path, tgt: str | Path, src_lang: str | None = None, tgt_lang: str | None = None
+) -> tuple[Side, Side]:
+    """Both sides of a mining run, checked before any model is loaded: two embed folders of one
+    model and dimension (vectors attached), or two text files (:func:`embed_sides` adds theirs).
+
+    Raises:
+        InputError: an embed folder paired with a text file, or any problem of either side.
+    """
+    src, tgt = Path(src), Path(tgt)
+    folders = [p.is_dir() for p in (src, tgt)]
+    if folders[0] != folders[1]:
+        folder, text = (src, tgt) if folders[0] else (tgt, src)
+        raise InputError(
+            f"{folder} is an embed folder and {text} a text file: give two embed folders or two text files"
+        )
+    if folders[0]:
+        sides = shard_side(src, src_lang), shard_side(tgt, tgt_lang)
+    else:
+        sides = text_side(src, src_lang, TEXT_MAX_LINES), text_side(tgt, tgt_lang, TEXT_MAX_LINES)
+    check_pair(*sides)
+    return sides
+
+
+def embed_sides(
+    sides: tuple[Side, Side],
+    encoder: Encoder,
+    *,
+    cache_path: str | Path | None = None,
+    progress: ProgressFn | None = None,
+) -> dict[str, int]:
+    """Embed two text sides with one encoder (each distinct text once, through the embedding
+    cache at ``cache_path`` if given) and attach the vectors; returns the cache's counts
+    (``encoded``, ``from_cache``, ...)."""
+    src, tgt = sides
+    with CachedEncoder(encoder, cache_path=cache_path, progress=progress) as cached:
+        vectors = cached.encode(src.texts + tgt.texts)
+        stats = dict(cached.stats)
+    attach(src, vectors[: len(src)])
+    attach(tgt, vectors[len(src) :])
+    return stats
 
 
 def pair_name(src_lang: str, tgt_lang: str) -> str:

@@ -8,6 +8,7 @@ blocks out, so both files always carry the same content.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from langgap import atomic
@@ -23,6 +24,7 @@ from langgap.report.blocks import (
     render_html,
     render_markdown,
 )
+from langgap.report.charts import coverage_bars
 from langgap.report.headline import headline
 from langgap.report.plots import available_figures
 from langgap.report.tables import (
@@ -37,7 +39,15 @@ from langgap.report.tables import (
 from langgap.results import RUN_FILES, Results
 from langgap.tokens import unreadable
 
-__all__ = ["Block", "build_document", "render_html", "render_markdown", "write_report", "write_reports"]
+__all__ = [
+    "Block",
+    "build_document",
+    "render_html",
+    "render_markdown",
+    "save_run",
+    "write_report",
+    "write_tokens",
+]
 
 
 def _model_lines(results: Results) -> list[str]:
@@ -143,7 +153,12 @@ def coverage_blocks(results: Results) -> list[Block]:
 REPORT_FILES = ("report.md", "report.html")
 
 
-def write_reports(results: Results, out_dir: str | Path) -> dict[str, Path]:
+def report_title(results: Results) -> str:
+    """The title of a run's ``report.html``."""
+    return f"langgap report: {results.model.get('name', 'model')}"
+
+
+def write_report(results: Results, out_dir: str | Path) -> dict[str, Path]:
     """Write ``report.md`` with its PNG figures and a self-contained ``report.html`` into ``out_dir``.
 
     The folder is rebuilt in one step (:func:`langgap.atomic.staged_dir`): a measure run's
@@ -156,8 +171,39 @@ def write_reports(results: Results, out_dir: str | Path) -> dict[str, Path]:
     out = atomic.check_out_dir(out_dir, (*RUN_FILES, *REPORT_FILES), "langgap run or report")
     blocks = build_document(results)  # figures are drawn before anything is written
     with atomic.staged_dir(out, keep=RUN_FILES) as tmp:
-        written = write_report_files(blocks, tmp, f"langgap report: {results.model.get('name', 'model')}")
+        written = write_report_files(blocks, tmp, report_title(results))
     return {name: out / name for name in written}
+
+
+def save_run(results: Results, out_dir: str | Path) -> dict[str, Path]:
+    """Save ``results`` as the run folder ``langgap measure --out`` writes: ``results.json``,
+    ``items.npz``, ``report.md`` with its figures and ``report.html``.
+
+    The folder is replaced as a whole, in one step (:func:`langgap.atomic.staged_dir`); a failure
+    or Ctrl-C on the way leaves an earlier run there as it was. A non-empty folder that is not a
+    measure run is refused (:class:`~langgap.errors.InputError`) before anything is drawn.
+
+    Returns:
+        ``{file name: path}`` of every file written.
+    """
+    out = atomic.check_out_dir(out_dir, RUN_FILES, "langgap measure run (results.json)")
+    blocks = build_document(results)
+    with atomic.staged_dir(out) as tmp:
+        results.write_into(tmp)
+        written = ["results.json", "items.npz", *write_report_files(blocks, tmp, report_title(results))]
+    return {name: out / name for name in written}
+
+
+def write_tokens(report: dict, out_dir: str | Path) -> dict[str, Path]:
+    """Write ``langgap tokens``' ``tokens.json`` (:func:`langgap.tokens.coverage_report`) and its
+    chart ``tokens.png`` as the folder ``out_dir``, replaced in one step (a failure on the way
+    leaves it as it was); a non-empty folder of something else is refused."""
+    out = atomic.check_out_dir(out_dir, ("tokens.json",), "langgap tokens output (tokens.json)")
+    png = h.figure_png(coverage_bars(report))
+    with atomic.staged_dir(out) as tmp:
+        atomic.write_text(tmp / "tokens.json", json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+        atomic.write_bytes(tmp / "tokens.png", png)
+    return {"tokens.json": out / "tokens.json", "tokens.png": out / "tokens.png"}
 
 
 def write_report_files(blocks: list[Block], folder: Path, title: str) -> list[str]:
@@ -170,8 +216,3 @@ def write_report_files(blocks: list[Block], folder: Path, title: str) -> list[st
     atomic.write_text(folder / "report.md", render_markdown(blocks))
     atomic.write_text(folder / "report.html", render_html(blocks, title))
     return [*written, "report.md", "report.html"]
-
-
-def write_report(results: Results, out_dir: str | Path) -> Path:
-    """:func:`write_reports`, returning the path of ``report.md`` (the older entry point)."""
-    return write_reports(results, out_dir)["report.md"]

@@ -156,3 +156,20 @@ def coverage_table(results: Results) -> Table | None:
         )  # fmt: skip
     headers = ["language", "tokenizer", *[f"{registry.label(k)} {arrow(k)}".rstrip() for k in COVERAGE_KEYS]]
     return ("Tokenizer coverage and the gap per language", [*headers, "bitext acc ↑", "xSIM err ↓"], rows)
+
+
+def tokens_table(report: dict) -> Table:
+    """``langgap tokens``' table: worst-read languages first; the reasons of flagged languages go
+    below it (:func:`langgap.tokens.unreadable`), so the table stays narrow."""
+    rows = []
+    by_need = sorted(
+        report["languages"].items(), key=lambda kv: (-kv[1]["unk_char_rate"], -kv[1]["fertility"], kv[0])
+    )
+    for lang, c in by_need:
+        unit = "ch" if c["fertility_unit"] == "character" else "w"
+        rates = ("unk_char_rate", "unk_rate", "split_word_rate", "byte_fallback_rate", "truncated_rate")
+        digits = {"split_word_rate": 0}
+        shares = [f"{100 * c[key]:.{digits.get(key, 1)}f}%" for key in rates]
+        rows.append([lang, c["verdict"], f"{c['fertility']:.2f}/{unit}", *shares])
+    headers = ["language", "reads?", "tokens/", "UNK chars", "UNK toks", "split", "bytes", "trunc"]
+    return (f"Tokenizer coverage: {report['model']}", headers, rows)

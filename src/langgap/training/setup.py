@@ -184,8 +184,6 @@ def setup(
         cfg.model, prompt=cfg.prompt, prompt_name=cfg.prompt_name, max_length=cfg.max_length,
         device=str(accelerator.device),
     )  # fmt: skip
-    if cfg.prompt is None and cfg.prompt_name is None:
-        student.use_default_prompt()  # as langgap measure: E5's configured 'query: '
     st, prompt = student.model, student.prompt
     swapped = swap_tokenizer(st, cfg, composer, evaluator) if cfg.tokenizer else None
     freeze(st, embeddings=cfg.freeze_embeddings, layers=cfg.freeze_layers)

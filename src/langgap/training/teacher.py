@@ -144,8 +144,6 @@ def load_teacher(cfg: TrainConfig, prompt: str, device: torch.device | str) -> S
     enc = SentenceTransformerEncoder(
         name, prompt=prompt if same else cfg.teacher_prompt, max_length=cfg.max_length, device=str(device)
     )
-    if not same and cfg.teacher_prompt is None:
-        enc.use_default_prompt()
     return enc
 
 
