@@ -23,7 +23,7 @@ ADAPTERS = {
     "accelerate": {"accel.py"},
     "sqlite3": {"encoders/cache.py"},
     "matplotlib.pyplot": {"report/mpl.py"},
-    "faiss": {"knn.py"},
+    "faiss": {"knn/__init__.py"},
     "onnxruntime": {"encoders/onnx.py"},
 }
 
@@ -87,6 +87,19 @@ def test_functions_and_modules_are_short():
                         f"{path.relative_to(SRC)}:{node.lineno} {node.name}: {length} lines"
                     )
     assert not long_functions and not long_modules, long_functions + long_modules
+
+
+def test_no_line_packing_past_the_formatter():
+    """No ``# fmt: skip`` in the package: lines are not packed past the formatter to stay under the
+    size limits (a long module is split). The metric catalog's ``# fmt: off`` block is a table laid
+    out in columns, one entry per row, and stays."""
+    packed = [
+        f"{path.relative_to(SRC)}:{no}"
+        for path in _modules()
+        for no, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
+        if "fmt: skip" in line
+    ]
+    assert not packed, packed
 
 
 def test_every_reported_key_is_registered(tmp_path, toy):

@@ -69,8 +69,12 @@ def check_tracker(report_to: str | None) -> None:
         is_wandb_available,
     )
 
-    available = {"tensorboard": is_tensorboard_available, "wandb": is_wandb_available,
-                 "mlflow": is_mlflow_available, "trackio": is_trackio_available}  # fmt: skip
+    available = {
+        "tensorboard": is_tensorboard_available,
+        "wandb": is_wandb_available,
+        "mlflow": is_mlflow_available,
+        "trackio": is_trackio_available,
+    }
     if report_to is not None and not available[report_to]():
         package = {"tensorboard": "tensorboardX (or tensorboard)"}.get(report_to, report_to)
         raise InputError(f"--report-to {report_to}: not installed here (pip install {package})")

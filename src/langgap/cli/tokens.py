@@ -34,7 +34,7 @@ def tokens(
     """Tokenizer coverage per language: unknown tokens and characters, tokens per word, split words,
     byte pieces, truncation, vocabulary share; languages the model cannot read are flagged."""
     from langgap import atomic
-    from langgap.encoders.st import load_tokenizer
+    from langgap.encoders.hf import load_tokenizer
     from langgap.measuring import load_tasks
     from langgap.report.document import write_tokens
     from langgap.report.tables import tokens_table

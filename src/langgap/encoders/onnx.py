@@ -127,9 +127,16 @@ def export(st: Any, path: Path, names: tuple[str, ...]) -> None:
     try:
         with torch.no_grad(), warnings.catch_warnings():
             warnings.simplefilter("ignore")  # the tracer's notes on constant branches, for the developer
-            torch.onnx.export(_Chain(twin, names).module, tensors, str(tmp), input_names=list(names),
-                              output_names=["sentence_embedding"], dynamic_axes=axes, opset_version=OPSET,
-                              dynamo=False)  # fmt: skip
+            torch.onnx.export(
+                _Chain(twin, names).module,
+                tensors,
+                str(tmp),
+                input_names=list(names),
+                output_names=["sentence_embedding"],
+                dynamic_axes=axes,
+                opset_version=OPSET,
+                dynamo=False,
+            )
         os.replace(tmp, path)  # whole or not at all: a reader never sees half a graph
     except Exception as e:
         raise InputError(
@@ -153,8 +160,10 @@ class OnnxSession:
 
     def run(self, features: Mapping[str, Any]) -> np.ndarray:
         """(B, D) float32 embeddings of tokenised ``features`` (torch tensors or arrays)."""
-        feed = {n: np.asarray(features[n].cpu() if hasattr(features[n], "cpu") else features[n], dtype=np.int64)
-                for n in self.names}  # fmt: skip
+        feed = {
+            n: np.asarray(features[n].cpu() if hasattr(features[n], "cpu") else features[n], dtype=np.int64)
+            for n in self.names
+        }
         return np.asarray(self.session.run(None, feed)[0], dtype=np.float32)
 
 

@@ -56,8 +56,12 @@ class Manifest:
     def settings(self) -> dict[str, Any]:
         """What must match for a rerun to continue this folder (model, prompt, length, shards)."""
         model = {k: self.model.get(k) for k in ("name", "prompt", "max_length", "cache_key")}
-        return {"model": model, "input_sha256": self.input["sha256"], "rows_per_shard": self.rows_per_shard,
-                "dtype": self.dtype}  # fmt: skip
+        return {
+            "model": model,
+            "input_sha256": self.input["sha256"],
+            "rows_per_shard": self.rows_per_shard,
+            "dtype": self.dtype,
+        }
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

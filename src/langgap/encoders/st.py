@@ -8,16 +8,16 @@ evaluated without disturbing it) and :func:`save_model`.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from langgap.encoders import onnx
+from langgap.encoders.hf import quiet_loading
 from langgap.encoders.precision import autocast, cast_for_inference, resolve_precision
 from langgap.encoders.resolve import (
     DEFAULT_MODEL,
@@ -49,49 +49,15 @@ def _fingerprint(path: Path) -> str:
     return h.hexdigest()[:16]
 
 
-@contextlib.contextmanager
-def _quiet_loading() -> Iterator[None]:
-    """transformers' weight-loading progress bar off while loading, as it was before after."""
-    from transformers.utils import logging as hf_logging
-
-    was_enabled = hf_logging.is_progress_bar_enabled()
-    hf_logging.disable_progress_bar()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            hf_logging.enable_progress_bar()
-
-
 def load_model(load_from: str, name: str, device: str | None = None) -> Any:
     """A ``SentenceTransformer`` from a resolved path or id (``name``: what the user gave)."""
     from sentence_transformers import SentenceTransformer
 
     try:
-        with _quiet_loading():
+        with quiet_loading():
             return SentenceTransformer(load_from, device=device)
     except (OSError, ValueError) as e:
         raise InputError(f"cannot load model {name!r}: {str(e).splitlines()[0]}") from None
-
-
-def load_tokenizer(name_or_path: str) -> tuple[Any, int | None]:
-    """The tokenizer of a model id or path (the fast one when it exists) and the model's input
-    limit in tokens (a sentence-transformers folder's ``max_seq_length``, else the tokenizer's)."""
-    import json
-
-    from transformers import AutoTokenizer
-
-    load_from, _ = resolve_model(name_or_path)
-    try:
-        with _quiet_loading():
-            tok = AutoTokenizer.from_pretrained(load_from)
-    except (OSError, ValueError, TypeError) as e:
-        raise InputError(f"cannot load a tokenizer from {name_or_path!r}: {str(e).splitlines()[0]}") from None
-    limit = getattr(tok, "model_max_length", None)
-    st_config = Path(load_from) / "sentence_bert_config.json"
-    if st_config.is_file():
-        limit = json.loads(st_config.read_text(encoding="utf-8")).get("max_seq_length", limit)
-    return tok, int(limit) if limit and limit < 10**6 else None
 
 
 def model_shape(st: Any) -> tuple[int, int]:
@@ -311,8 +277,13 @@ class SentenceTransformerEncoder:
                 if self._session is not None:  # the same tokenisation as encode(), one graph run
                     out[idx] = self._session.run(self.model.preprocess(batch, prompt=self.prompt or None))
                     continue
-                out[idx] = self.model.encode(batch, prompt=self.prompt or None, batch_size=self.batch_size,
-                                             show_progress_bar=False, convert_to_numpy=True)  # fmt: skip
+                out[idx] = self.model.encode(
+                    batch,
+                    prompt=self.prompt or None,
+                    batch_size=self.batch_size,
+                    show_progress_bar=False,
+                    convert_to_numpy=True,
+                )
         return out
 
     def describe(self) -> dict[str, Any]:

@@ -55,8 +55,15 @@ def check_search(n_src: int, n_tgt: int, index: str) -> str:
 
 def calibration_record(cal: knn.Calibration) -> dict[str, Any]:
     """``mine.json``'s account of a measured nprobe: the choice, its recall, every value tried."""
-    return {"nprobe": cal.nprobe, "recall_at_k": cal.recall, "k": cal.k, "target": cal.target,
-            "queries": cal.queries, "against": cal.against, "tried": {str(p): r for p, r in cal.tried}}  # fmt: skip
+    return {
+        "nprobe": cal.nprobe,
+        "recall_at_k": cal.recall,
+        "k": cal.k,
+        "target": cal.target,
+        "queries": cal.queries,
+        "against": cal.against,
+        "tried": {str(p): r for p, r in cal.tried},
+    }
 
 
 def _one_way(

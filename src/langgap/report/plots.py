@@ -56,10 +56,27 @@ PairMetric = Literal["pair_cosine", "xsim_error"]
 # Kelly's colours of maximum contrast (white and black left out), then markers: language i gets
 # colour i mod 20 and marker i mod 7 (coprime lengths: every pair distinct up to 140 languages)
 PALETTE = (
-    "#F3C300", "#875692", "#F38400", "#A1CAF1", "#BE0032", "#C2B280", "#848482", "#008856", "#E68FAC",
-    "#0067A5", "#F99379", "#604E97", "#F6A600", "#B3446C", "#DCD300", "#882D17", "#8DB600", "#654522",
-    "#E25822", "#2B3D26",
-)  # fmt: skip
+    "#F3C300",
+    "#875692",
+    "#F38400",
+    "#A1CAF1",
+    "#BE0032",
+    "#C2B280",
+    "#848482",
+    "#008856",
+    "#E68FAC",
+    "#0067A5",
+    "#F99379",
+    "#604E97",
+    "#F6A600",
+    "#B3446C",
+    "#DCD300",
+    "#882D17",
+    "#8DB600",
+    "#654522",
+    "#E25822",
+    "#2B3D26",
+)
 _MARKERS = "o^sDvP*"
 
 

@@ -151,9 +151,14 @@ def coverage_table(results: Results) -> Table | None:
         cells = [f"{c['fertility']:.2f}{unit}", *[f"{100 * c[k]:.1f}%" for k in COVERAGE_KEYS[1:]]]
         gap = gaps.get(lang, {})
         rows.append(
-            [lang, c["verdict"] + (f": {c['reason']}" if c["reason"] else ""), *cells,
-             fmt(gap.get("bitext_accuracy")), fmt(gap.get("xsim_error"))]
-        )  # fmt: skip
+            [
+                lang,
+                c["verdict"] + (f": {c['reason']}" if c["reason"] else ""),
+                *cells,
+                fmt(gap.get("bitext_accuracy")),
+                fmt(gap.get("xsim_error")),
+            ]
+        )
     headers = ["language", "tokenizer", *[f"{registry.label(k)} {arrow(k)}".rstrip() for k in COVERAGE_KEYS]]
     return ("Tokenizer coverage and the gap per language", [*headers, "bitext acc ↑", "xSIM err ↓"], rows)
 

@@ -39,7 +39,8 @@ from typing import Any
 
 import numpy as np
 
-from langgap.encoders.st import input_rows, load_tokenizer, set_vocabulary
+from langgap.encoders.hf import load_tokenizer
+from langgap.encoders.st import input_rows, set_vocabulary
 from langgap.errors import InputError
 
 ROLES = {  # role: the tokenizer attributes that may hold it, in preference order
