@@ -32,20 +32,25 @@ def measure(
     bitext: Annotated[
         list[str] | None,
         typer.Option(
-            help="Bitext TSV src<TAB>tgt, languages from its name xxx-yyy.tsv or as 'deu,eng=PATH'. Repeatable."
+            help="Bitext TSV src<TAB>tgt, languages from its name xxx-yyy.tsv or as 'deu,eng=PATH'; or a "
+            ".parquet/.jsonl/.csv file, a saved HF dataset folder or hf:OWNER/NAME, [@SPLIT][#SRC,TGT]. Repeatable."
         ),
     ] = None,
     multiway: Annotated[
         list[str] | None,
-        typer.Option(help="Folder with one <lang>.txt per language (FLORES style). Repeatable."),
+        typer.Option(
+            help="Folder with one <lang>.txt per language (FLORES style), or a table with one column per "
+            "language (PATH[@SPLIT][#COL,COL...]). Repeatable."
+        ),
     ] = None,
     langs: Annotated[
-        str | None, typer.Option(help="Comma-separated languages to read from --multiway folders.")
+        str | None, typer.Option(help="Comma-separated languages to read from --multiway folders or tables.")
     ] = None,
     sts: Annotated[
         list[str] | None,
         typer.Option(
-            help="STS TSV score<TAB>s1<TAB>s2, languages from its name xx-yy.tsv or 'en,de=PATH'. Repeatable."
+            help="STS TSV score<TAB>s1<TAB>s2, languages from its name xx-yy.tsv or 'en,de=PATH'; or a table "
+            "(as --bitext) with columns [#SCORE,S1,S2]. Repeatable."
         ),
     ] = None,
     mining: Annotated[

@@ -55,12 +55,18 @@ def train(
     prompt_name: Annotated[str | None, Opt(help="One of the model's configured prompts.")] = None,
     pairs: Annotated[
         list[str] | None,
-        Opt(help="Cross-language src<TAB>tgt TSV (xxx-yyy.tsv or 'deu,eng=PATH'). Repeatable."),
+        Opt(
+            help="Cross-language src<TAB>tgt TSV (xxx-yyy.tsv or 'deu,eng=PATH'), folder, glob, or a table: "
+            ".parquet/.jsonl/.csv, a saved HF dataset, hf:OWNER/NAME, [@SPLIT][#SRC,TGT]. Repeatable."
+        ),
     ] = None,
     mono_pairs: Annotated[
         list[str] | None, Opt(help="Same-language anchor<TAB>positive TSV (deu.tsv). Repeatable.")
     ] = None,
-    multiway: Annotated[str | None, Opt(help="FLORES-style folder (<lang>.txt): pairs to --pivot.")] = None,
+    multiway: Annotated[
+        str | None,
+        Opt(help="FLORES-style folder (<lang>.txt) or a table, a column per language: pairs to --pivot."),
+    ] = None,
     langs: Annotated[str | None, Opt(help="Comma-separated --multiway languages (default: all).")] = None,
     pivot: Annotated[str | None, Opt(help="--multiway: the language every other is paired with.")] = None,
     all_pairs: Annotated[
