@@ -105,3 +105,11 @@ def test_cli_measure_reads_a_table_and_refuses_a_bad_cell(cli, tmp_path):
     code, _, err = cli(["measure", "--bitext", spec, "--out", tmp_path / "run2"])
     assert code == 2 and "Traceback" not in err
     assert err.strip() == f"error: {spec}:row 5: column 'eng': empty text"
+
+
+def test_mono_pairs_from_a_sentence_transformers_style_table(tmp_path):
+    from langgap.training.pairs import read_mono_pairs
+
+    cols = {"anchor": ["a", "b"], "positive": ["c", "d"], "negative": ["e", "f"]}
+    mono = read_mono_pairs(write_table(tmp_path, "deu", cols, "parquet"))
+    assert (mono.src_lang, mono.tgt_lang, mono.src, mono.tgt) == ("deu", "deu", ["a", "b"], ["c", "d"])

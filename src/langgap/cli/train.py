@@ -61,7 +61,8 @@ def train(
         ),
     ] = None,
     mono_pairs: Annotated[
-        list[str] | None, Opt(help="Same-language anchor<TAB>positive TSV (deu.tsv). Repeatable.")
+        list[str] | None,
+        Opt(help="Same-language anchor<TAB>positive TSV (deu.tsv) or table (deu.parquet). Repeatable."),
     ] = None,
     multiway: Annotated[
         str | None,
@@ -117,8 +118,13 @@ def train(
         int | None,
         Opt(help="Keep the bottom N transformer layers and the input embeddings fixed (0 = none)."),
     ] = None,
-    eval_bitext: Annotated[list[str] | None, Opt(help="Bitext TSV to evaluate on. Repeatable.")] = None,
-    eval_sts: Annotated[list[str] | None, Opt(help="STS TSV to evaluate on. Repeatable.")] = None,
+    eval_bitext: Annotated[
+        list[str] | None, Opt(help="Bitext TSV or table (as --pairs) to evaluate on. Repeatable.")
+    ] = None,
+    eval_sts: Annotated[
+        list[str] | None,
+        Opt(help="STS TSV or table (PATH[@SPLIT][#SCORE,S1,S2]) to evaluate on. Repeatable."),
+    ] = None,
     english_guard: Annotated[str | None, Opt(help="English STS or paraphrase TSV to watch.")] = None,
     collapse_threshold: Annotated[
         float | None, Opt(help="Stop when probe sentences' mean cosine reaches this (0.98).")

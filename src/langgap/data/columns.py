@@ -4,7 +4,7 @@ Columns are given (``PATH#A,B``, see :mod:`langgap.data.sources`) or inferred:
 
 - bitext (``#SRC,TGT``): the columns named by the two languages (``deu``, ``translation.deu``,
   ``sentence_deu``), else ``sentence1``/``sentence2``, ``src``/``tgt``, ``source``/``target``,
-  ``text1``/``text2``, else the two ``translation.*`` fields of a HF translation dataset, else the
+  ``text1``/``text2``, ``anchor``/``positive``, else the two ``translation.*`` fields of a HF translation dataset, else the
   only two text columns. Languages: given (``deu,eng=PATH``), else from the name
   (``deu-eng.parquet``, a Hub config ``de-en``), else from the columns when they are language codes.
 - STS (``#SCORE,S1,S2``): the number column named ``score``, ``label``, ``similarity_score``,
@@ -37,7 +37,13 @@ from langgap.data.tables import Table
 from langgap.errors import InputError, did_you_mean
 
 _PREFIXES = ("translation.", "sentence_")
-_TEXT_PAIRS = (("sentence1", "sentence2"), ("src", "tgt"), ("source", "target"), ("text1", "text2"))
+_TEXT_PAIRS = (
+    ("sentence1", "sentence2"),
+    ("src", "tgt"),
+    ("source", "target"),
+    ("text1", "text2"),
+    ("anchor", "positive"),  # sentence-transformers training datasets (--mono-pairs)
+)
 _STS_PAIRS = (("sentence1", "sentence2"), ("s1", "s2"), ("text1", "text2"))
 _SCORE_NAMES = ("score", "label", "similarity_score", "similarity", "relatedness_score", "gold")
 # short column names that look like language codes but rarely are ("id" is also Indonesian)
