@@ -158,6 +158,12 @@ def test_unreadable_and_empty_files(tmp_path, capfd):
     (tmp_path / "deu-eng.jsonl").write_text('{"deu": "a", "eng": "b"}\n{"deu": \n', encoding="utf-8")
     with pytest.raises(InputError, match=r"deu-eng\.jsonl: cannot read as json: \w+"):
         read_bitext(tmp_path / "deu-eng.jsonl")
+    (tmp_path / "deu-eng.csv").write_bytes(b"deu,e\xffng\na,b\n")
+    with pytest.raises(InputError, match=r"deu-eng\.csv: invalid UTF-8 at byte 5 of the header line"):
+        read_bitext(tmp_path / "deu-eng.csv")
+    (tmp_path / "deu-eng.csv").write_bytes(b"deu,eng\na,b\nc\xff,d\n")
+    with pytest.raises(InputError, match=r"deu-eng\.csv: cannot read as csv: \w+"):
+        read_bitext(tmp_path / "deu-eng.csv")
     assert capfd.readouterr() == ("", "")  # datasets' own log lines stay quiet: the message is ours
     (tmp_path / "dir.parquet").mkdir()
     with pytest.raises(InputError, match=r"dir\.parquet: is a directory"):
@@ -178,6 +184,11 @@ def test_splits_of_saved_datasets(tmp_path):
     single = write_table(tmp_path, "single", GOOD, "saved")
     with pytest.raises(InputError, match=r"single: a saved Dataset without splits; drop @train"):
         read_bitext(f"{single}@train", ("deu", "eng"))
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "state.json").write_text("{", encoding="utf-8")
+    with pytest.raises(InputError, match=r"broken: cannot load the saved dataset: \w+"):
+        read_bitext(broken, ("deu", "eng"))
     with pytest.raises(InputError, match=r"@test picks a split of a saved dataset folder or a Hub dataset"):
         table_source(str(tmp_path / "deu-eng.parquet") + "@test")
 

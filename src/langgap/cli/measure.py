@@ -33,14 +33,15 @@ def measure(
         list[str] | None,
         typer.Option(
             help="Bitext TSV src<TAB>tgt, languages from its name xxx-yyy.tsv or as 'deu,eng=PATH'; or a "
-            ".parquet/.jsonl/.csv file, a saved HF dataset folder or hf:OWNER/NAME, [@SPLIT][#SRC,TGT]. Repeatable."
+            ".parquet/.jsonl/.csv file, a saved HF dataset folder or hf:OWNER/NAME; "
+            "optional @SPLIT and #SRC,TGT columns. Repeatable."
         ),
     ] = None,
     multiway: Annotated[
         list[str] | None,
         typer.Option(
             help="Folder with one <lang>.txt per language (FLORES style), or a table with one column per "
-            "language (PATH[@SPLIT][#COL,COL...]). Repeatable."
+            "language (optional @SPLIT and #COL,COL,...). Repeatable."
         ),
     ] = None,
     langs: Annotated[
@@ -50,7 +51,7 @@ def measure(
         list[str] | None,
         typer.Option(
             help="STS TSV score<TAB>s1<TAB>s2, languages from its name xx-yy.tsv or 'en,de=PATH'; or a table "
-            "(as --bitext) with columns [#SCORE,S1,S2]. Repeatable."
+            "(as --bitext) with optional columns #SCORE,S1,S2. Repeatable."
         ),
     ] = None,
     mining: Annotated[

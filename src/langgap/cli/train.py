@@ -57,7 +57,8 @@ def train(
         list[str] | None,
         Opt(
             help="Cross-language src<TAB>tgt TSV (xxx-yyy.tsv or 'deu,eng=PATH'), folder, glob, or a table: "
-            ".parquet/.jsonl/.csv, a saved HF dataset, hf:OWNER/NAME, [@SPLIT][#SRC,TGT]. Repeatable."
+            ".parquet/.jsonl/.csv, a saved HF dataset, hf:OWNER/NAME; "
+            "optional @SPLIT and #SRC,TGT columns. Repeatable."
         ),
     ] = None,
     mono_pairs: Annotated[
@@ -123,7 +124,7 @@ def train(
     ] = None,
     eval_sts: Annotated[
         list[str] | None,
-        Opt(help="STS TSV or table (PATH[@SPLIT][#SCORE,S1,S2]) to evaluate on. Repeatable."),
+        Opt(help="STS TSV or table (optional @SPLIT, #SCORE,S1,S2) to evaluate on. Repeatable."),
     ] = None,
     english_guard: Annotated[str | None, Opt(help="English STS or paraphrase TSV to watch.")] = None,
     collapse_threshold: Annotated[

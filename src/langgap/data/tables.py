@@ -74,8 +74,12 @@ def _quiet() -> Iterator[None]:
 
 
 def _csv_header(path: Path) -> list[str]:
-    with path.open(encoding="utf-8-sig", newline="") as f:
-        header = next(csv.reader(f), None)
+    with path.open("rb") as f:
+        first = f.readline()
+    try:
+        header = next(csv.reader([first.decode("utf-8-sig")]), None)
+    except UnicodeDecodeError as e:
+        raise InputError(f"{path}: invalid UTF-8 at byte {e.start} of the header line") from None
     if not header:
         raise InputError(f"{path}: file is empty (a CSV file starts with a header line of column names)")
     return header
