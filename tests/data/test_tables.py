@@ -154,6 +154,7 @@ def test_sts_inference_picks_the_score_column(tmp_path):
         ("hf:wmt/wmt14@train[:1000]", TableSource("hf:wmt/wmt14", "train[:1000]")),
         ("deu-eng.tsv", None),
         ("corpus.txt#a", None),
+        ("notes.tsv#", None),  # not a table: no column list to check
     ],
 )
 def test_table_specs(spec, want):

@@ -108,17 +108,14 @@ def table_source(spec: str | Path) -> TableSource | None:
     spec = str(spec)
     if Path(spec).exists():
         return TableSource(spec) if _is_table(spec) else None
-    base, cols = spec, None
-    if "#" in spec:
-        base, _, text = spec.rpartition("#")
-        cols = _columns(spec, text)
+    base, hash_, text = spec.rpartition("#") if "#" in spec else (spec, "", "")
     source, split = base, None
     head, at, tail = base.rpartition("@")
     if at and head and _SPLIT.match(tail):
         source, split = head, tail
     if not _is_table(source):
         return None
-    out = TableSource(source, split, cols)
+    out = TableSource(source, split, _columns(spec, text) if hash_ else None)
     if out.kind == "hub" and not _HUB_ID.match(source[len(HUB_PREFIX) :]):
         raise InputError(f"{spec}: a Hub dataset is hf:OWNER/NAME or hf:OWNER/NAME/CONFIG")
     if split is not None and out.kind == "file":
