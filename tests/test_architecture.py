@@ -25,6 +25,8 @@ ADAPTERS = {
     "matplotlib.pyplot": {"report/mpl.py"},
     "faiss": {"knn/__init__.py"},
     "onnxruntime": {"encoders/onnx.py"},
+    "datasets": {"data/tables.py"},
+    "pyarrow": set(),  # reached only through datasets
 }
 
 

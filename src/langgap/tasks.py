@@ -14,6 +14,7 @@ from pathlib import Path
 from langgap.data import load_sample, read_bitext, read_mining, read_multiway, read_sts
 from langgap.data.corpora import Corpus
 from langgap.data.readers import split_spec
+from langgap.data.sources import source_name, source_stem
 from langgap.errors import InputError, did_you_mean
 from langgap.kinds import TaskKind
 
@@ -35,8 +36,9 @@ class Task:
         name: unique within a run, e.g. ``bitext:deu-eng``.
         kind: a :class:`~langgap.kinds.TaskKind` (``bitext``, ``multiway``, ``sts``, ``sample``,
             ``mining``).
-        path: data file or folder (``None``: the built-in sample); a mining set's folder or
-            ``SRC,TGT,GOLD``.
+        path: data file or folder (``None``: the built-in sample); a table spec
+            (``deu-eng.parquet#de,en``, ``saved@test``, ``hf:OWNER/NAME@test``, see
+            :mod:`langgap.data.sources`); a mining set's folder or ``SRC,TGT,GOLD``.
         languages: for bitext/STS the two languages (default: from the file name); for
             multi-way the languages to read (default: all files).
         description: one line for reports.
@@ -61,18 +63,19 @@ def _langs(spec: str | None) -> tuple[str, ...] | None:
 
 
 def bitext_task(path: str | Path, langs: str | None = None) -> Task:
-    """A bitext mining task on ``src<TAB>tgt`` file ``path`` (langs ``"deu,eng"`` optional)."""
-    return Task(f"bitext:{Path(path).stem}", TaskKind.BITEXT, str(path), _langs(langs))
+    """A bitext mining task on ``src<TAB>tgt`` file ``path`` or a table (langs ``"deu,eng"`` optional)."""
+    return Task(f"bitext:{source_stem(path)}", TaskKind.BITEXT, str(path), _langs(langs))
 
 
 def sts_task(path: str | Path, langs: str | None = None) -> Task:
-    """An STS task on ``score<TAB>s1<TAB>s2`` file ``path``."""
-    return Task(f"sts:{Path(path).stem}", TaskKind.STS, str(path), _langs(langs))
+    """An STS task on ``score<TAB>s1<TAB>s2`` file ``path`` or a table."""
+    return Task(f"sts:{source_stem(path)}", TaskKind.STS, str(path), _langs(langs))
 
 
 def multiway_task(path: str | Path, langs: str | None = None) -> Task:
-    """A multi-way task on a folder of ``<lang>.txt`` files (langs ``"eng_Latn,deu_Latn"``)."""
-    return Task(f"multiway:{Path(path).name}", TaskKind.MULTIWAY, str(path), _langs(langs))
+    """A multi-way task on a folder of ``<lang>.txt`` files or a table with one column per
+    language (langs ``"eng_Latn,deu_Latn"``)."""
+    return Task(f"multiway:{source_name(path)}", TaskKind.MULTIWAY, str(path), _langs(langs))
 
 
 def mining_task(spec: str, langs: str | None = None) -> Task:

@@ -58,18 +58,26 @@ Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar, tab
 Bitext = Annotated[
     list[str] | None,
     typer.Option(
-        help="Bitext TSV src<TAB>tgt, languages from its name xxx-yyy.tsv or as 'deu,eng=PATH'. Repeatable."
+        help="Bitext TSV src<TAB>tgt, languages from its name xxx-yyy.tsv or as 'deu,eng=PATH'; or a "
+        ".parquet/.jsonl/.csv file, a saved HF dataset folder or hf:OWNER/NAME; "
+        "optional @SPLIT and #SRC,TGT columns. Repeatable."
     ),
 ]
 Multiway = Annotated[
     list[str] | None,
-    typer.Option(help="Folder with one <lang>.txt per language (FLORES style). Repeatable."),
+    typer.Option(
+        help="Folder with one <lang>.txt per language (FLORES style), or a table with one column per "
+        "language (optional @SPLIT and #COL,COL,...). Repeatable."
+    ),
 ]
-Langs = Annotated[str | None, typer.Option(help="Comma-separated languages to read from --multiway folders.")]
+Langs = Annotated[
+    str | None, typer.Option(help="Comma-separated languages to read from --multiway folders or tables.")
+]
 Sts = Annotated[
     list[str] | None,
     typer.Option(
-        help="STS TSV score<TAB>s1<TAB>s2, languages from its name xx-yy.tsv or 'en,de=PATH'. Repeatable."
+        help="STS TSV score<TAB>s1<TAB>s2, languages from its name xx-yy.tsv or 'en,de=PATH'; or a table "
+        "(as --bitext) with optional columns #SCORE,S1,S2. Repeatable."
     ),
 ]
 Sample = Annotated[

@@ -55,12 +55,20 @@ def train(
     prompt_name: Annotated[str | None, Opt(help="One of the model's configured prompts.")] = None,
     pairs: Annotated[
         list[str] | None,
-        Opt(help="Cross-language src<TAB>tgt TSV (xxx-yyy.tsv or 'deu,eng=PATH'). Repeatable."),
+        Opt(
+            help="Cross-language src<TAB>tgt TSV (xxx-yyy.tsv or 'deu,eng=PATH'), folder, glob, or a table: "
+            ".parquet/.jsonl/.csv, a saved HF dataset, hf:OWNER/NAME; "
+            "optional @SPLIT and #SRC,TGT columns. Repeatable."
+        ),
     ] = None,
     mono_pairs: Annotated[
-        list[str] | None, Opt(help="Same-language anchor<TAB>positive TSV (deu.tsv). Repeatable.")
+        list[str] | None,
+        Opt(help="Same-language anchor<TAB>positive TSV (deu.tsv) or table (deu.parquet). Repeatable."),
     ] = None,
-    multiway: Annotated[str | None, Opt(help="FLORES-style folder (<lang>.txt): pairs to --pivot.")] = None,
+    multiway: Annotated[
+        str | None,
+        Opt(help="FLORES-style folder (<lang>.txt) or a table, a column per language: pairs to --pivot."),
+    ] = None,
     langs: Annotated[str | None, Opt(help="Comma-separated --multiway languages (default: all).")] = None,
     pivot: Annotated[str | None, Opt(help="--multiway: the language every other is paired with.")] = None,
     all_pairs: Annotated[
@@ -111,8 +119,13 @@ def train(
         int | None,
         Opt(help="Keep the bottom N transformer layers and the input embeddings fixed (0 = none)."),
     ] = None,
-    eval_bitext: Annotated[list[str] | None, Opt(help="Bitext TSV to evaluate on. Repeatable.")] = None,
-    eval_sts: Annotated[list[str] | None, Opt(help="STS TSV to evaluate on. Repeatable.")] = None,
+    eval_bitext: Annotated[
+        list[str] | None, Opt(help="Bitext TSV or table (as --pairs) to evaluate on. Repeatable.")
+    ] = None,
+    eval_sts: Annotated[
+        list[str] | None,
+        Opt(help="STS TSV or table (optional @SPLIT, #SCORE,S1,S2) to evaluate on. Repeatable."),
+    ] = None,
     english_guard: Annotated[str | None, Opt(help="English STS or paraphrase TSV to watch.")] = None,
     collapse_threshold: Annotated[
         float | None, Opt(help="Stop when probe sentences' mean cosine reaches this (0.98).")

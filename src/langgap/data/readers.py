@@ -1,4 +1,4 @@
-"""Readers for the three input formats, with validation that names file, line and problem.
+"""Readers for the input formats, with validation that names file, line and problem.
 
 - bitext TSV: ``src<TAB>tgt`` per line; languages from the name ``xxx-yyy.tsv`` or given.
 - multi-way folder: one ``<lang>.txt`` per language (FLORES style ``deu_Latn.txt``), equal
@@ -8,25 +8,28 @@
   sentence per line) and ``gold.tsv`` (``src_line<TAB>tgt_line``, 1-based, the known
   translations among them); or three files ``SRC,TGT,GOLD``.
 
+Bitext, STS and multi-way data may also be tables (Parquet, JSON lines, CSV, a saved Hugging
+Face dataset, a Hub dataset): :mod:`langgap.data.sources` tells them apart by the spec and
+:mod:`langgap.data.columns` reads them with the same checks (``path:row N: column 'x': message``).
+
 Every problem raises :class:`langgap.errors.InputError` with ``path:line: message``.
 """
 
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
+from langgap.data.columns import bitext_from_table, multiway_from_table, sts_from_table
 from langgap.data.corpora import Bitext, DataFile, MiningSet, MultiWay, STSSet
+from langgap.data.names import LANG_NAME, languages_from_name, resolve_langs
+from langgap.data.sources import table_source
+from langgap.data.tables import load_table
 from langgap.errors import InputError, did_you_mean
 from langgap.text import decode_line, parse_finite
-
-# "deu-eng.tsv", "en-es-wmt.tsv", "de-test.tsv" (the trailing part is a free tag)
-_LANG_NAME = re.compile(r"^[A-Za-z]{2,3}(?:_[A-Za-z]{4})?$")
-_PAIR_NAME = re.compile(r"^([A-Za-z]{2,3}(?:_[A-Za-z]{4})?)-([A-Za-z]{2,3}(?:_[A-Za-z]{4})?)(?:[-_.].*)?$")
 
 
 def _read_bytes(path: Path) -> bytes:
@@ -80,35 +83,20 @@ def split_spec(spec: str) -> tuple[str | None, str]:
     return None, spec
 
 
-def languages_from_name(path: str | Path) -> tuple[str, str] | None:
-    """``deu-eng.tsv`` -> ``("deu", "eng")``; ``en-es-wmt.tsv`` -> ``("en", "es")``; else None."""
-    m = _PAIR_NAME.match(Path(path).stem)
-    return (m.group(1), m.group(2)) if m else None
-
-
-def _resolve_langs(path: Path, langs: Sequence[str] | None) -> tuple[str, str]:
-    if langs is not None:
-        if len(langs) != 2 or not all(langs):
-            raise InputError(f"{path}: expected two languages, got {list(langs)!r}")
-        return langs[0], langs[1]
-    found = languages_from_name(path)
-    if found is None:
-        raise InputError(
-            f"{path}: cannot tell the languages from the file name; name it like 'deu-eng.tsv' "
-            "or give them (e.g. --bitext deu,eng=path)"
-        )
-    return found
-
-
 def read_bitext(path: str | Path, langs: Sequence[str] | None = None) -> Bitext:
-    """Read a bitext TSV (``src<TAB>tgt``).
+    """Read a bitext TSV (``src<TAB>tgt``) or a table (:mod:`langgap.data.columns`).
 
     Args:
         path: the file; languages come from its name ``xxx-yyy.tsv`` unless ``langs`` is given.
+            A table spec (``deu-eng.parquet``, ``pairs.jsonl#de,en``, ``hf:OWNER/NAME@test``)
+            is read through :mod:`langgap.data.tables`.
         langs: ``(src_lang, tgt_lang)`` to override the file name.
     """
+    table = table_source(path)
+    if table is not None:
+        return bitext_from_table(*load_table(table), langs)
     path = Path(path)
-    src_lang, tgt_lang = _resolve_langs(path, langs)
+    src_lang, tgt_lang = resolve_langs(path, langs)
     lines, file = read_lines(path)
     src, tgt = [], []
     for no, line in enumerate(lines, start=1):
@@ -119,9 +107,13 @@ def read_bitext(path: str | Path, langs: Sequence[str] | None = None) -> Bitext:
 
 
 def read_sts(path: str | Path, langs: Sequence[str] | None = None) -> STSSet:
-    """Read an STS TSV (``score<TAB>s1<TAB>s2``); languages from ``xx-yy.tsv`` or ``langs``."""
+    """Read an STS TSV (``score<TAB>s1<TAB>s2``) or a table (``en-de.parquet#score,s1,s2``);
+    languages from ``xx-yy.tsv`` or ``langs``."""
+    table = table_source(path)
+    if table is not None:
+        return sts_from_table(*load_table(table), langs)
     path = Path(path)
-    lang1, lang2 = _resolve_langs(path, langs)
+    lang1, lang2 = resolve_langs(path, langs)
     lines, file = read_lines(path)
     scores, s1, s2 = [], [], []
     for no, line in enumerate(lines, start=1):
@@ -135,12 +127,16 @@ def read_sts(path: str | Path, langs: Sequence[str] | None = None) -> STSSet:
 
 
 def read_multiway(path: str | Path, langs: Sequence[str] | None = None) -> MultiWay:
-    """Read a multi-way folder: one ``<lang>.txt`` per language, equal line counts.
+    """Read a multi-way folder (one ``<lang>.txt`` per language, equal line counts) or a table
+    with one column per language (``flores.parquet``, ``saved@dev#eng_Latn,deu_Latn``).
 
     Args:
         path: the folder. Files whose name starts with ``_`` or ``.`` are ignored.
-        langs: the languages to read (file stems, e.g. ``deu_Latn``); default all.
+        langs: the languages to read (file stems or column languages, e.g. ``deu_Latn``); default all.
     """
+    table = table_source(path)
+    if table is not None:
+        return multiway_from_table(*load_table(table), langs)
     folder = Path(path)
     if not folder.is_dir():
         raise InputError(f"{folder}: not a directory (expected one <lang>.txt file per language)")
@@ -203,7 +199,7 @@ def _mining_paths(spec: str) -> tuple[Path, Path, Path, str]:
 def _mining_langs(
     src: Path, tgt: Path, gold: Path, name: str, langs: Sequence[str] | None, folder: bool
 ) -> tuple[str, str]:
-    named = all(_LANG_NAME.match(p.stem) and p.stem not in ("src", "tgt") for p in (src, tgt))
+    named = all(LANG_NAME.match(p.stem) and p.stem not in ("src", "tgt") for p in (src, tgt))
     if langs is None and not folder and named:
         return src.stem, tgt.stem
     if langs is None and languages_from_name(name) is None:
@@ -211,7 +207,7 @@ def _mining_langs(
             f"{gold}: cannot tell the languages of the mining set; name its folder like 'deu-eng' "
             "(or its files deu.txt, eng.txt) or give them (--mining deu,eng=PATH)"
         )
-    return _resolve_langs(Path(name), langs)
+    return resolve_langs(Path(name), langs)
 
 
 def _gold_pairs(path: Path, n_src: int, n_tgt: int) -> tuple[list[tuple[int, int]], DataFile]:

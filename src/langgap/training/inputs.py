@@ -1,5 +1,8 @@
-"""What a training run reads: ``--pairs`` (files, folders, globs), ``--mono-pairs`` and a
-``--multiway`` folder turned into pairs, with held-out rows; then the batch composer.
+"""What a training run reads: ``--pairs`` (files, folders, globs, tables), ``--mono-pairs`` and a
+``--multiway`` folder or table turned into pairs, with held-out rows; then the batch composer.
+
+A ``--pairs`` or ``--multiway`` spec may name a table (Parquet, JSONL, CSV, a saved Hugging Face
+dataset, ``hf:OWNER/NAME``; columns as ``PATH#SRC,TGT``): see :mod:`langgap.data.sources`.
 
 A multi-way folder (FLORES style, one ``<lang>.txt`` per language, line ``i`` the same sentence)
 gives, for every language, its pairs with ``--pivot`` (``xxx``–pivot; with ``--all-pairs`` every
@@ -19,6 +22,7 @@ import numpy as np
 from langgap import atomic
 from langgap.data.corpora import Bitext, MultiWay
 from langgap.data.readers import read_bitext, read_multiway, split_spec
+from langgap.data.sources import table_source
 from langgap.errors import InputError
 from langgap.training.composer import BatchComposer
 from langgap.training.config import TrainConfig
@@ -29,6 +33,8 @@ def expand(spec: str) -> list[tuple[str | None, str]]:
     """``(languages, path)`` for a ``--pairs`` spec: a file (``deu,eng=PATH`` allowed), a folder
     (every ``*.tsv`` in it) or a glob (``tatoeba/*.tsv``), sorted."""
     langs, path = split_spec(spec)
+    if table_source(path) is not None:  # a Parquet/JSONL/CSV file, a saved dataset, a Hub dataset
+        return [(langs, path)]
     if Path(path).is_dir():
         found = sorted(str(p) for p in Path(path).glob("*.tsv"))
     elif any(c in path for c in "*?["):
@@ -57,8 +63,9 @@ def multiway_pairs(mw: MultiWay, pivot: str | None, all_pairs: bool) -> list[Bit
     """Bitexts of a multi-way corpus: every language with ``pivot``, or every language pair."""
     langs = mw.languages
     if pivot is not None and pivot not in langs:
+        what = f"{pivot}.txt" if table_source(mw.path) is None else f"column for language {pivot!r}"
         raise InputError(
-            f"--pivot {pivot!r}: no {pivot}.txt in {mw.path} (languages: {', '.join(langs[:8])}, ...)"
+            f"--pivot {pivot!r}: no {what} in {mw.path} (languages: {', '.join(langs[:8])}, ...)"
         )
     pairs = list(combinations(langs, 2)) if all_pairs else [(lang, pivot) for lang in langs if lang != pivot]
     return [Bitext(a, b, mw.texts[a], mw.texts[b], mw.files[a]) for a, b in pairs]  # type: ignore[arg-type,index]
