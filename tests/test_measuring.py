@@ -9,7 +9,7 @@ import pytest
 
 from conftest import write_bitext, write_multiway
 from langgap.errors import InputError
-from langgap.measuring import measure
+from langgap.measuring import load_tasks, measure
 from langgap.results import SCHEMA_VERSION, load_results
 from langgap.tasks import Task, bitext_task, get_task, multiway_task, sts_task
 
@@ -182,3 +182,20 @@ def test_each_retrieval_direction_scored_by_its_own_queries(tmp_path):
         np.testing.assert_array_equal(res.items[f"{prefix}_tgt2src"], t2s, err_msg=prefix)
         assert res.metrics[f"{prefix}_src2tgt"] == pytest.approx(s2t.mean())
         assert res.metrics[f"{prefix}_tgt2src"] == pytest.approx(t2s.mean())
+
+
+def test_mining_tasks_are_named_by_their_languages_however_given(tmp_path):
+    """A folder, three files and the same set under other language names: each task is named by
+    the languages the set is read with, so two runs on the same set compare."""
+    from conftest import write_mining
+    from langgap.tasks import build_tasks
+
+    folder = write_mining(tmp_path / "deu-eng", "deu", "eng", gold=4, distractors=2)
+    for side, lang in (("src", "deu"), ("tgt", "eng")):  # the same set as deu.txt, eng.txt, gold.tsv
+        (tmp_path / f"{lang}.txt").write_bytes((folder / f"{side}.txt").read_bytes())
+    (tmp_path / "gold.tsv").write_bytes((folder / "gold.tsv").read_bytes())
+    files = ",".join(str(tmp_path / n) for n in ("deu.txt", "eng.txt", "gold.tsv"))
+    renamed = f"xho,zul={folder}"
+    loaded = load_tasks(build_tasks(mining=[str(folder), files, renamed]))
+    assert [t.name for t, _ in loaded] == ["mining:deu-eng", "mining:deu-eng#2", "mining:xho-zul"]
+    assert [(c.src_lang, c.tgt_lang) for _, c in loaded] == [("deu", "eng"), ("deu", "eng"), ("xho", "zul")]

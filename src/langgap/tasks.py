@@ -13,7 +13,7 @@ from pathlib import Path
 
 from langgap.data import load_sample, read_bitext, read_mining, read_multiway, read_sts
 from langgap.data.corpora import Corpus
-from langgap.data.readers import split_spec
+from langgap.data.readers import mining_languages, split_spec
 from langgap.data.sources import source_name, source_stem
 from langgap.errors import InputError, did_you_mean
 from langgap.kinds import TaskKind
@@ -80,9 +80,14 @@ def multiway_task(path: str | Path, langs: str | None = None) -> Task:
 
 def mining_task(spec: str, langs: str | None = None) -> Task:
     """A BUCC-style mining task on a folder ``deu-eng/`` (``src.txt``, ``tgt.txt``, ``gold.tsv``)
-    or on three files ``"SRC,TGT,GOLD"``."""
-    parts = spec.split(",")
-    name = Path(spec).name if len(parts) != 3 or Path(spec).is_dir() else Path(parts[2]).stem
+    or on three files ``"SRC,TGT,GOLD"``, named by its languages (``mining:deu-eng``) however it
+    is given, so that runs on the same set given either way are compared."""
+    found = mining_languages(spec, _langs(langs))
+    if found is not None:
+        name = "-".join(found)
+    else:  # reading it will say why its languages cannot be told
+        parts = spec.split(",")
+        name = Path(spec).name if len(parts) != 3 or Path(spec).is_dir() else Path(parts[2]).stem
     return Task(f"mining:{name}", TaskKind.MINING, spec, _langs(langs))
 
 

@@ -210,6 +210,16 @@ def _mining_langs(
     return resolve_langs(Path(name), langs)
 
 
+def mining_languages(spec: str | Path, langs: Sequence[str] | None = None) -> tuple[str, str] | None:
+    """The languages of a mining set from its names alone, as :func:`read_mining` will read
+    them (``None`` when they cannot be told, which reading then reports)."""
+    try:
+        src, tgt, gold, name = _mining_paths(str(spec))
+        return _mining_langs(src, tgt, gold, name, langs, Path(str(spec)).is_dir())
+    except InputError:
+        return None
+
+
 def _gold_pairs(path: Path, n_src: int, n_tgt: int) -> tuple[list[tuple[int, int]], DataFile]:
     lines, file = read_lines(path)
     gold: list[tuple[int, int]] = []
