@@ -46,6 +46,8 @@ _LAZY = {
     "Results": "langgap.results",
     "load_results": "langgap.results",
     "write_report": "langgap.report.document",
+    "table": "langgap.report.table",
+    "write_table": "langgap.report.table_page",
 }
 
 __all__ = ["__version__", *_LAZY]
