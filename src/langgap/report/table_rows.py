@@ -50,11 +50,16 @@ class Row:
         return registry.greater_is_better(self.metric)
 
     def column(self, names: Sequence[str]) -> tuple[float | None, float | None]:
-        """Mean and sd (``None`` below 2 values) of the runs ``names``."""
-        vals = [v for n in names if (v := self.values.get(n)) is not None]
-        if not vals:
-            return None, None
-        return statistics.mean(vals), statistics.stdev(vals) if len(vals) > 1 else None
+        """Mean and sd of the runs ``names`` (:func:`mean_sd`; absent values left out)."""
+        return mean_sd([v for n in names if (v := self.values.get(n)) is not None])
+
+
+def mean_sd(values: Sequence[float]) -> tuple[float | None, float | None]:
+    """Mean and sample standard deviation (n - 1) of ``values``: ``(None, None)`` when empty, the
+    sd ``None`` below two values. The one rule for "mean ± sd over seeds"."""
+    if not values:
+        return None, None
+    return statistics.mean(values), statistics.stdev(values) if len(values) > 1 else None
 
 
 def parse_metric(spec: str) -> tuple[str, str]:
