@@ -154,7 +154,7 @@ def _load(runs: Sequence[str | Path | Results]) -> list[tuple[Run, Results]]:
 
 def _groups(pairs: list[tuple[Run, Results]], baseline: str | None) -> dict[str, list[str]]:
     """``{column: [run names]}``: runs with equal :func:`seed_key` and distinct seeds share a column;
-    the baseline and a run whose seed its group already has stand alone."""
+    the baseline and a run whose seed its group already has stand alone. Members in seed order."""
     keys: dict[str, tuple[str, list[Run]]] = {}
     alone: list[Run] = []
     for run, res in pairs:
@@ -168,6 +168,7 @@ def _groups(pairs: list[tuple[Run, Results]], baseline: str | None) -> dict[str,
     order = [r for r, _ in pairs]
     for name, members in keys.values():
         if len(members) > 1:
+            members.sort(key=lambda m: m.seed if m.seed is not None else -1)
             out[name if name not in out else f"{name} ({members[0].name})"] = [m.name for m in members]
         else:
             alone += members
