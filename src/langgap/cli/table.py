@@ -14,7 +14,9 @@ from langgap.errors import InputError
 
 @app.command(name="table")
 def table_command(
-    runs: Annotated[list[Path], typer.Argument(help="Run directories (results.json and items.npz).")],
+    runs: Annotated[
+        list[Path], typer.Argument(help="Run directories (results.json and items.npz).", metavar="RUN")
+    ],
     out: Annotated[Path, typer.Option(help="Folder for table.md, table.json, table.html (+ table.png).")],
     baseline: Annotated[
         Path | None,
@@ -25,8 +27,9 @@ def table_command(
     metric: Annotated[
         list[str] | None,
         typer.Option(
+            metavar="TASK:KEY",
             help="TASK:KEY to show (repeatable; KEY alone: every task with it). "
-            "Default: the per-task table metrics of every shared task."
+            "Default: the per-task table metrics of every shared task.",
         ),
     ] = None,
     group_seeds: Annotated[

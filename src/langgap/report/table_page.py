@@ -116,10 +116,12 @@ def gap_figure(t: RunTable) -> Figure | None:
     plt = pyplot()
     cols = list(t.columns)
     n_lang = max(len(t.gaps[k]) for k in keys)
+    height = 1.2 + 0.28 * n_lang  # inches; 200 FLORES languages stay readable
     fig, axes = plt.subplots(
         1,
         len(keys),
-        figsize=(1.6 + 1.1 * len(cols) * len(keys) + 1.5 * len(keys), 1.2 + 0.28 * n_lang),
+        figsize=(1.6 + 1.1 * len(cols) * len(keys) + 1.5 * len(keys), height),
+        dpi=100 if height < 60 else max(40, int(6000 / height)),
         layout="constrained",
         squeeze=False,
     )
