@@ -72,6 +72,8 @@ compare() {
   langgap compare $X/base $X/mse/measure --out $X/cmp-mse -q
   langgap compare $X/base $X/mse-transplant/measure --out $X/cmp-mse-transplant -q
   langgap compare $X/mse/measure $X/mse-transplant/measure --out $X/cmp-transplant-vs-mse -q
+  langgap table $X/mse/measure $X/mse-transplant/measure --baseline $X/base --out $X/table -q
+  python bench/experiment_d_tables.py $X > $X/tables.md   # the docs' tables, built on langgap.table
 }
 
 for step in "${@:-data tokens base train measure compare}"; do

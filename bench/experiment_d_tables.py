@@ -2,8 +2,10 @@
 
     python bench/experiment_d_tables.py [runs/exp-d]
 
-Reads the three measure runs (``base``, ``mse/measure``, ``mse-transplant/measure``), the
-comparisons ``cmp-*`` (paired bootstrap intervals) and the three ``tokens-*`` coverage files.
+Reads the three measure runs (``base``, ``mse/measure``, ``mse-transplant/measure``) with
+:func:`langgap.load_results`, the differences with their paired bootstrap intervals from
+:func:`langgap.table` (``--baseline base``, and ``--baseline mse/measure`` for the transplant
+against plain MSE: the numbers ``langgap compare`` writes), and the ``tokens-*`` coverage files.
 """
 
 from __future__ import annotations
@@ -12,16 +14,19 @@ import json
 import sys
 from pathlib import Path
 
+from langgap import load_results, table
+from langgap.results import TaskResult
+
 RUNS = {"MiniLM (start)": "base", "MSE": "mse/measure", "MSE + transplant": "mse-transplant/measure"}
 TRAINED = ["deu", "fra", "rus", "cmn"]
 UNTRAINED = ["ukr", "ell", "hin"]
 FLORES_OUT = ["spa_Latn", "ukr_Cyrl", "jpn_Jpan", "arb_Arab", "hin_Deva", "amh_Ethi"]
 FLORES_IN = ["deu_Latn", "fra_Latn", "rus_Cyrl", "zho_Hans"]
 STS = ["en-en", "en-de", "fr-en", "es-en", "ar-ar", "es-es"]
-COMPARES = {
-    "MSE": "cmp-mse",
-    "MSE + transplant": "cmp-mse-transplant",
-    "transplant vs MSE": "cmp-transplant-vs-mse",
+COMPARES = {  # row: (baseline, run)
+    "MSE": ("base", "mse/measure"),
+    "MSE + transplant": ("base", "mse-transplant/measure"),
+    "transplant vs MSE": ("mse/measure", "mse-transplant/measure"),
 }
 
 
@@ -29,19 +34,14 @@ def _load(path: Path) -> dict:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-def _tasks(run: dict) -> dict[str, dict]:
-    return {t["name"]: t for t in run["tasks"]}
-
-
-def _flores_x2eng(task: dict, lang: str) -> float:
+def _flores_x2eng(task: TaskResult, lang: str) -> float:
     """FLORES dev X→English retrieval accuracy (the per-pair key is ``eng_Latn-X``)."""
-    return task["per_pair"][f"eng_Latn-{lang}"]["accuracy_tgt2src"]
+    return task.per_pair[f"eng_Latn-{lang}"]["accuracy_tgt2src"]
 
 
 def main() -> None:
     root = Path(sys.argv[1] if len(sys.argv) > 1 else "runs/exp-d")
-    runs = {name: _load(root / sub / "results.json") for name, sub in RUNS.items()}
-    tasks = {name: _tasks(r) for name, r in runs.items()}
+    tasks = {name: {t.name: t for t in load_results(root / sub).tasks} for name, sub in RUNS.items()}
 
     print(
         "Coverage (`langgap tokens` on FLORES dev; fertility = tokens per word, per character for zho/jpn):\n"
@@ -68,11 +68,11 @@ def main() -> None:
     )
     print("|---|" + "---:|" * (len(cols) + 2 + len(STS)))
     for name, t in tasks.items():
-        tat = [t[f"bitext:{c}-eng"]["metrics"]["accuracy_src2tgt"] for c in cols]
+        tat = [t[f"bitext:{c}-eng"].metrics["accuracy_src2tgt"] for c in cols]
         fl = t["multiway:dev"]
         f_in = sum(_flores_x2eng(fl, lang) for lang in FLORES_IN) / len(FLORES_IN)
         f_out = sum(_flores_x2eng(fl, lang) for lang in FLORES_OUT) / len(FLORES_OUT)
-        sts = [t[f"sts:{s}"]["metrics"]["spearman"] for s in STS]
+        sts = [t[f"sts:{s}"].metrics["spearman"] for s in STS]
         print(f"| {name} | " + " | ".join(f"{v:.3f}" for v in [*tat, f_in, f_out, *sts]) + " |")
 
     print("\nFLORES dev X→English accuracy per language not in the training pairs:\n")
@@ -91,16 +91,19 @@ def main() -> None:
     keys += [("sts:en-de", "spearman", "STS17 en-de"), ("sts:ar-ar", "spearman", "STS17 ar-ar")]
     print("| comparison | " + " | ".join(k[2] for k in keys) + " |")
     print("|---|" + "---:|" * len(keys))
-    for name, sub in COMPARES.items():
-        changes = {(c["task"], c["metric"]): c for c in _load(root / sub / "compare.json")["changes"]}
+    specs = [f"{task}:{metric}" for task, metric, _ in keys]
+    for name, (base, run) in COMPARES.items():
+        t = table([root / run], baseline=root / base, metrics=specs)
+        rows = {(x.task, x.metric): x for x in t.rows if x.whole_task}
+        other = next(r.name for r in t.runs if r.name != t.baseline)
         cells = []
         for task, metric, _ in keys:
-            c = changes.get((task, metric))
-            if c is None:
+            d = rows[task, metric].deltas[other] if (task, metric) in rows else None
+            if d is None or d.ci_low is None or d.ci_high is None or d.delta is None:
                 cells.append("–")
                 continue
-            mark = {"better": " ▲", "worse": " ▼"}.get(c["verdict"], "")
-            cells.append(f"{c['delta']:+.3f} [{c['ci_low']:+.3f}, {c['ci_high']:+.3f}]{mark}")
+            mark = {"better": " ▲", "worse": " ▼"}.get(d.verdict, "")
+            cells.append(f"{d.delta:+.3f} [{d.ci_low:+.3f}, {d.ci_high:+.3f}]{mark}")
         print(f"| {name} | " + " | ".join(cells) + " |")
 
     print("\nVocabulary and wall times:\n")

@@ -92,7 +92,11 @@ compare() {
   if [ -f $X/c-minilm-mse/measure/results.json ]; then
     langgap compare $X/minilm-base $X/c-minilm-mse/measure --out $X/cmp-c-minilm-mse -q
   fi
-  python bench/experiments_tables.py $X > $X/tables.md
+  # each group side by side (table.md / table.html: values, differences with intervals, seeds, ranking)
+  langgap table $X/a-*/measure --baseline $X/me5-base --group-seeds --out $X/table-a -q
+  langgap table $X/b-*/measure --baseline $X/me5-base --out $X/table-b -q
+  langgap table $X/c-minilm-mse/measure --baseline $X/minilm-base --out $X/table-c -q
+  python bench/experiments_tables.py $X > $X/tables.md   # the docs' tables, built on langgap.table
 }
 
 for step in "${@:-data base a b c compare}"; do

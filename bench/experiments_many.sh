@@ -53,7 +53,8 @@ compare() {
     [ -f $d/measure/results.json ] && [ -f $X/pilot-s$s/measure/results.json ] &&
       langgap compare $X/pilot-s$s/measure $d/measure --out $X/rvp-s$s -q
   done
-  python bench/experiments_many_tables.py $X > $X/tables.md
+  langgap table $X/pilot-s*/measure $X/recipe-s*/measure --baseline $X/base --group-seeds --out $X/table -q
+  python bench/experiments_many_tables.py $X > $X/tables.md   # the docs' tables, built on langgap.table
 }
 
 for step in "${@:-data base pilot recipe compare}"; do

@@ -5,60 +5,59 @@
 Per configuration (mean ± sd over its seeds): Tatoeba accuracy (mean of both directions) on the 10
 trained languages, the 10 held-out ones and the 8 outside FLORES; FLORES xSIM error on held-out
 rows, per language group; STS17 en-en (the English guard) and cross-language STS17; training
-seconds. Then STS17 per file; then the recipe minus the pilot, seed by seed; then per Tatoeba language, base -> after
-over the seeds, with seed 0's paired bootstrap intervals (from ``langgap compare``).
+seconds. Then STS17 per file; then the recipe minus the pilot, seed by seed; then per Tatoeba language,
+base -> after over the seeds, with seed 0's paired bootstrap intervals.
+
+Built on :func:`langgap.table`: its seed groups (``--group-seeds``: runs whose training
+``config.json`` differs only by the seed) are the configurations, its rows the values, and its
+differences to the base run (``--baseline``) the intervals ``langgap compare`` writes; mean ± sd
+is :func:`langgap.report.table_rows.mean_sd`.
 """
 
 from __future__ import annotations
 
 import json
-import statistics
 import sys
 from pathlib import Path
 from typing import Any
 
-
-def load(path: Path) -> Any:
-    return json.loads(path.read_text(encoding="utf-8"))
-
-
-def acc(t: dict[str, Any]) -> float:
-    m = t["metrics"]
-    return (m["accuracy_src2tgt"] + m["accuracy_tgt2src"]) / 2
+from langgap import load_results, table
+from langgap.report.table_rows import mean_sd
+from langgap.results import Results, TaskResult
 
 
-def figures(res: dict[str, Any], langs: dict[str, Any]) -> dict[str, float]:
-    """Group means of one run's results.json."""
-    tasks = {t["name"]: t for t in res["tasks"]}
+def acc(t: TaskResult) -> float:
+    return (t.metrics["accuracy_src2tgt"] + t.metrics["accuracy_tgt2src"]) / 2
+
+
+def figures(res: Results, langs: dict[str, Any]) -> dict[str, float]:
+    """Group means of one run."""
+    tasks = {t.name: t for t in res.tasks}
     out: dict[str, float] = {}
     for group, codes in langs["tatoeba"].items():
         vals = [acc(tasks[f"bitext:{c}-eng"]) for c in codes if f"bitext:{c}-eng" in tasks]
-        out[f"tatoeba {group}"] = statistics.mean(vals)
-    mw = tasks["multiway:flores_eval"]["per_language"]
+        out[f"tatoeba {group}"] = _mean(vals)
+    mw = tasks["multiway:flores_eval"].per_language
     for group, key in (("trained", "trained_eval"), ("held out", "held_out")):
-        out[f"FLORES xSIM {group}"] = statistics.mean(mw[lang]["xsim_error"] for lang in langs[key])
-    out["STS17 en-en"] = tasks["sts:en-en"]["metrics"]["spearman"]
-    cross = [
-        t["metrics"]["spearman"]
-        for t in tasks.values()
-        if t["kind"] == "sts" and t["metrics"]["cross_lingual"]
-    ]
-    out["STS17 cross"] = statistics.mean(cross)
+        out[f"FLORES xSIM {group}"] = _mean([mw[lang]["xsim_error"] for lang in langs[key]])
+    out["STS17 en-en"] = tasks["sts:en-en"].metrics["spearman"]
+    cross = [t.metrics["spearman"] for t in res.tasks if t.kind == "sts" and t.metrics["cross_lingual"]]
+    out["STS17 cross"] = _mean(cross)
     return out
+
+
+def _mean(vals: list[float]) -> float:
+    mean, _ = mean_sd(vals)
+    assert mean is not None, "no value to average"
+    return mean
 
 
 def fmt(vals: list[float], digits: int = 4, signed: bool = False) -> str:
     sign = "+" if signed else ""
-    if len(vals) == 1:
-        return f"{vals[0]:{sign}.{digits}f}"
-    return f"{statistics.mean(vals):{sign}.{digits}f} ± {statistics.stdev(vals):.{digits}f}"
-
-
-def sts_scores(res: dict[str, Any]) -> dict[str, float]:
-    """``{STS17 file: Spearman}`` of one run's results.json."""
-    return {
-        t["name"].removeprefix("sts:"): t["metrics"]["spearman"] for t in res["tasks"] if t["kind"] == "sts"
-    }
+    mean, sd = mean_sd(vals)
+    if sd is None:
+        return f"{mean:{sign}.{digits}f}"
+    return f"{mean:{sign}.{digits}f} ± {sd:.{digits}f}"
 
 
 def seed(run: str) -> str:
@@ -67,17 +66,15 @@ def seed(run: str) -> str:
 
 
 def main(exp: Path) -> None:
-    langs = load(exp / "langs.json")
+    langs = json.loads((exp / "langs.json").read_text(encoding="utf-8"))
     times = dict(line.split("\t") for line in (exp / "times.tsv").read_text().splitlines() if "\t" in line)
-    base_res = load(exp / "base" / "results.json")
-    base = figures(base_res, langs)
-    configs: dict[str, list[str]] = {}
-    res: dict[str, dict[str, Any]] = {}  # run -> its results.json, read once
-    for d in sorted(exp.iterdir()):
-        if (d / "measure" / "results.json").exists():
-            configs.setdefault(d.name.rsplit("-s", 1)[0], []).append(d.name)
-            res[d.name] = load(d / "measure" / "results.json")
+    dirs = [d / "measure" for d in sorted(exp.iterdir()) if (d / "measure" / "results.json").exists()]
+    # every run and the base: the STS17 rows, and the seed groups (the base stands alone)
+    sts_table = table([exp / "base", *dirs], metrics=["spearman"], group_seeds=True)
+    configs = {c: runs for c, runs in sts_table.columns.items() if c != "base"}
+    res = {d.parent.name: load_results(d) for d in dirs}
     figs = {r: figures(x, langs) for r, x in res.items()}  # run -> its group means
+    base = figures(load_results(exp / "base"), langs)
     keys = list(base)
     print("| run | seeds | " + " | ".join(keys) + " | train s |")
     print("|---|---|" + "---:|" * (len(keys) + 1))
@@ -85,18 +82,13 @@ def main(exp: Path) -> None:
     for name, runs in configs.items():
         secs = [float(times.get(f"train-{r}", "nan")) for r in runs]
         cells = " | ".join(fmt([figs[r][k] for r in runs]) for k in keys)
-        print(f"| {name} | {len(runs)} | {cells} | {statistics.mean(secs):.0f} |")
-    sts = {r: sts_scores(x) for r, x in res.items()}
-    base_sts = sts_scores(base_res)
+        print(f"| {name} | {len(runs)} | {cells} | {_mean(secs):.0f} |")
     print("\n### STS17 Spearman per file (mean ± sd over seeds)\n")
     print("| STS17 | base | " + " | ".join(configs) + " |")
     print("|---|---:|" + "---:|" * len(configs))
-    for f, v in base_sts.items():
-        print(
-            f"| {f} | {v:.4f} | "
-            + " | ".join(fmt([sts[r][f] for r in runs]) for runs in configs.values())
-            + " |"
-        )
+    for row in sts_table.rows:
+        cells = [fmt([row.values[r] for r in runs]) for runs in configs.values()]
+        print(f"| {row.task.removeprefix('sts:')} | {row.values['base']:.4f} | " + " | ".join(cells) + " |")
     paired = [r for r in configs.get("recipe", []) if f"pilot-s{seed(r)}" in figs]
     if paired:
         print("\n### recipe − pilot, seed by seed (same evaluation)\n")
@@ -106,41 +98,43 @@ def main(exp: Path) -> None:
         for r, d in zip(paired, diffs, strict=True):
             print(f"| {seed(r)} | " + " | ".join(f"{d[k]:+.4f}" for k in keys) + " |")
         print("| mean ± sd | " + " | ".join(fmt([d[k] for d in diffs], signed=True) for k in keys) + " |")
-    group = {c: g for g, codes in langs["tatoeba"].items() for c in codes}
     for name in ("recipe", "pilot"):
-        cmps = sorted(exp.glob(f"cmp-{name}-s*"))
-        if not cmps:
-            continue
-        print(f"\n### {name} vs base, per Tatoeba language: mean of both directions, {len(cmps)} seeds\n")
+        if name in configs:
+            per_language(exp, name, configs[name], langs)
+
+
+def per_language(exp: Path, name: str, runs: list[str], langs: dict[str, Any]) -> None:
+    """Per Tatoeba language: base -> after over the seeds, with seed 0's intervals (``langgap table
+    RUN... --baseline base`` on both retrieval directions of every bitext task)."""
+    group = {c: g for g, codes in langs["tatoeba"].items() for c in codes}
+    base = load_results(exp / "base")
+    bitext = [t.name for t in base.tasks if t.name.startswith("bitext:")]
+    specs = [f"{t}:{m}" for t in bitext for m in ("accuracy_src2tgt", "accuracy_tgt2src")]
+    t = table([exp / r / "measure" for r in runs], baseline=exp / "base", metrics=specs)
+    rows = {(x.task, x.metric): x for x in t.rows}
+    print(f"\n### {name} vs base, per Tatoeba language: mean of both directions, {len(runs)} seeds\n")
+    print(
+        "Δ: mean ± sd over seeds; CI: 95% paired bootstrap over sentences of seed "
+        f"{seed(runs[0])}, one direction each (src→eng / eng→src); "
+        "sig.: seeds whose interval excludes 0 in both directions, up / down.\n"
+    )
+    print("| language | group | base | after | Δ | CI src→eng | CI eng→src | sig. |")
+    print("|---|---|---:|---:|---:|---|---|---|")
+    codes = sorted((task.removeprefix("bitext:").split("-")[0], task) for task in bitext)
+    for code, task in sorted(codes, key=lambda ct: (group.get(ct[0], "?"), ct[0])):
+        fwd, back = rows[task, "accuracy_src2tgt"], rows[task, "accuracy_tgt2src"]
+        base_acc = (fwd.values["base"] + back.values["base"]) / 2
+        after = [(fwd.values[r] + back.values[r]) / 2 for r in runs]
+        x = [fwd.deltas[r] for r in runs]
+        y = [back.deltas[r] for r in runs]
+        up = sum(a.ci_low > 0 and b.ci_low > 0 for a, b in zip(x, y, strict=True))
+        down = sum(a.ci_high < 0 and b.ci_high < 0 for a, b in zip(x, y, strict=True))
         print(
-            "Δ: mean ± sd over seeds; CI: 95% paired bootstrap over sentences of seed "
-            f"{seed(cmps[0].name)}, one direction each (src→eng / eng→src); "
-            "sig.: seeds whose interval excludes 0 in both directions, up / down.\n"
+            f"| {code} | {group.get(code, '?')} | {base_acc:.3f} | {fmt(after, 3)} | "
+            f"{fmt([a - base_acc for a in after], 3, signed=True)} | "
+            f"[{x[0].ci_low:+.3f}, {x[0].ci_high:+.3f}] | [{y[0].ci_low:+.3f}, {y[0].ci_high:+.3f}] | "
+            f"{up} / {down} |"
         )
-        print("| language | group | base | after | Δ | CI src→eng | CI eng→src | sig. |")
-        print("|---|---|---:|---:|---:|---|---|---|")
-        # language code -> one (src→eng, eng→src) pair of changes per seed
-        per: dict[str, list[tuple[dict[str, Any], dict[str, Any]]]] = {}
-        for cmp in cmps:
-            acc = {
-                (c["task"], c["metric"]): c
-                for c in load(cmp / "compare.json")["changes"]
-                if c["task"].startswith("bitext:")
-            }
-            for task, metric in acc:
-                if metric == "accuracy_src2tgt":
-                    code = task.removeprefix("bitext:").split("-")[0]
-                    per.setdefault(code, []).append((acc[task, metric], acc[task, "accuracy_tgt2src"]))
-        for code, by_seed in sorted(per.items(), key=lambda kv: (group.get(kv[0], "?"), kv[0])):
-            base_acc = (by_seed[0][0]["a"] + by_seed[0][1]["a"]) / 2
-            after = [(x["b"] + y["b"]) / 2 for x, y in by_seed]
-            up = sum(x["ci_low"] > 0 and y["ci_low"] > 0 for x, y in by_seed)
-            down = sum(x["ci_high"] < 0 and y["ci_high"] < 0 for x, y in by_seed)
-            x0, y0 = by_seed[0]
-            print(f"| {code} | {group.get(code, '?')} | {base_acc:.3f} | {fmt(after, 3)} | "
-                  f"{fmt([a - base_acc for a in after], 3, signed=True)} | "
-                  f"[{x0['ci_low']:+.3f}, {x0['ci_high']:+.3f}] | [{y0['ci_low']:+.3f}, {y0['ci_high']:+.3f}] | "
-                  f"{up} / {down} |")  # fmt: skip
 
 
 if __name__ == "__main__":

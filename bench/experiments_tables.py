@@ -2,9 +2,12 @@
 
     python bench/experiments_tables.py runs/exp > runs/exp/tables.md
 
-Reads ``<exp>/<run>/measure/results.json`` (``me5-base`` / ``minilm-base`` for the starting
-models), ``<exp>/cmp-<run>/compare.json`` (differences with paired bootstrap intervals),
-``<exp>/<run>/eval_history.jsonl`` and ``<exp>/times.tsv``.
+Reads the runs with :func:`langgap.load_results` (``<exp>/<run>/measure``, ``me5-base`` /
+``minilm-base`` for the starting models) and takes the differences with their paired bootstrap
+intervals from :func:`langgap.table` (``langgap table RUN... --baseline BASE``: the numbers
+``langgap compare`` writes); also ``<exp>/<run>/eval_history.jsonl`` (the English guard during
+training) and ``<exp>/times.tsv``. ``bench/experiments.sh`` also writes each group's
+``langgap table`` pages (``<exp>/table-a``, ...).
 """
 
 from __future__ import annotations
@@ -12,7 +15,10 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any
+
+from langgap import load_results, table
+from langgap.report.table_rows import Delta
+from langgap.results import Results
 
 GROUPS = {
     "a. 0% vs 20% cross-language pairs (multilingual-e5-small)": ("me5-base", ["a-cross0", "a-cross20"]),
@@ -40,42 +46,43 @@ DELTAS = [  # (task, metric, label) shown with their intervals
     ("sts:en-en", "spearman", "STS17 en-en"),
     ("sts:ar-ar", "spearman", "STS17 ar-ar"),
 ]
+HEAD = [
+    "run",
+    *(f"Tatoeba {x}" for x in TATOEBA),
+    "transl. cos",
+    "cos gap",
+    "sample pos. cos mono",
+    "sample pos. cos cross",
+    "STS mono",
+    "STS cross",
+    "STS gap",
+    "lang-ID acc (sample)",
+    "purity (sample)",
+    "train s",
+]
 
 
-def load(path: Path) -> Any:
-    return json.loads(path.read_text(encoding="utf-8"))
-
-
-def results_of(exp: Path, run: str) -> dict[str, Any] | None:
-    p = exp / run / "results.json" if run.endswith("-base") else exp / run / "measure" / "results.json"
-    return load(p) if p.exists() else None
+def run_dir(exp: Path, run: str) -> Path:
+    return exp / run if run.endswith("-base") else exp / run / "measure"
 
 
 def mean(xs: list[float]) -> float:
     return sum(xs) / len(xs)
 
 
-def row(exp: Path, run: str, times: dict[str, int]) -> str | None:
-    res = results_of(exp, run)
-    if res is None:
-        return None
-    tasks = {t["name"]: t["metrics"] for t in res["tasks"]}
-    acc = [
-        (tasks[f"bitext:{x}-eng"]["accuracy_src2tgt"] + tasks[f"bitext:{x}-eng"]["accuracy_tgt2src"]) / 2
-        for x in TATOEBA
-    ]
-    bit = [tasks[f"bitext:{x}-eng"] for x in TATOEBA]
-    pair = mean([m["pair_cosine"] for m in bit])
-    gap = mean([m["cosine_gap"] for m in bit])
-    mono = mean([tasks[f"sts:{x}"]["spearman"] for x in MONO])
-    cross = mean([tasks[f"sts:{x}"]["spearman"] for x in CROSS])
-    sample = tasks["sample"]
+def row(run: str, res: Results, times: dict[str, int]) -> str:
+    m = {t.name: t.metrics for t in res.tasks}
+    bit = [m[f"bitext:{x}-eng"] for x in TATOEBA]
+    acc = [(b["accuracy_src2tgt"] + b["accuracy_tgt2src"]) / 2 for b in bit]
+    mono = mean([m[f"sts:{x}"]["spearman"] for x in MONO])
+    cross = mean([m[f"sts:{x}"]["spearman"] for x in CROSS])
+    sample = m["sample"]
     train_s = times.get(f"train-{run}")
     cells = [
         run,
         *(f"{a:.3f}" for a in acc),
-        f"{pair:.3f}",
-        f"{gap:.3f}",
+        f"{mean([b['pair_cosine'] for b in bit]):.3f}",
+        f"{mean([b['cosine_gap'] for b in bit]):.3f}",
         f"{sample['positive_cosine_mono']:.3f}",
         f"{sample['positive_cosine_cross']:.3f}",
         f"{mono:.3f}",
@@ -88,20 +95,11 @@ def row(exp: Path, run: str, times: dict[str, int]) -> str | None:
     return "| " + " | ".join(cells) + " |"
 
 
-def delta_row(exp: Path, run: str) -> str | None:
-    p = exp / f"cmp-{run}" / "compare.json"
-    if not p.exists():
-        return None
-    changes = {(c["task"], c["metric"]): c for c in load(p)["changes"]}
-    cells = [run]
-    for task, metric, _ in DELTAS:
-        c = changes.get((task, metric))
-        if c is None:
-            cells.append("–")
-            continue
-        mark = {"better": " ▲", "worse": " ▼"}.get(c["verdict"], "") if c["significant"] else ""
-        cells.append(f"{c['delta']:+.3f} [{c['ci_low']:+.3f}, {c['ci_high']:+.3f}]{mark}")
-    return "| " + " | ".join(cells) + " |"
+def delta_cell(d: Delta | None) -> str:
+    if d is None or d.delta is None or d.ci_low is None or d.ci_high is None:
+        return "–"
+    mark = {"better": " ▲", "worse": " ▼"}.get(d.verdict, "") if d.significant else ""
+    return f"{d.delta:+.3f} [{d.ci_low:+.3f}, {d.ci_high:+.3f}]{mark}"
 
 
 def guard_row(exp: Path, run: str) -> str | None:
@@ -114,8 +112,37 @@ def guard_row(exp: Path, run: str) -> str | None:
 
 
 def with_seeds(exp: Path, runs: list[str]) -> list[str]:
-    """Each run followed by its repeats with other seeds (``<run>-seed<N>``), where they exist."""
-    return [x for r in runs for x in [r, *sorted(p.name for p in exp.glob(f"{r}-seed*"))]]
+    """Each run followed by its repeats with other seeds (``<run>-seed<N>``) that have a measure run."""
+    found = [x for r in runs for x in [r, *sorted(p.name for p in exp.glob(f"{r}-seed*"))]]
+    return [r for r in found if (run_dir(exp, r) / "results.json").is_file()]
+
+
+def group(title: str, exp: Path, base: str, runs: list[str], times: dict[str, int]) -> None:
+    print(f"### {title}\n")
+    print("| " + " | ".join(HEAD) + " |")
+    print("|" + "---|" + "---:|" * (len(HEAD) - 1))
+    have_base = (run_dir(exp, base) / "results.json").is_file()
+    for r in [base, *runs] if have_base else runs:
+        print(row(r, load_results(run_dir(exp, r)), times))
+    print(
+        f"\nDifferences from `{base}` (paired bootstrap 95% interval over items; ▲/▼ = interval excludes 0):\n"
+    )
+    print("| run | " + " | ".join(label for _, _, label in DELTAS) + " |")
+    print("|---|" + "---:|" * len(DELTAS))
+    if runs and have_base:
+        specs = [f"{task}:{metric}" for task, metric, _ in DELTAS]
+        t = table([run_dir(exp, r) for r in runs], baseline=run_dir(exp, base), metrics=specs)
+        rows = {(x.task, x.metric): x for x in t.rows if x.whole_task}
+        for run, name in zip(runs, [x.name for x in t.runs if x.name != t.baseline], strict=True):
+            cells = [delta_cell(rows[task, metric].deltas.get(name)) for task, metric, _ in DELTAS]
+            print(f"| {run} | " + " | ".join(cells) + " |")
+    print("\nEnglish guard (STS17 en-en Spearman, student during training):\n")
+    print("| run | start | end | change | warned |\n|---|---:|---:|---:|---|")
+    for r in runs:
+        line = guard_row(exp, r)
+        if line:
+            print(line)
+    print()
 
 
 def main(exp: Path) -> None:
@@ -124,45 +151,8 @@ def main(exp: Path) -> None:
         for line in (exp / "times.tsv").read_text().splitlines():
             name, sec = line.split("\t")
             times[name] = int(sec)
-    head = [
-        "run",
-        *(f"Tatoeba {x}" for x in TATOEBA),
-        "transl. cos",
-        "cos gap",
-        "sample pos. cos mono",
-        "sample pos. cos cross",
-        "STS mono",
-        "STS cross",
-        "STS gap",
-        "lang-ID acc (sample)",
-        "purity (sample)",
-        "train s",
-    ]
     for title, (base, listed) in GROUPS.items():
-        runs = with_seeds(exp, listed)
-        print(f"### {title}\n")
-        print("| " + " | ".join(head) + " |")
-        print("|" + "---|" + "---:|" * (len(head) - 1))
-        for r in [base, *runs]:
-            line = row(exp, r, times)
-            if line:
-                print(line)
-        print(
-            f"\nDifferences from `{base}` (paired bootstrap 95% interval over items; ▲/▼ = interval excludes 0):\n"
-        )
-        print("| run | " + " | ".join(label for _, _, label in DELTAS) + " |")
-        print("|---|" + "---:|" * len(DELTAS))
-        for r in runs:
-            line = delta_row(exp, r)
-            if line:
-                print(line)
-        print("\nEnglish guard (STS17 en-en Spearman, student during training):\n")
-        print("| run | start | end | change | warned |\n|---|---:|---:|---:|---|")
-        for r in runs:
-            line = guard_row(exp, r)
-            if line:
-                print(line)
-        print()
+        group(title, exp, base, with_seeds(exp, listed), times)
 
 
 if __name__ == "__main__":

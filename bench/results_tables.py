@@ -5,7 +5,9 @@ Usage::
     python bench/results_tables.py runs/me5-all [--published docs/data/mteb_published_multilingual-e5-small.json]
 
 Prints markdown: summary, Tatoeba per language (with the published mteb accuracy where known),
-STS17 per file, FLORES per language and per pair.
+STS17 per file, FLORES per language and per pair. The run is read with
+:func:`langgap.load_results` (typed tasks, metrics and per-language values); ``langgap table`` puts
+several such runs side by side.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ import json
 from pathlib import Path
 
 import numpy as np
+
+from langgap import load_results
 
 
 def f(x: float | None, digits: int = 3) -> str:
@@ -28,17 +32,17 @@ def main() -> None:
         "--published", type=Path, default=Path("docs/data/mteb_published_multilingual-e5-small.json")
     )
     args = p.parse_args()
-    d = json.loads((args.run / "results.json").read_text())
+    res = load_results(args.run)
     pub = json.loads(args.published.read_text()) if args.published.is_file() else {}
     by_rev = pub.get("by_revision", {})
-    tasks = d["tasks"]
+    tasks = res.tasks
 
     print("### Summary\n\n| metric | value |\n|---|---|")
-    for k, v in d["summary"].items():
+    for k, v in res.summary.items():
         print(f"| {k} | {f(v)} |")
-    print(f"\ntiming (s): {d['timing_s']}; encoding: {d['encoding']}\n")
+    print(f"\ntiming (s): {res.timing}; encoding: {res.encoding}\n")
 
-    bit = [t for t in tasks if t["kind"] == "bitext"]
+    bit = [t for t in tasks if t.kind == "bitext"]
     if bit:
         rev_new = next((k for k in by_rev if k.startswith("fd15")), None)
         rev_old = next((k for k in by_rev if k.startswith("e4ce")), None)
@@ -50,9 +54,9 @@ def main() -> None:
         old = by_rev.get(rev_old, {}).get("tatoeba", {}) if by_rev else {}
         rows = []
         for t in bit:
-            m = t["metrics"]
-            lang = t["languages"][0]
-            key = "-".join(t["languages"])
+            m = t.metrics
+            lang = t.languages[0]
+            key = "-".join(t.languages)
             rows.append(
                 (
                     m["accuracy_src2tgt"],
@@ -92,37 +96,37 @@ def main() -> None:
             )
         print()
 
-    sts = [t for t in tasks if t["kind"] == "sts"]
+    sts = [t for t in tasks if t.kind == "sts"]
     if sts:
         pub_sts = pub.get("sts17", {})
         print(
             "| STS17 file | kind | Spearman | mean cosine | published mteb (revision) |\n|---|---|---|---|---|"
         )
-        for t in sorted(sts, key=lambda t: (t["metrics"]["cross_lingual"], t["name"])):
-            key = "-".join(t["languages"])
-            name = Path(t["files"][0]["path"]).stem
+        for t in sorted(sts, key=lambda t: (t.metrics["cross_lingual"], t.name)):
+            key = "-".join(t.languages)
+            name = Path(t.files[0]["path"]).stem
             pk = pub_sts.get(name) or pub_sts.get(key)
             ptxt = f"{pk['cosine_spearman']:.3f} ({pk.get('revision', '')[:6]})" if pk else "–"
-            kind = "cross" if t["metrics"]["cross_lingual"] else "mono"
+            kind = "cross" if t.metrics["cross_lingual"] else "mono"
             print(
-                f"| {name} | {kind} | {f(t['metrics']['spearman'])} | {f(t['metrics']['pair_cosine'])} | {ptxt} |"
+                f"| {name} | {kind} | {f(t.metrics['spearman'])} | {f(t.metrics['pair_cosine'])} | {ptxt} |"
             )
         print()
 
-    for t in [t for t in tasks if t["kind"] == "multiway"]:
+    for t in [t for t in tasks if t.kind == "multiway"]:
         pub_fl = pub.get("flores", {})
         print(
-            f"FLORES {t['name']}: {len(t['languages'])} languages, metrics: "
-            + ", ".join(f"{k} {f(v)}" for k, v in t["metrics"].items())
+            f"FLORES {t.name}: {len(t.languages)} languages, metrics: "
+            + ", ".join(f"{k} {f(v)}" for k, v in t.metrics.items())
         )
         print(
             "\n| language | xSIM error (avg) | as source | as target | acc X→eng | acc eng→X | pair cos with eng | mteb devtest acc X→eng | mteb devtest acc eng→X |"
         )
         print("|---|---|---|---|---|---|---|---|---|")
-        eng = next((lang for lang in t["languages"] if lang.startswith("eng")), None)
-        for lang in sorted(t["languages"], key=lambda lang: -t["per_language"][lang]["xsim_error"]):
-            pl = t["per_language"][lang]
-            pair = t["per_pair"].get(f"{eng}-{lang}")
+        eng = next((lang for lang in t.languages if lang.startswith("eng")), None)
+        for lang in sorted(t.languages, key=lambda lang: -t.per_language[lang]["xsim_error"]):
+            pl = t.per_language[lang]
+            pair = t.per_pair.get(f"{eng}-{lang}")
             x2e = e2x = cos = None
             if pair:
                 e2x, x2e, cos = pair["accuracy_src2tgt"], pair["accuracy_tgt2src"], pair["pair_cosine"]

@@ -52,6 +52,8 @@ _LAZY = {
     "load_results": "langgap.results",
     "write_report": "langgap.report.document",
     "save_run": "langgap.report.document",
+    "table": "langgap.report.table",
+    "write_table": "langgap.report.table_page",
 }
 
 __all__ = ["__version__", *_LAZY]

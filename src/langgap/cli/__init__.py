@@ -77,6 +77,7 @@ def main() -> None:
     from langgap.cli import measure as _measure  # noqa: F401
     from langgap.cli import mine as _mine  # noqa: F401
     from langgap.cli import report as _report  # noqa: F401
+    from langgap.cli import table as _table  # noqa: F401
     from langgap.cli import tokens as _tokens  # noqa: F401
     from langgap.cli import train as _train  # noqa: F401
 
