@@ -109,7 +109,7 @@ def worker_langgap(args: argparse.Namespace, pairs_file: str) -> dict[str, Any]:
     from langgap.training.loop import train
 
     out = Path(args.workdir) / "langgap"
-    cfg = TrainConfig(
+    cfg = TrainConfig.from_flat(
         model=args.model,
         prompt=args.prompt,
         pairs=(pairs_file,),
@@ -123,7 +123,7 @@ def worker_langgap(args: argparse.Namespace, pairs_file: str) -> dict[str, Any]:
         length_buckets=args.length_buckets if args.worker == "langgap-buckets" else 1,
     )
     if args.worker.startswith("langgap-v-"):
-        cfg = TrainConfig.from_dict({**cfg.to_json(), **variants(args)[args.worker]})
+        cfg = cfg.replace(**variants(args)[args.worker])
     res = train(cfg)
     log = [json.loads(x) for x in (out / "train_log.jsonl").read_text().splitlines()]
     return {

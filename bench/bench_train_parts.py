@@ -2,10 +2,10 @@
 
 ``adamw``: one AdamW step over parameters shaped like multilingual-e5-small's (the 250,037 x 384
 word-embedding matrix plus 48 matrices of 384 x 384), random gradients, per-tensor (``foreach``,
-torch's default) against the fused kernel (:func:`langgap.training.loop._adamw`).
+torch's default) against the fused kernel (:func:`langgap.training.setup.adamw`).
 
 ``forward``: forward + backward of batches of Multi30k ``en-de`` pairs through the offline e5,
-both sides in one forward (one padding, as :func:`langgap.training.loop.embed` is called) against
+both sides in one forward (one padding, as :func:`langgap.encoders.st.forward` is called) against
 one forward per side (as sentence-transformers' MNRL does). The two alternate, twice.
 
 Usage::
@@ -28,14 +28,14 @@ SHARED = Path(__file__).resolve().parents[2] / "shared"
 DEFAULT_MODEL = str(Path.home() / ".cache" / "langgap" / "models" / "multilingual-e5-small")
 
 
-def bench_adamw(steps: int) -> None:
-    from langgap.training.loop import _adamw
+def benchadamw(steps: int) -> None:
+    from langgap.training.setup import adamw
 
     torch.manual_seed(0)
     shapes = [(250_037, 384)] + [(384, 384)] * 48
     for name, make in (
         ("per-tensor", lambda g: torch.optim.AdamW(g, lr=1e-3)),
-        ("fused (_adamw)", lambda g: _adamw(g, 1e-3)),
+        ("fused (_adamw)", lambda g: adamw(g, 1e-3)),
     ):
         params = [torch.nn.Parameter(torch.randn(s)) for s in shapes]
         for p in params:
@@ -51,7 +51,7 @@ def bench_adamw(steps: int) -> None:
 def bench_forward(model: str, pairs: Path, batches: int, batch_size: int) -> None:
     from sentence_transformers import SentenceTransformer
 
-    from langgap.training.loop import embed
+    from langgap.encoders.st import forward as embed
 
     st = SentenceTransformer(model)
     st.max_seq_length = 64
@@ -88,7 +88,7 @@ def main() -> None:
     p.add_argument("--batch-size", type=int, default=32)
     args = p.parse_args()
     if args.part == "adamw":
-        bench_adamw(args.steps)
+        benchadamw(args.steps)
     else:
         bench_forward(args.model, args.pairs, args.batches, args.batch_size)
 

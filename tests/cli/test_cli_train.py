@@ -88,15 +88,15 @@ def test_config_file_and_overrides(cli, tiny_model_dir, pairs, tmp_path):
 
 
 def test_nan_loss_exits_non_zero_with_checkpoint_kept(cli, tiny_model_dir, pairs, tmp_path, monkeypatch):
-    import langgap.training.teacher as teacher_mod
+    import langgap.losses.contrastive as contrastive_mod
 
-    real, calls = teacher_mod.info_nce, []
+    real, calls = contrastive_mod.info_nce, []
 
     def poisoned(*args, **kwargs):
         calls.append(1)
         return real(*args, **kwargs) * (float("nan") if len(calls) == 3 else 1.0)
 
-    monkeypatch.setattr(teacher_mod, "info_nce", poisoned)
+    monkeypatch.setattr(contrastive_mod, "info_nce", poisoned)
     out = tmp_path / "run"
     code, _, err = cli(base(tiny_model_dir, pairs, out) + ["--max-steps", 6, "--save-every", 2])
     assert code == 1

@@ -12,7 +12,7 @@ import pytest
 from conftest import write_bitext, write_multiway
 from langgap.errors import InputError
 from langgap.training.composer import BatchComposer
-from langgap.training.config import TrainConfig
+from langgap.training.config import DataConfig, TrainConfig
 from langgap.training.guards import CollapseGuard, probe_texts
 from langgap.training.inputs import expand, read_training
 from langgap.training.recipes import list_recipes, recipe_path
@@ -20,15 +20,16 @@ from langgap.training.recipes import list_recipes, recipe_path
 
 def test_multiway_to_the_pivot_with_held_out_rows(tmp_path):
     mw = write_multiway(tmp_path / "mw", ["eng", "deu", "fra", "swh"], 40)
-    cfg = TrainConfig(multiway=str(mw), pivot="eng", holdout_rows=0.25, seed=3)
-    cross, mono, held_part, held = read_training(cfg)
+    cfg = DataConfig(multiway=str(mw), pivot="eng", holdout_rows=0.25)
+    cross, mono, held_part, held = read_training(cfg, seed=3)
     assert [(b.src_lang, b.tgt_lang) for b in cross] == [("deu", "eng"), ("fra", "eng"), ("swh", "eng")]
     assert len(held) == 10 and all(len(b) == 30 for b in cross) and not mono
     trained = {t for b in cross for t in b.src + b.tgt}
     held_texts = {t for texts in held_part.texts.values() for t in texts}
     assert len(held_texts) == 40 and not trained & held_texts  # training never sees a held-out sentence
-    assert np.array_equal(read_training(cfg)[3], held)  # seeded
-    all_pairs = read_training(TrainConfig(multiway=str(mw), all_pairs=True, langs=("eng", "deu", "fra")))[0]
+    assert np.array_equal(read_training(cfg, seed=3)[3], held)  # seeded
+    assert not np.array_equal(read_training(cfg, seed=4)[3], held)
+    all_pairs = read_training(DataConfig(multiway=str(mw), all_pairs=True, langs=("eng", "deu", "fra")))[0]
     assert [(b.src_lang, b.tgt_lang) for b in all_pairs] == [("eng", "deu"), ("eng", "fra"), ("deu", "fra")]
 
 
@@ -43,14 +44,14 @@ def test_multiway_to_the_pivot_with_held_out_rows(tmp_path):
 def test_bad_multiway_options(tmp_path, kw, message):
     mw = write_multiway(tmp_path / "mw", ["eng", "deu"], 10)
     with pytest.raises(InputError, match=message):
-        read_training(TrainConfig(multiway=str(mw), **kw))
+        read_training(DataConfig(multiway=str(mw), **kw))
 
 
 def test_unequal_multiway_folder_refused(tmp_path):
     mw = write_multiway(tmp_path / "mw", ["eng", "deu"], 10)
     (mw / "deu.txt").write_text("".join(f"deu:{i}\n" for i in range(9)))
     with pytest.raises(InputError, match="unequal line counts"):
-        read_training(TrainConfig(multiway=str(mw), pivot="eng"))
+        read_training(DataConfig(multiway=str(mw), pivot="eng"))
 
 
 def test_pairs_folders_and_globs(tmp_path):
@@ -123,7 +124,9 @@ def test_recipes_listed_read_and_overridden(tmp_path):
     cfg = TrainConfig.from_sources(
         None, {"max_steps": 7, "pairs": ["x-y.tsv"]}, recipe_path("many-languages")
     )
-    assert cfg.objective == "soft" and cfg.sampling_alpha == 0.3 and cfg.max_steps == 7  # the option wins
+    assert (
+        cfg.objective.kind == "soft" and cfg.data.sampling_alpha == 0.3 and cfg.optim.max_steps == 7
+    )  # the option wins
     with pytest.raises(
         InputError, match="unknown --recipe 'many-language' \\(did you mean 'many-languages'\\?\\)"
     ):
@@ -162,7 +165,7 @@ def test_collapse_stops_training_with_the_last_checkpoint(tmp_path, tiny_model_d
 
     pairs = tmp_path / "xx-yy.tsv"
     pairs.write_text("".join(f"w{i} w{i + 1}\tw{i} w{i + 2}\n" for i in range(40)))
-    cfg = TrainConfig(model=str(tiny_model_dir), pairs=(str(pairs),), batch_size=8, max_steps=6, save_every=2,
+    cfg = TrainConfig.from_flat(model=str(tiny_model_dir), pairs=(str(pairs),), batch_size=8, max_steps=6, save_every=2,
                       eval_every=3, collapse_threshold=0.05, out=str(tmp_path / "run"))  # fmt: skip
     with pytest.raises(TrainingCollapsed, match="step 0: the embeddings collapsed.*no checkpoint was saved"):
         train(cfg)
@@ -201,4 +204,4 @@ def test_report_to_needs_its_package(tmp_path, monkeypatch):
     with pytest.raises(InputError, match="--report-to mlflow: not installed here"):
         check_tracker("mlflow")
     with pytest.raises(InputError, match="--report-to 'neptune'"):
-        TrainConfig(report_to="neptune")
+        TrainConfig.from_flat(report_to="neptune")

@@ -12,13 +12,15 @@ import pytest
 import torch
 from torch.optim.optimizer import register_optimizer_step_pre_hook
 
+from langgap.encoders.st import forward
 from langgap.errors import InputError
 from langgap.losses import info_nce
 from langgap.training.checkpoint import list_checkpoints
-from langgap.training.config import TrainConfig, resolve_mixed_precision
+from langgap.training.config import ObjectiveConfig, TrainConfig, resolve_mixed_precision
 from langgap.training.inputs import build_composer
-from langgap.training.loop import TrainingDiverged, _adamw, embed, shard, step_seed, train
+from langgap.training.loop import TrainingDiverged, shard, step_seed, train
 from langgap.training.pairs import Pair
+from langgap.training.setup import adamw
 from langgap.training.teacher import language_priority, orient, teacher_texts
 
 
@@ -45,7 +47,7 @@ def config(tmp_path: Path, model: Path, **kw) -> TrainConfig:
         save_every=0,
         out=str(tmp_path / "run"),
     )
-    return TrainConfig(**{**base, **kw})
+    return TrainConfig.from_flat(**{**base, **kw})
 
 
 @pytest.fixture(scope="module")
@@ -82,13 +84,13 @@ def test_shard_tiles_the_batch_in_order():
         shard(8, 2, 2)
 
 
-def test_fused_adamw_matches_the_per_tensor_one():
+def test_fusedadamw_matches_the_per_tensor_one():
     """The fast path (fused kernel) against plain AdamW: same parameters after a few steps."""
     torch.manual_seed(0)
     start = [torch.randn(50, 8), torch.randn(8)]
     grads = [[torch.randn_like(p) for p in start] for _ in range(5)]
     results = []
-    for make in (_adamw, lambda g, lr: torch.optim.AdamW(g, lr=lr, foreach=False)):
+    for make in (adamw, lambda g, lr: torch.optim.AdamW(g, lr=lr, foreach=False)):
         params = [torch.nn.Parameter(p.clone()) for p in start]
         opt = make(
             [{"params": params[:1], "weight_decay": 0.01}, {"params": params[1:], "weight_decay": 0.0}], 1e-2
@@ -99,7 +101,7 @@ def test_fused_adamw_matches_the_per_tensor_one():
             opt.step()
         results.append(params)
     assert any(
-        g.get("fused") for g in _adamw([{"params": [torch.nn.Parameter(torch.ones(2))]}], 1.0).param_groups
+        g.get("fused") for g in adamw([{"params": [torch.nn.Parameter(torch.ones(2))]}], 1.0).param_groups
     )
     for a, b in zip(*results, strict=True):
         torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6)
@@ -120,15 +122,15 @@ def test_priority_by_corpus_size_and_orientation():
     assert language_priority(pairs, ["fr"])[:2] == ["fr", "en"]
     first, second = orient(pairs, order)
     assert first == [f"en{i}" for i in range(6)] and second[3:] == [f"fr{i}" for i in range(3)]
-    assert teacher_texts(TrainConfig(objective="soft"), pairs, order) == [f"en{i}" for i in range(6)]
-    assert len(teacher_texts(TrainConfig(objective="soft", labels="average"), pairs, order)) == 12
+    assert teacher_texts(ObjectiveConfig(kind="soft"), pairs, order) == [f"en{i}" for i in range(6)]
+    assert len(teacher_texts(ObjectiveConfig(kind="soft", labels="average"), pairs, order)) == 12
 
 
 def test_config_toml_overrides_and_bad_values(tmp_path):
     toml = tmp_path / "t.toml"
     toml.write_text('[train]\nobjective = "soft"\nbatch-size = 16\npairs = ["a.tsv"]\nlr = 1\n')
     cfg = TrainConfig.from_sources(toml, {"batch_size": 8, "labels": None})
-    assert (cfg.objective, cfg.batch_size, cfg.pairs, cfg.lr, cfg.labels) == (
+    assert (cfg.objective.kind, cfg.optim.batch_size, cfg.data.pairs, cfg.optim.lr, cfg.objective.labels) == (
         "soft",
         8,
         ("a.tsv",),
@@ -142,9 +144,9 @@ def test_config_toml_overrides_and_bad_values(tmp_path):
     with pytest.raises(InputError, match="epochs = 'two' is not a valid int"):
         TrainConfig.from_sources(toml, {})
     with pytest.raises(InputError, match="unknown --objective 'infonc' \\(did you mean 'infonce'\\?\\)"):
-        TrainConfig(objective="infonc")  # type: ignore[arg-type]
+        TrainConfig.from_flat(objective="infonc")
     with pytest.raises(InputError, match=r"--cross-lingual-fraction must be in \[0, 1\], got 1.5"):
-        TrainConfig(cross_lingual_fraction=1.5)
+        TrainConfig.from_flat(cross_lingual_fraction=1.5)
     assert resolve_mixed_precision("auto", cuda=False, bf16=False) == "no"
     assert resolve_mixed_precision("auto", cuda=True, bf16=True) == "bf16"
     assert resolve_mixed_precision("auto", cuda=True, bf16=False) == "fp16"
@@ -189,7 +191,7 @@ def test_saved_model_loads_and_encodes_like_the_student(tmp_path, tiny_model_dir
     texts = ["w1 w2", "w3 w4 w5", "w7"]
     res.model.eval()
     with torch.no_grad():
-        ours = embed(res.model, res.model, texts, "query: ", torch.device("cpu")).numpy()
+        ours = forward(res.model, res.model, texts, "query: ", torch.device("cpu")).numpy()
     np.testing.assert_allclose(loaded.encode(texts), ours, atol=1e-5)
     start = SentenceTransformer(str(tiny_model_dir)).encode(texts, prompt="query: ")
     assert not np.allclose(start, ours, atol=1e-4)  # it did train
@@ -333,16 +335,16 @@ def test_runs_in_one_process_may_change_mixed_precision(tmp_path, tiny_model_dir
 def test_bf16_training_on_a_cpu_without_it_is_refused_before_reading_data(
     tmp_path, tiny_model_dir, monkeypatch
 ):
-    monkeypatch.setattr("langgap.training.setup.read_training", lambda cfg: pytest.fail("data read"))
+    monkeypatch.setattr("langgap.training.setup.read_inputs", lambda *a: pytest.fail("data read"))
     with pytest.raises(InputError, match="--mixed-precision bf16: this CPU has no native bf16"):
         train(config(tmp_path, tiny_model_dir, max_steps=1, mixed_precision="bf16"))
     assert not (tmp_path / "run").exists() or not any((tmp_path / "run").iterdir())
 
 
 def test_nan_loss_stops_with_last_good_checkpoint(tmp_path, tiny_model_dir, monkeypatch):
-    import langgap.training.teacher as teacher_mod
+    import langgap.losses.contrastive as contrastive_mod
 
-    real = teacher_mod.info_nce
+    real = contrastive_mod.info_nce
     calls = []
 
     def poisoned(*args, **kwargs):
@@ -350,17 +352,17 @@ def test_nan_loss_stops_with_last_good_checkpoint(tmp_path, tiny_model_dir, monk
         loss = real(*args, **kwargs)
         return loss * float("nan") if len(calls) == 5 else loss
 
-    monkeypatch.setattr(teacher_mod, "info_nce", poisoned)
+    monkeypatch.setattr(contrastive_mod, "info_nce", poisoned)
     cfg = config(tmp_path, tiny_model_dir, max_steps=8, save_every=2)
     with pytest.raises(
         TrainingDiverged, match=r"step 5: the loss is nan; .* last good checkpoint is .*step-4"
     ):
         train(cfg)
-    assert [s for s, _ in list_checkpoints(cfg.out)] == [2, 4]
-    state = json.loads((Path(cfg.out) / "checkpoints" / "step-4" / "trainer_state.json").read_text())
+    assert [s for s, _ in list_checkpoints(cfg.output.out)] == [2, 4]
+    state = json.loads((Path(cfg.output.out) / "checkpoints" / "step-4" / "trainer_state.json").read_text())
     assert state["step"] == 4
-    assert not (Path(cfg.out) / "model").exists()
-    log = (Path(cfg.out) / "train_log.jsonl").read_text().splitlines()
+    assert not (Path(cfg.output.out) / "model").exists()
+    log = (Path(cfg.output.out) / "train_log.jsonl").read_text().splitlines()
     assert len(log) == 4  # nothing written for the bad step
 
 
@@ -384,11 +386,11 @@ def test_margin_and_temperature_reach_the_logged_loss(tmp_path, still_model_dir)
     cfg = config(tmp_path, still_model_dir, margin=0.3, temperature=0.1, max_steps=1)
     res = train(cfg)
     logged = json.loads((res.out / "train_log.jsonl").read_text().splitlines()[0])["loss"]
-    composer = build_composer(cfg)
+    composer = build_composer(cfg.data, cfg.optim)
     first, second = orient(next(iter(composer)), language_priority(composer.pool.cross))
     st = SentenceTransformer(str(still_model_dir))
     with torch.no_grad():
-        e = embed(st, st, first + second, res.prompt, torch.device("cpu"))  # (2B, D)
+        e = forward(st, st, first + second, res.prompt, torch.device("cpu"))  # (2B, D)
     n = len(first)
 
     def direct(margin: float) -> float:
@@ -441,14 +443,14 @@ def test_length_buckets_give_the_same_embeddings_and_gradients(tiny_model_dir):
     changes nothing under mean pooling with an attention mask), gradients included."""
     from sentence_transformers import SentenceTransformer
 
-    from langgap.training.loop import bucketed, embed
+    from langgap.training.loop import bucketed
 
     st = SentenceTransformer(str(tiny_model_dir))
     st.eval()  # no dropout: both paths see the same network
     texts = ["w1", "w1 w2 w3 w4 w5 w6 w7 w8", "w9 w8", "w3 w3 w3", "w7 w6 w5 w4 w3", "w2", "w5 w6 w7", "w8"]
 
     def emb(t):
-        return embed(st, st, t, "query: ", "cpu")
+        return forward(st, st, t, "query: ", "cpu")
 
     grads = []
     for buckets in (1, 3):
@@ -535,7 +537,7 @@ def test_frozen_layers_get_no_gradient_and_no_backward_pass(tiny_model_dir):
     ]
     handles += [layer.register_forward_hook(hook(f"layer{i}")) for i, layer in enumerate(model.encoder.layer)]
     try:
-        embed(st, st, ["w1 w2", "w3 w4 w5"], "query: ", torch.device("cpu")).sum().backward()
+        forward(st, st, ["w1 w2", "w3 w4 w5"], "query: ", torch.device("cpu")).sum().backward()
     finally:
         for h in handles:
             h.remove()
@@ -555,7 +557,7 @@ def test_freeze_layers_refuses_more_layers_than_the_model_has(tmp_path, tiny_mod
     with pytest.raises(InputError, match=r"^--freeze-layers 3: the model has 2 transformer layers$"):
         freeze_layers(SentenceTransformer(str(tiny_model_dir)), 3)
     with pytest.raises(InputError, match=r"^--freeze-layers must be >= 0, got -1$"):
-        TrainConfig(freeze_layers=-1)
+        TrainConfig.from_flat(freeze_layers=-1)
     with pytest.raises(InputError, match=r"^--freeze-layers 3: the model has 2 transformer layers$"):
         train(config(tmp_path, tiny_model_dir, freeze_layers=3))
     # every layer: allowed only while something else trains (not the unused BERT pooler)
@@ -575,7 +577,7 @@ def test_length_buckets_default_and_small_batches():
     """Two buckets by default; a batch of fewer than 2 texts per bucket is one forward."""
     from langgap.training.loop import bucketed
 
-    assert TrainConfig().length_buckets == 2
+    assert TrainConfig().optim.length_buckets == 2
     calls: list[int] = []
 
     def emb(texts: list[str]) -> torch.Tensor:
@@ -613,7 +615,7 @@ def test_default_buckets_on_the_smallest_batches(tmp_path, tiny_model_dir, monke
 
     def spy(module, st, texts, prompt, device):
         sizes.append(len(texts))
-        return embed(module, st, texts, prompt, device)
+        return forward(module, st, texts, prompt, device)
 
     monkeypatch.setattr(loop, "forward", spy)
     for buckets, forwards in ((None, [2, 2, 2, 2]), (3, [4, 4])):

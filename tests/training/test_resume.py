@@ -38,10 +38,10 @@ def test_resume_reaches_the_same_weights(tmp_path, tiny_model_dir, objective):
     sts.write_text("".join(f"{i % 4}\tw{i} w{i + 1}\tw{i} w{i + 5}\n" for i in range(100, 110)))
 
     def cfg(out: str) -> TrainConfig:
-        return TrainConfig(
+        return TrainConfig.from_flat(
             model=str(tiny_model_dir),
             pairs=(str(pairs),),
-            objective=objective,  # type: ignore[arg-type]
+            objective=objective,
             cross_lingual_fraction=0.5,  # half SimCSE pairs: dropout matters
             batch_size=8,
             grad_accum=2,
@@ -77,7 +77,7 @@ def test_resume_reaches_the_same_weights(tmp_path, tiny_model_dir, objective):
 
 
 def test_resume_without_checkpoint_and_reused_out(tmp_path, tiny_model_dir):
-    cfg = TrainConfig(
+    cfg = TrainConfig.from_flat(
         model=str(tiny_model_dir),
         pairs=(str(write_pairs(tmp_path / "xx-yy.tsv")),),
         batch_size=8,
@@ -96,7 +96,7 @@ def test_resume_without_checkpoint_and_reused_out(tmp_path, tiny_model_dir):
 
 def _freeze_cfg(tmp_path, model, out: str, **kw) -> TrainConfig:
     settings = {"freeze_embeddings": True, **kw}
-    return TrainConfig(
+    return TrainConfig.from_flat(
         model=str(model),
         pairs=(str(write_pairs(tmp_path / "xx-yy.tsv")),),
         batch_size=8,

@@ -109,7 +109,7 @@ def test_bad_input(tiny_model_dir, tmp_path):
     with pytest.raises(InputError, match=r"its mask token '\[MASK\]' has no counterpart"):
         transplant(st, str(_tokenizer(tmp_path / "mask", OLD_WORDS)))
     with pytest.raises(InputError, match="--trim-vocab trims the vocabulary of --tokenizer"):
-        TrainConfig(trim_vocab=True)
+        TrainConfig.from_flat(trim_vocab=True)
 
 
 def test_training_with_a_transplanted_vocabulary(cli, tiny_model_dir, tmp_path):

@@ -196,12 +196,12 @@ def train(
         sys.exit(1)
     except KeyboardInterrupt:
         stop()
-        raise interrupted(_kept(cfg.out)) from None
+        raise interrupted(_kept(cfg.output.out)) from None
     finally:
         stop()
 
-    data = [f"--bitext {shlex.quote(p)}" for p in cfg.eval_bitext]
-    data += [f"--sts {shlex.quote(p)}" for p in cfg.eval_sts]
+    data = [f"--bitext {shlex.quote(p)}" for p in cfg.eval.eval_bitext]
+    data += [f"--sts {shlex.quote(p)}" for p in cfg.eval.eval_sts]
     model_dir = shlex.quote(str(result.model_dir))
     typer.echo(
         f"trained {result.step} steps; model saved to {result.model_dir} (a sentence-transformers folder; "
@@ -209,5 +209,5 @@ def train(
     )
     typer.echo(
         f"measure it: langgap measure --model {model_dir} {' '.join(data) or '--bitext FILE --sts FILE'} "
-        f"--out {shlex.quote(str(Path(cfg.out) / 'measure'))}"
+        f"--out {shlex.quote(str(Path(cfg.output.out) / 'measure'))}"
     )

@@ -112,7 +112,33 @@ def info_nce(
 
 
 class InfoNCELoss(nn.Module):
-    """Keeps the hyperparameters of :func:`info_nce`; ``forward(a, b)`` returns the scalar loss."""
+    """In-batch InfoNCE over translation pairs: each sentence must pick its translation out of the
+    batch, in both directions (:func:`info_nce`; this module only keeps the hyperparameters).
+
+    Args:
+        temperature: τ > 0; logits are cosines divided by τ (0.05 is scale 20).
+        margin: m ≥ 0 subtracted from the positive cosines (LaBSE uses 0.3).
+        symmetric: average the a→b and b→a directions (True) or a→b only.
+        gather: negatives from every process under ``torch.distributed``.
+
+    Requirements:
+        Pairs whose two sides mean the same (a sentence and its translation); no labels.
+
+    Inputs:
+        ``forward(a, b)``: (B, D) student embeddings, ``b[i]`` the positive of ``a[i]``; every
+        other row of the batch is a negative.
+
+    Relations:
+        - sentence-transformers' ``MultipleNegativesSymmetricRankingLoss`` (scale ``1/τ``) when
+          ``margin = 0``; LaBSE's additive margin softmax when ``margin > 0``.
+        - :class:`~langgap.losses.SoftContrastiveLoss` with one-hot labels and no TCM.
+        - :func:`~langgap.losses.cached_info_nce`: the same loss over GradCache chunks.
+
+    Example:
+        >>> loss = InfoNCELoss(temperature=0.05, margin=0.3)
+        >>> value = loss(student(english), student(german))  # doctest: +SKIP
+        >>> value.backward()  # doctest: +SKIP
+    """
 
     def __init__(
         self, *, temperature: float = 0.05, margin: float = 0.0, symmetric: bool = True, gather: bool = False

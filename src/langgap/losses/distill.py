@@ -50,7 +50,25 @@ def mse_distill(student_src: Tensor, student_tgt: Tensor, teacher_src: Tensor) -
 
 
 class MSEDistillLoss(nn.Module):
-    """Wrapper of :func:`mse_distill` (it has no hyperparameters); ``forward(s_src, s_tgt, t_src)``."""
+    """Multilingual knowledge distillation (Reimers & Gurevych 2020): both sides of a translation
+    pair regress to the teacher's embedding of the source side (:func:`mse_distill`; no
+    hyperparameters).
+
+    Requirements:
+        Translation pairs (source, target) and a frozen teacher of the student's dimension.
+
+    Inputs:
+        ``forward(student_src, student_tgt, teacher_src)``: (B, D) each; no negatives, so the
+        batch composition does not matter.
+
+    Relations:
+        sentence-transformers' ``MSELoss`` on (source, target) with the teacher's source embedding
+        as the label of both.
+
+    Example:
+        >>> loss = MSEDistillLoss()
+        >>> value = loss(student(english), student(german), teacher(english))  # doctest: +SKIP
+    """
 
     def forward(self, student_src: Tensor, student_tgt: Tensor, teacher_src: Tensor) -> Tensor:
         return mse_distill(student_src, student_tgt, teacher_src)

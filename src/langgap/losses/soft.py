@@ -173,12 +173,34 @@ def soft_contrastive(
 
 
 class SoftContrastiveLoss(nn.Module):
-    """Keeps the hyperparameters of :func:`soft_labels` and :func:`soft_contrastive`.
+    """Soft contrastive learning (Park et al. 2024): in-batch contrast whose targets are a frozen
+    teacher's monolingual similarities, not the identity (:func:`soft_labels` then
+    :func:`soft_contrastive`; this module keeps the hyperparameters).
 
-    ``forward(a, b, teacher_a, teacher_b=None)`` builds the soft labels from the teacher's
-    embeddings (``teacher_a`` = the priority side in ``priority`` mode; both sides for ``average``)
-    and returns the scalar loss.  Labels in the b→a direction are the same rows (see
-    :func:`soft_contrastive`).
+    Args:
+        temperature: τ > 0 of the student logits.
+        label_temperature: τ_t > 0 of the teacher's soft labels (Park et al. use 0.1).
+        mode: ``"priority"`` (labels from the priority side) or ``"average"`` (both sides).
+        tcm_weight: λ ≥ 0 of the monolingual (TCM) terms; 0 = off.
+        margin: additive margin on the positives, as in :class:`InfoNCELoss`.
+        gather: negatives (and label columns) from every process under ``torch.distributed``.
+
+    Requirements:
+        Translation pairs and a frozen teacher of any dimension; the caller orders each pair
+        so that side a is the higher-priority language (e.g. English for an English teacher).
+
+    Inputs:
+        ``forward(a, b, teacher_a, teacher_b=None)``: (B, D) student embeddings of sides a and b,
+        (B, Dt) teacher embeddings of side a, and of side b for ``average`` (refused for
+        ``priority``). Labels in the b→a direction are the same rows (see :func:`soft_contrastive`).
+
+    Relations:
+        - :class:`InfoNCELoss` is the limit ``label_temperature → 0`` (one-hot labels) with λ = 0.
+        - :func:`~langgap.losses.cached_soft_contrastive`: the same loss over GradCache chunks.
+
+    Example:
+        >>> loss = SoftContrastiveLoss(label_temperature=0.1, mode="priority", tcm_weight=0.5)
+        >>> value = loss(student(english), student(german), teacher(english))  # doctest: +SKIP
     """
 
     def __init__(

@@ -7,11 +7,12 @@ the before/after table of the run's first and last evaluation, the training data
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from langgap.metrics import registry
 from langgap.results import package_versions
-from langgap.training.config import TrainConfig
+from langgap.training.config import DataConfig
 
 
 def _evaluation(history: list[dict[str, Any]]) -> list[str]:
@@ -34,13 +35,17 @@ def _evaluation(history: list[dict[str, Any]]) -> list[str]:
                 )
     guard = last.get("english_guard")
     if guard:
-        rows.append(f"| {guard['task']} (English guard) | {guard['metric']} | {guard['baseline']:.4f} | "
-                    f"{guard['value']:.4f} | {guard['value'] - guard['baseline']:+.4f} |")  # fmt: skip
+        before, after = guard["baseline"], guard["value"]
+        rows.append(
+            f"| {guard['task']} (English guard) | {guard['metric']} | {before:.4f} | {after:.4f} | "
+            f"{after - before:+.4f} |"
+        )
     return rows
 
 
 def model_card(
-    cfg: TrainConfig,
+    data: DataConfig,
+    settings: Mapping[str, Any],
     *,
     base: str,
     languages: list[str],
@@ -51,11 +56,15 @@ def model_card(
     prompt: str,
     history: list[dict[str, Any]],
 ) -> str:
-    """The README.md text (see the module docstring)."""
-    data = [*cfg.pairs, *([f"{cfg.multiway} (to {cfg.pivot or 'every language'})"] if cfg.multiway else [])]
-    settings = {
+    """The README.md text (see the module docstring): the training data from ``data``, and the
+    run's flat ``settings`` (:meth:`TrainConfig.to_json`) listed."""
+    files = [
+        *data.pairs,
+        *([f"{data.multiway} (to {data.pivot or 'every language'})"] if data.multiway else []),
+    ]
+    shown = {
         k: v
-        for k, v in cfg.to_json().items()
+        for k, v in settings.items()
         if k not in ("out", "eval_bitext", "eval_sts") and v not in (None, (), [])
     }
     lines = [
@@ -85,7 +94,7 @@ def model_card(
         f"- **Maximum Sequence Length:** {max_length} tokens",
         f"- **Output Dimensionality:** {dimension} dimensions",
         "- **Similarity Function:** Cosine Similarity",
-        f"- **Training data:** {', '.join(f'`{d}`' for d in data)} ({pairs:,} pairs)",
+        f"- **Training data:** {', '.join(f'`{d}`' for d in files)} ({pairs:,} pairs)",
         f"- **Languages:** {', '.join(languages)}",
         "",
         "## Usage",
@@ -103,9 +112,9 @@ def model_card(
         "",
         "## Training Details",
         "",
-        f"- **Recipe:** {cfg.recipe or 'none (options given directly)'}",
-        f"- **Steps:** {steps} of {cfg.batch_size} pairs",
-        *[f"- `{k}`: `{v}`" for k, v in settings.items()],
+        f"- **Recipe:** {settings.get('recipe') or 'none (options given directly)'}",
+        f"- **Steps:** {steps} of {settings['batch_size']} pairs",
+        *[f"- `{k}`: `{v}`" for k, v in shown.items()],
         "",
         "### Framework Versions",
         "",

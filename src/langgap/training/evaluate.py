@@ -33,6 +33,7 @@ from langgap.errors import InputError
 from langgap.kinds import TaskKind
 from langgap.measuring import load_tasks, measure
 from langgap.tasks import Task, bitext_task, sts_task
+from langgap.training.config import EvalConfig
 from langgap.training.guards import CollapseGuard
 
 log = logging.getLogger(__name__)
@@ -158,3 +159,10 @@ class Evaluator:
             record["collapse"] = self.collapse.check(encoder)
         record["seconds"] = time.perf_counter() - t0
         return record
+
+
+def build_evaluator(cfg: EvalConfig, probe: Sequence[str]) -> Evaluator:
+    """The evaluator of ``cfg``, its collapse guard watching the ``probe`` sentences
+    (:func:`~langgap.training.guards.probe_texts` of the training pairs)."""
+    collapse = CollapseGuard(probe, cfg.collapse_threshold)
+    return Evaluator(cfg.eval_bitext, cfg.eval_sts, cfg.english_guard, cfg.guard_threshold, collapse)

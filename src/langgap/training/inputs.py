@@ -1,5 +1,6 @@
 """What a training run reads: ``--pairs`` (files, folders, globs, tables), ``--mono-pairs`` and a
-``--multiway`` folder or table turned into pairs, with held-out rows; then the batch composer.
+``--multiway`` folder or table turned into pairs, with held-out rows; then the batch composer and
+the evaluator (:func:`read_inputs`: all of it checked before any model is loaded).
 
 A ``--pairs`` or ``--multiway`` spec may name a table (Parquet, JSONL, CSV, a saved Hugging Face
 dataset, ``hf:OWNER/NAME``; columns as ``PATH#SRC,TGT``): see :mod:`langgap.data.sources`.
@@ -14,6 +15,8 @@ their ids in ``config.json``, so training and evaluation never share a sentence.
 from __future__ import annotations
 
 import glob
+import logging
+from dataclasses import dataclass
 from itertools import combinations
 from pathlib import Path
 
@@ -25,8 +28,13 @@ from langgap.data.readers import read_bitext, read_multiway, split_spec
 from langgap.data.sources import table_source
 from langgap.errors import InputError
 from langgap.training.composer import BatchComposer
-from langgap.training.config import TrainConfig
+from langgap.training.config import DataConfig, EvalConfig, OptimConfig
+from langgap.training.evaluate import Evaluator, build_evaluator
+from langgap.training.guards import probe_texts
+from langgap.training.overlap import Overlap, text_overlap
 from langgap.training.pairs import read_mono_pairs
+
+log = logging.getLogger(__name__)
 
 
 def expand(spec: str) -> list[tuple[str | None, str]]:
@@ -71,21 +79,23 @@ def multiway_pairs(mw: MultiWay, pivot: str | None, all_pairs: bool) -> list[Bit
     return [Bitext(a, b, mw.texts[a], mw.texts[b], mw.files[a]) for a, b in pairs]  # type: ignore[arg-type,index]
 
 
-def read_training(cfg: TrainConfig) -> tuple[list[Bitext], list[Bitext], MultiWay | None, np.ndarray]:
-    """Cross-language and same-language bitexts of ``cfg``, the held-out part of ``--multiway``
-    (``None`` without one) and the held-out row ids."""
-    cross = [read_bitext(p, lg.split(",") if lg else None) for spec in cfg.pairs for lg, p in expand(spec)]
+def read_training(
+    data: DataConfig, seed: int = 0
+) -> tuple[list[Bitext], list[Bitext], MultiWay | None, np.ndarray]:
+    """Cross-language and same-language bitexts of ``data``, the held-out part of ``--multiway``
+    (``None`` without one; rows drawn with ``seed``) and the held-out row ids."""
+    cross = [read_bitext(p, lg.split(",") if lg else None) for spec in data.pairs for lg, p in expand(spec)]
     mono = []
-    for spec in cfg.mono_pairs:
+    for spec in data.mono_pairs:
         lang, path = split_spec(spec)
         mono.append(read_mono_pairs(path, lang))
     held_part, held = None, np.zeros(0, dtype=np.int64)
-    if cfg.multiway:
-        mw = read_multiway(cfg.multiway, cfg.langs or None)
-        train_rows, held = holdout_split(len(mw), cfg.holdout_rows, cfg.seed)
+    if data.multiway:
+        mw = read_multiway(data.multiway, data.langs or None)
+        train_rows, held = holdout_split(len(mw), data.holdout_rows, seed)
         if len(held):
             held_part = mw.subset(held)
-        cross += multiway_pairs(mw.subset(train_rows) if len(held) else mw, cfg.pivot, cfg.all_pairs)
+        cross += multiway_pairs(mw.subset(train_rows) if len(held) else mw, data.pivot, data.all_pairs)
     if not cross and not mono:
         raise InputError(
             "no training data: give --pairs or --multiway (cross-language) and/or --mono-pairs files"
@@ -93,20 +103,23 @@ def read_training(cfg: TrainConfig) -> tuple[list[Bitext], list[Bitext], MultiWa
     return cross, mono, held_part, held
 
 
-def build_composer(cfg: TrainConfig) -> BatchComposer:
-    """The batch composer over ``cfg``'s training data (see :func:`read_training`)."""
-    cross, mono, _, _ = read_training(cfg)
-    return composer_for(cfg, cross, mono)
+def build_composer(data: DataConfig, optim: OptimConfig) -> BatchComposer:
+    """The batch composer over ``data``'s training pairs (see :func:`read_training`)."""
+    cross, mono, _, _ = read_training(data, optim.seed)
+    return composer_for(data, optim, cross, mono)
 
 
-def composer_for(cfg: TrainConfig, cross: list[Bitext], mono: list[Bitext]) -> BatchComposer:
+def composer_for(
+    data: DataConfig, optim: OptimConfig, cross: list[Bitext], mono: list[Bitext]
+) -> BatchComposer:
+    """Batches of ``optim.batch_size`` pairs over ``cross`` and ``mono``, mixed as ``data`` says."""
     return BatchComposer(
         cross,
         mono,
-        batch_size=cfg.batch_size,
-        cross_lingual_fraction=cfg.cross_lingual_fraction,
-        seed=cfg.seed,
-        sampling_alpha=cfg.sampling_alpha,
+        batch_size=optim.batch_size,
+        cross_lingual_fraction=data.cross_lingual_fraction,
+        seed=optim.seed,
+        sampling_alpha=data.sampling_alpha,
     )
 
 
@@ -117,3 +130,45 @@ def write_holdout(out: Path, part: MultiWay) -> Path:
     for lang, texts in part.texts.items():
         atomic.write_text(folder / f"{lang}.txt", "".join(t + "\n" for t in texts))
     return folder
+
+
+def pool_texts(composer: BatchComposer) -> list[str]:
+    """Both sides of every training pair, in pool order."""
+    pool = composer.pool.cross + composer.pool.mono
+    return [t for p in pool for t in (p.text_a, p.text_b)]
+
+
+def check_overlap(composer: BatchComposer, evaluator: Evaluator) -> list[Overlap]:
+    """Evaluation texts that also occur in the training pairs, per file; a warning names each file."""
+    rows = text_overlap(pool_texts(composer), evaluator.texts())
+    for o in rows:
+        if o.shared:
+            log.warning(
+                "%s: %d of its %d distinct texts (%.1f%%) also occur in the training pairs; "
+                "its scores are optimistic",
+                o.name,
+                o.shared,
+                o.texts,
+                100 * o.share,
+            )
+    return rows
+
+
+@dataclass
+class Inputs:
+    """What a run reads and checks before any model is loaded."""
+
+    composer: BatchComposer
+    evaluator: Evaluator
+    overlap: list[Overlap]  # evaluation texts also in the training pairs, per file
+    held_part: MultiWay | None  # the --multiway rows kept out of training
+    held: np.ndarray  # their row ids
+
+
+def read_inputs(data: DataConfig, optim: OptimConfig, evaluation: EvalConfig) -> Inputs:
+    """The training pairs, their batch composer and the evaluator, whose collapse guard watches
+    a seeded probe of the training sentences."""
+    cross, mono, held_part, held = read_training(data, optim.seed)
+    composer = composer_for(data, optim, cross, mono)
+    evaluator = build_evaluator(evaluation, probe_texts(pool_texts(composer), optim.seed))
+    return Inputs(composer, evaluator, check_overlap(composer, evaluator), held_part, held)

@@ -48,7 +48,7 @@ from langgap.training.config import TrainConfig
 from langgap.training.evaluate import StudentEncoder
 from langgap.training.guards import TrainingCollapsed
 from langgap.training.pairs import Batch
-from langgap.training.setup import Run, adamw, setup, shard
+from langgap.training.setup import Run, setup, shard
 from langgap.training.teacher import orient, teacher_texts
 from langgap.types import Encoder, ProgressFn
 
@@ -59,10 +59,7 @@ EvalCallback = Callable[[dict[str, Any]], None]
 PREFETCH_STEPS = 32  # the teacher embeds this many steps' texts at a time
 _SEEDING = "per step: torch.manual_seed(step_seed(seed, step, process)) before step n"
 
-# kept importable from here (tests and notebooks use them)
-embed = forward
-_adamw = adamw
-__all__ = ["TrainResult", "TrainingCollapsed", "TrainingDiverged", "embed", "shard", "step_seed", "train"]
+__all__ = ["TrainResult", "TrainingCollapsed", "TrainingDiverged", "shard", "step_seed", "train"]
 
 
 class TrainingDiverged(RuntimeError):
@@ -96,14 +93,14 @@ def train(
     teacher: Encoder | None = None,
     encode_progress: ProgressFn | None = None,
 ) -> TrainResult:
-    """Train ``cfg.model`` on ``cfg``'s pairs and save it under ``cfg.out`` (see the module docstring).
+    """Train ``cfg.model`` on ``cfg.data``'s pairs and save it under ``cfg.output.out`` (see the module docstring).
 
     Args:
         cfg: the run's settings.
         resume: continue from the last checkpoint in ``<out>/checkpoints`` (InputError if none).
         progress: ``progress(step, total, loss, pairs_per_s)`` after every optimizer step.
         on_eval: called with each evaluation record (also appended to ``eval_history.jsonl``).
-        teacher: a frozen teacher encoder to use instead of loading ``cfg.teacher``.
+        teacher: a frozen teacher encoder to use instead of loading ``cfg.objective.teacher``.
         encode_progress: ``progress(done, total)`` while the teacher embeds the training texts.
     Raises:
         InputError: bad data, options, model or teacher; ``resume`` without a checkpoint.
@@ -119,22 +116,22 @@ def train(
         if (step - run.start - 1) % PREFETCH_STEPS == 0:
             prefetch_teacher(run)
         t0 = time.perf_counter()
-        torch.manual_seed(step_seed(cfg.seed, step, run.rank))
+        torch.manual_seed(step_seed(cfg.optim.seed, step, run.rank))
         value, lr = optimizer_step(run, stream, step)
         t_train += time.perf_counter() - t0
-        pairs += cfg.batch_size * cfg.grad_accum
+        pairs += cfg.optim.batch_size * cfg.optim.grad_accum
         losses.append(value)
         if run.main:
             record = {"step": step, "epoch": run.composer.epoch, "loss": value, "lr": lr}
             record |= {"pairs_per_s": pairs / t_train, "elapsed": run.elapsed + time.perf_counter() - t_start}
             append_jsonl(run.out / "train_log.jsonl", record)
-        if cfg.report_to:
+        if cfg.output.report_to:
             train_values = {"loss": value, "lr": lr, "pairs_per_s": pairs / t_train}
             run.accelerator.log({f"train/{k}": v for k, v in train_values.items()}, step=step)
-        if cfg.save_every and step % cfg.save_every == 0:
+        if cfg.output.save_every and step % cfg.output.save_every == 0:
             state = {"composer": run.composer.state_dict(), "seeding": _SEEDING, "frozen": run.frozen}
             save_checkpoint(run.accelerator, run.out, step, state)
-        if run.evaluator and ((cfg.eval_every and step % cfg.eval_every == 0) or step == run.total):
+        if run.evaluator and ((cfg.eval.eval_every and step % cfg.eval.eval_every == 0) or step == run.total):
             evaluate(run, step, on_eval)
         if progress is not None:
             progress(step, run.total, value, pairs / t_train)
@@ -146,7 +143,7 @@ def train(
         with atomic.staged_dir(model_dir) as tmp:  # a crash while saving leaves no half-written model/
             save_model(run.st, tmp, run.prompt)
             atomic.write_text(tmp / "README.md", card(run))
-    if cfg.report_to:
+    if cfg.output.report_to:
         run.accelerator.end_training()
     run.accelerator.wait_for_everyone()
     step = max(run.start, run.total)
@@ -160,8 +157,8 @@ def prefetch_teacher(run: Run) -> None:
     process embeds them (into the disk cache), the others then read them from it."""
     if run.teacher is None:
         return
-    batches = list(run.composer.upcoming(PREFETCH_STEPS * run.cfg.grad_accum))
-    texts = teacher_texts(run.cfg, batches, run.order)
+    batches = list(run.composer.upcoming(PREFETCH_STEPS * run.cfg.optim.grad_accum))
+    texts = teacher_texts(run.cfg.objective, batches, run.order)
     if run.main:
         run.teacher.prefetch(texts)
     run.accelerator.wait_for_everyone()
@@ -171,7 +168,7 @@ def prefetch_teacher(run: Run) -> None:
 
 def optimizer_step(run: Run, stream: Iterator[Batch], step: int) -> tuple[float, float]:
     """``grad_accum`` batches, one clipped AdamW step; returns (mean loss, learning rate used)."""
-    cfg, acc = run.cfg, run.accelerator
+    cfg, acc = run.cfg.optim, run.accelerator
     loss = torch.zeros((), device=run.device)
     for k in range(cfg.grad_accum):
         last = k == cfg.grad_accum - 1
@@ -207,8 +204,8 @@ def micro_step(run: Run, batch: Batch, scale: float) -> Tensor:
     def emb(texts: list[str]) -> Tensor:
         return forward(run.model, run.st, texts, run.prompt, run.device).float()
 
-    if run.cfg.cache_chunk:
-        c, acc = run.cfg.cache_chunk, run.accelerator
+    if run.cfg.optim.cache_chunk:
+        c, acc = run.cfg.optim.cache_chunk, run.accelerator
         # fp16: cached_backward calls backward itself, so it applies the GradScaler's scale here
         grow = acc.scaler.get_scale() if acc.scaler is not None else 1.0
 
@@ -224,7 +221,7 @@ def micro_step(run: Run, batch: Batch, scale: float) -> Tensor:
         )
         return loss / (scale * grow)
     n = len(first)
-    e = bucketed(emb, first + second, run.cfg.length_buckets, run.st)  # (2n, D)
+    e = bucketed(emb, first + second, run.cfg.optim.length_buckets, run.st)  # (2n, D)
     loss = run.loss_of(e[:n], e[n:], first, second)
     run.accelerator.backward(loss * scale)
     return loss.detach()
@@ -246,8 +243,9 @@ def card(run: Run) -> str:
     pool = run.composer.pool.cross + run.composer.pool.mono
     dimension, max_length = model_shape(run.st)
     return model_card(
-        run.cfg,
-        base=run.cfg.model,
+        run.cfg.data,
+        run.cfg.to_json(),
+        base=run.cfg.model.name,
         languages=sorted({lang for p in pool for lang in (p.lang_a, p.lang_b)}),
         dimension=dimension,
         max_length=max_length,
@@ -268,7 +266,7 @@ def evaluate(run: Run, step: int, on_eval: EvalCallback | None) -> None:
         append_jsonl(run.out / "eval_history.jsonl", record)
         if on_eval is not None:
             on_eval(record)
-        if run.cfg.report_to:
+        if run.cfg.output.report_to:
             scores = {
                 f"eval/{t}/{k}": v
                 for t, m in record.get("tasks", {}).items()
@@ -283,7 +281,7 @@ def evaluate(run: Run, step: int, on_eval: EvalCallback | None) -> None:
         where = f"the last good checkpoint is {good}" if good else "no checkpoint was saved before it"
         raise TrainingCollapsed(
             f"step {step}: the embeddings collapsed (probe sentences' mean cosine reached "
-            f"--collapse-threshold {run.cfg.collapse_threshold:g}); training stopped; {where} "
+            f"--collapse-threshold {run.cfg.eval.collapse_threshold:g}); training stopped; {where} "
             "(resume from it with a lower --lr, or change the objective)"
         )
 

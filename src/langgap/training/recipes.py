@@ -2,7 +2,9 @@
 
 ``langgap train --recipe many-languages`` reads ``many-languages.toml``; a ``--config`` file and
 the options given on the command line override its values (in that order). Each file has a
-top-level ``description`` and a ``[train]`` table whose keys are the option names.
+top-level ``description`` and a ``[train]`` table: the shipped ones in sections of the config's
+parts (``[train.objective] kind = "soft"``), though flat option names (``objective = "soft"``)
+work as well (:mod:`langgap.training.settings`).
 """
 
 from __future__ import annotations

@@ -3,7 +3,10 @@
 :func:`setup` checks the data and options (before any model is loaded), builds the Accelerator,
 the student, the teacher cache and the loss, the optimizer and LR schedule, restores a checkpoint
 on ``resume`` and writes ``config.json``. The loop in :mod:`langgap.training.loop` then only reads
-the :class:`Run`.
+the :class:`Run`. Each builder takes its part of the config: the inputs ``data``, ``optim`` and
+``eval`` (:func:`~langgap.training.inputs.read_inputs`), the student ``model``, the loss and
+teacher ``objective`` (:func:`~langgap.training.objective.build_objective`), the optimizer and
+schedule ``optim`` (:func:`plan_steps`, :func:`prepare_training`).
 """
 
 from __future__ import annotations
@@ -32,13 +35,19 @@ from langgap.training.checkpoint import (
 )
 from langgap.training.checkpoint import write_config as write_config_file
 from langgap.training.composer import BatchComposer
-from langgap.training.config import TrainConfig, resolve_mixed_precision
+from langgap.training.config import (
+    DataConfig,
+    ModelConfig,
+    ObjectiveConfig,
+    OptimConfig,
+    TrainConfig,
+    resolve_mixed_precision,
+)
 from langgap.training.evaluate import Evaluator, StudentEncoder
 from langgap.training.freeze import freeze
-from langgap.training.guards import CollapseGuard, probe_texts
-from langgap.training.inputs import composer_for, read_training, write_holdout
-from langgap.training.overlap import Overlap, text_overlap
-from langgap.training.teacher import TeacherCache, build_teacher_cache, language_priority, make_loss
+from langgap.training.inputs import Inputs, pool_texts, read_inputs, write_holdout
+from langgap.training.objective import build_objective
+from langgap.training.teacher import TeacherCache, build_teacher_cache, language_priority
 from langgap.training.transplant import TransplantStats, transplant
 from langgap.types import Encoder, ProgressFn
 
@@ -139,21 +148,42 @@ def adamw(groups: list[dict[str, Any]], lr: float) -> torch.optim.Optimizer:
         return torch.optim.AdamW(groups, lr=lr)
 
 
-def check_overlap(composer: BatchComposer, evaluator: Evaluator) -> list[Overlap]:
-    """Evaluation texts that also occur in the training pairs, per file; a warning names each file."""
-    pool = composer.pool.cross + composer.pool.mono
-    rows = text_overlap((t for p in pool for t in (p.text_a, p.text_b)), evaluator.texts())
-    for o in rows:
-        if o.shared:
-            log.warning(
-                "%s: %d of its %d distinct texts (%.1f%%) also occur in the training pairs; "
-                "its scores are optimistic",
-                o.name,
-                o.shared,
-                o.texts,
-                100 * o.share,
-            )
-    return rows
+@dataclass(frozen=True)
+class Steps:
+    """The run's length in optimizer steps."""
+
+    per_epoch: int  # batches in epoch 0 (later epochs may differ by a batch or so)
+    total: int  # optimizer steps of the whole run
+    warmup: int  # of them, linear warm-up
+
+
+def plan_steps(optim: OptimConfig, per_epoch: int) -> Steps:
+    """``max_steps``, else ``epochs`` passes of ``per_epoch`` batches, ``grad_accum`` per step."""
+    total = optim.max_steps or max(1, optim.epochs * per_epoch // optim.grad_accum)
+    return Steps(per_epoch, total, math.ceil(optim.warmup_ratio * total))
+
+
+def prepare_training(
+    accelerator: Any, st: Any, optim: OptimConfig, frozen_layers: int, steps: Steps
+) -> tuple[Any, Any, Any, dict[str, list[float]]]:
+    """``(model, optimizer, scheduler, frozen)``: AdamW and its linear schedule, prepared by
+    Accelerate; the frozen weights' fingerprints, left out of checkpoints."""
+    from transformers import get_linear_schedule_with_warmup
+
+    optimizer = adamw(trainable_groups(st, optim.weight_decay, frozen_layers), optim.lr)
+    scheduler = get_linear_schedule_with_warmup(optimizer, steps.warmup, steps.total)
+    model, optimizer = accelerator.prepare(st, optimizer)
+    accelerator.register_for_checkpointing(scheduler)
+    frozen = frozen_parameters(model)
+    leave_out_of_checkpoints(accelerator, frozen)
+    return model, optimizer, scheduler, frozen
+
+
+def priority_order(composer: BatchComposer, objective: ObjectiveConfig, pivot: str | None) -> list[str]:
+    """:func:`language_priority` over the pools batches draw from: ``--priority``, else the pivot first."""
+    n_cross, n_mono = composer.per_batch
+    used = (composer.pool.cross if n_cross else []) + (composer.pool.mono if n_mono else [])
+    return language_priority(used, objective.priority or ((pivot,) if pivot else ()))
 
 
 def setup(
@@ -164,105 +194,107 @@ def setup(
     encode_progress: ProgressFn | None = None,
 ) -> Run:
     """Build the :class:`Run` of ``cfg`` (see the module docstring)."""
-    from transformers import get_linear_schedule_with_warmup
-
-    out = Path(cfg.out)
-    check_tracker(cfg.report_to)
-    precision = mixed_precision(cfg.mixed_precision)  # before any data or model is read
+    out = Path(cfg.output.out)
+    check_tracker(cfg.output.report_to)
+    precision = mixed_precision(cfg.optim.mixed_precision)  # before any data or model is read
     ckpt = resume_point(out, resume)
-    cross, mono, held_part, held = read_training(cfg)  # bad data fails before any model is loaded
-    composer = composer_for(cfg, cross, mono)
-    pool = composer.pool.cross + composer.pool.mono
-    collapse = CollapseGuard(
-        probe_texts([t for p in pool for t in (p.text_a, p.text_b)], cfg.seed), cfg.collapse_threshold
-    )
-    evaluator = Evaluator(cfg.eval_bitext, cfg.eval_sts, cfg.english_guard, cfg.guard_threshold, collapse)
-    overlap = check_overlap(composer, evaluator)
-    accelerator = make_accelerator(precision, cfg.report_to, out / "logs")
-    rows = shard(cfg.batch_size, accelerator.process_index, accelerator.num_processes)
+    inputs = read_inputs(cfg.data, cfg.optim, cfg.eval)  # bad data fails before any model is loaded
+    accelerator = make_accelerator(precision, cfg.output.report_to, out / "logs")
+    rows = shard(cfg.optim.batch_size, accelerator.process_index, accelerator.num_processes)
+    m = cfg.model
     student = SentenceTransformerEncoder(
-        cfg.model, prompt=cfg.prompt, prompt_name=cfg.prompt_name, max_length=cfg.max_length,
+        m.name,
+        prompt=m.prompt,
+        prompt_name=m.prompt_name,
+        max_length=m.max_length,
         device=str(accelerator.device),
-    )  # fmt: skip
-    st, prompt = student.model, student.prompt
-    swapped = swap_tokenizer(st, cfg, composer, evaluator) if cfg.tokenizer else None
-    freeze(st, embeddings=cfg.freeze_embeddings, layers=cfg.freeze_layers)
-    n_cross, n_mono = composer.per_batch  # only the pools batches draw from
-    used = (composer.pool.cross if n_cross else []) + (composer.pool.mono if n_mono else [])
-    order = language_priority(used, cfg.priority or ((cfg.pivot,) if cfg.pivot else ()))
-    cache = build_teacher_cache(
-        cfg, [], order, prompt, student.dimension, accelerator.device, teacher, encode_progress
     )
-    per_epoch = len(composer)  # batches in epoch 0 (later epochs may differ by a batch or so)
-    total = cfg.max_steps or max(1, cfg.epochs * per_epoch // cfg.grad_accum)
-    warmup = math.ceil(cfg.warmup_ratio * total)
-    optimizer = adamw(trainable_groups(st, cfg.weight_decay, cfg.freeze_layers), cfg.lr)
-    scheduler = get_linear_schedule_with_warmup(optimizer, warmup, total)
-    model, optimizer = accelerator.prepare(st, optimizer)
-    accelerator.register_for_checkpointing(scheduler)
-    frozen = frozen_parameters(model)
-    leave_out_of_checkpoints(accelerator, frozen)
+    st, prompt = student.model, student.prompt
+    swapped = swap_tokenizer(st, m, inputs) if m.tokenizer else None
+    freeze(st, embeddings=m.freeze_embeddings, layers=m.freeze_layers)
+    order = priority_order(inputs.composer, cfg.objective, cfg.data.pivot)
+    cache = build_teacher_cache(
+        cfg.objective, m, [], order, prompt, student.dimension, accelerator.device, teacher, encode_progress
+    )
+    loss = build_objective(cfg.objective).with_teacher(cache.lookup if cache is not None else None)
+    steps = plan_steps(cfg.optim, len(inputs.composer))
+    model, optimizer, scheduler, frozen = prepare_training(accelerator, st, cfg.optim, m.freeze_layers, steps)
     run = Run(
-        cfg, out, accelerator, model, st, prompt, optimizer, scheduler, composer, evaluator,
-        make_loss(cfg, cache), order, rows, total, frozen=frozen, teacher=cache,
-    )  # fmt: skip
+        cfg=cfg,
+        out=out,
+        accelerator=accelerator,
+        model=model,
+        st=st,
+        prompt=prompt,
+        optimizer=optimizer,
+        scheduler=scheduler,
+        composer=inputs.composer,
+        evaluator=inputs.evaluator,
+        loss_of=loss,
+        order=order,
+        rows=rows,
+        total=steps.total,
+        frozen=frozen,
+        teacher=cache,
+    )
     if ckpt is not None:
         restore(run, ckpt)
     if run.main:
-        resolved = {
-            "prompt": prompt,
-            "mixed_precision": precision,
-            "priority": order,
-            "total_steps": total,
-            "warmup_steps": warmup,
-            "batches_per_epoch": per_epoch,
-            "processes": accelerator.num_processes,
-            "model_path": student.path,
-            "offline_copy": student.offline_note,
-            "student_dim": student.dimension,
-            "trainable_parameters": sum(p.numel() for p in st.parameters() if p.requires_grad),
-            "teacher_dim": cache.dim if cache is not None else None,
-            "eval_overlap": [o.as_dict() for o in overlap],
-            "transplant": swapped.__dict__ if swapped is not None else None,
-            "holdout": _holdout(out, cfg, held_part, held),
-        }
-        write_config_file(
-            out, {"config": cfg.to_json(), "resolved": resolved, "versions": package_versions()}
-        )
-        if cfg.report_to:
-            flat = {
-                k: v if isinstance(v, int | float | str | bool) else str(v) for k, v in cfg.to_json().items()
-            }
-            accelerator.init_trackers("langgap", config=flat)
+        record(run, student, precision, steps, inputs, swapped)
     return run
 
 
-def swap_tokenizer(
-    st: Any, cfg: TrainConfig, composer: BatchComposer, evaluator: Evaluator
-) -> TransplantStats:
+def record(
+    run: Run, student: Any, precision: str, steps: Steps, inputs: Inputs, swapped: TransplantStats | None
+) -> None:
+    """Write ``config.json`` (the flat settings, what they resolved to here, the versions) and
+    start the tracker of ``--report-to`` with the settings."""
+    cfg, st, cache = run.cfg, run.st, run.teacher
+    resolved = {
+        "prompt": run.prompt,
+        "mixed_precision": precision,
+        "priority": run.order,
+        "total_steps": steps.total,
+        "warmup_steps": steps.warmup,
+        "batches_per_epoch": steps.per_epoch,
+        "processes": run.accelerator.num_processes,
+        "model_path": student.path,
+        "offline_copy": student.offline_note,
+        "student_dim": student.dimension,
+        "trainable_parameters": sum(p.numel() for p in st.parameters() if p.requires_grad),
+        "teacher_dim": cache.dim if cache is not None else None,
+        "eval_overlap": [o.as_dict() for o in inputs.overlap],
+        "transplant": swapped.__dict__ if swapped is not None else None,
+        "holdout": _holdout(run.out, cfg.data, cfg.optim.seed, inputs),
+    }
+    settings = cfg.to_json()
+    write_config_file(run.out, {"config": settings, "resolved": resolved, "versions": package_versions()})
+    if cfg.output.report_to:
+        flat = {k: v if isinstance(v, int | float | str | bool) else str(v) for k, v in settings.items()}
+        run.accelerator.init_trackers("langgap", config=flat)
+
+
+def swap_tokenizer(st: Any, model: ModelConfig, inputs: Inputs) -> TransplantStats:
     """``--tokenizer``: the vocabulary transplant (trimmed to the training and evaluation texts
     with ``--trim-vocab``); see :mod:`langgap.training.transplant`."""
     texts = None
-    if cfg.trim_vocab:
-        pool = composer.pool.cross + composer.pool.mono
-        texts = [t for p in pool for t in (p.text_a, p.text_b)] + [
-            t for ts in evaluator.texts().values() for t in ts
-        ]
-    stats = transplant(st, str(cfg.tokenizer), texts)
-    log.info("vocabulary transplant from %s: %s", cfg.tokenizer, stats)
+    if model.trim_vocab:
+        texts = pool_texts(inputs.composer) + [t for ts in inputs.evaluator.texts().values() for t in ts]
+    stats = transplant(st, str(model.tokenizer), texts)
+    log.info("vocabulary transplant from %s: %s", model.tokenizer, stats)
     return stats
 
 
-def _holdout(out: Path, cfg: TrainConfig, part: Any, held: Any) -> dict[str, Any] | None:
+def _holdout(out: Path, data: DataConfig, seed: int, inputs: Inputs) -> dict[str, Any] | None:
     """Write the held-out rows of ``--multiway`` (to measure on) and say which they are."""
-    if part is None:
+    if inputs.held_part is None:
         return None
-    folder = write_holdout(out, part)
+    folder = write_holdout(out, inputs.held_part)
     return {
-        "fraction": cfg.holdout_rows,
-        "seed": cfg.seed,
+        "fraction": data.holdout_rows,
+        "seed": seed,
         "folder": str(folder),
-        "rows": [int(i) for i in held],
+        "rows": [int(i) for i in inputs.held],
     }
 
 

@@ -1,4 +1,4 @@
-"""Objectives and the frozen teacher: which side of a pair it embeds, its embeddings computed once.
+"""The frozen teacher of an objective: which side of a pair it embeds, its embeddings computed once.
 
 Priority
     ``priority`` labels (soft loss) and the MSE source side need, per pair, the side in the
@@ -8,12 +8,11 @@ Priority
     of ``en-de.tsv`` + ``en-fr.tsv`` is English. :func:`orient` puts that side first: every
     objective then sees ``(priority side, other side)``.
 
-Objectives (:func:`make_loss`, on student embeddings ``a`` of the priority side, ``b`` of the other)
-    ``infonce``: :func:`~langgap.losses.info_nce` (no teacher). ``soft``: soft labels from the
-    teacher's embeddings of the priority side (``priority``) or of both sides (``average``),
-    then :func:`~langgap.losses.soft_contrastive` with ``tcm_weight``; any teacher dimension.
-    ``mse``: :func:`~langgap.losses.mse_distill` ``(s(src), s(tgt), t(src))`` with src = the
-    priority side; the teacher must have the student's dimension (checked before embedding).
+Objectives
+    The losses are built in :mod:`langgap.training.objective`; this module gives them the
+    teacher rows they take (:func:`teacher_texts`: the priority side, or both sides for
+    ``average`` labels). The MSE teacher must have the student's dimension (checked before
+    embedding); soft labels allow any.
 
 Cache
     The teacher never changes, so :class:`TeacherCache` embeds each distinct text once, lazily:
@@ -30,7 +29,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -40,8 +39,8 @@ from torch import Tensor
 from langgap.encoders.cache import CachedEncoder, default_cache_path
 from langgap.encoders.st import SentenceTransformerEncoder
 from langgap.errors import InputError
-from langgap.losses import info_nce, mse_distill, soft_contrastive, soft_labels
-from langgap.training.config import SAME, TrainConfig
+from langgap.training.config import SAME, ModelConfig, ObjectiveConfig
+from langgap.training.objective import teacher_sides
 from langgap.training.pairs import Batch, Pair
 from langgap.types import Encoder, ProgressFn
 
@@ -137,53 +136,32 @@ class TeacherCache:
         self.encoder.close()
 
 
-def load_teacher(cfg: TrainConfig, prompt: str, device: torch.device | str) -> SentenceTransformerEncoder:
-    """``SAME``: the starting model again, frozen, with the student's prompt; else ``cfg.teacher``."""
-    name = cfg.model if cfg.teacher == SAME else cfg.teacher
-    same = cfg.teacher == SAME and cfg.teacher_prompt is None
+def load_teacher(
+    objective: ObjectiveConfig, model: ModelConfig, prompt: str, device: torch.device | str
+) -> SentenceTransformerEncoder:
+    """``SAME``: the starting model again, frozen, with the student's prompt; else ``objective.teacher``."""
+    name = model.name if objective.teacher == SAME else objective.teacher
+    same = objective.teacher == SAME and objective.teacher_prompt is None
     enc = SentenceTransformerEncoder(
-        name, prompt=prompt if same else cfg.teacher_prompt, max_length=cfg.max_length, device=str(device)
+        name,
+        prompt=prompt if same else objective.teacher_prompt,
+        max_length=model.max_length,
+        device=str(device),
     )
     return enc
 
 
-def check_teacher_dim(cfg: TrainConfig, teacher_dim: int, student_dim: int) -> None:
-    if cfg.objective == "mse" and teacher_dim not in (-1, student_dim):
+def check_teacher_dim(objective: ObjectiveConfig, teacher_dim: int, student_dim: int) -> None:
+    if objective.kind == "mse" and teacher_dim not in (-1, student_dim):
         raise InputError(
-            f"--objective mse needs a teacher of the student's dimension: teacher {cfg.teacher!r} gives "
+            f"--objective mse needs a teacher of the student's dimension: teacher {objective.teacher!r} gives "
             f"{teacher_dim}, the student {student_dim} (soft labels allow any teacher dimension)"
         )
 
 
-def make_loss(cfg: TrainConfig, teacher: TeacherCache | None) -> Callable[..., Tensor]:
-    """``loss(a, b, first, second)``: student embeddings (B, D) of the priority / other side."""
-
-    def loss(a: Tensor, b: Tensor, first: list[str], second: list[str]) -> Tensor:
-        if cfg.objective == "infonce":
-            return info_nce(a, b, temperature=cfg.temperature, margin=cfg.margin, gather=cfg.gather)
-        assert teacher is not None
-        t_first = teacher.lookup(first)  # (B, Dt)
-        if cfg.objective == "mse":
-            return mse_distill(a, b, t_first)
-        t_second = teacher.lookup(second) if cfg.labels == "average" else None
-        labels = soft_labels(
-            t_first, t_second, temperature=cfg.teacher_temperature, mode=cfg.labels, gather=cfg.gather
-        )  # (B, W*B)
-        return soft_contrastive(
-            a,
-            b,
-            labels,
-            temperature=cfg.temperature,
-            margin=cfg.margin,
-            tcm_weight=cfg.tcm_weight,
-            gather=cfg.gather,
-        )
-
-    return loss
-
-
 def build_teacher_cache(
-    cfg: TrainConfig,
+    objective: ObjectiveConfig,
+    model: ModelConfig,
     first_batches: Sequence[Pair] | Sequence[Batch],
     order: Sequence[str],
     prompt: str,
@@ -192,29 +170,32 @@ def build_teacher_cache(
     teacher: Encoder | None = None,
     progress: ProgressFn | None = None,
 ) -> TeacherCache | None:
-    """The lazy teacher cache of ``cfg``'s objective (``None`` for infonce), with the texts of
-    ``first_batches`` embedded now (the first chunk; it gives the dimension to check).
+    """The lazy teacher cache of the objective (``None`` when it takes no teacher rows), with the
+    texts of ``first_batches`` embedded now (the first chunk; it gives the dimension to check).
 
-    ``teacher`` replaces loading ``cfg.teacher`` (and is cached in memory only).
+    ``teacher`` replaces loading ``objective.teacher`` (and is cached in memory only).
     """
-    if cfg.objective not in ("soft", "mse"):
+    if not teacher_sides(objective):
         return None
-    enc = teacher if teacher is not None else load_teacher(cfg, prompt, device)
-    check_teacher_dim(cfg, int(getattr(enc, "dimension", -1)), student_dim)  # before the work
+    enc = teacher if teacher is not None else load_teacher(objective, model, prompt, device)
+    check_teacher_dim(objective, int(getattr(enc, "dimension", -1)), student_dim)  # before the work
     cache = TeacherCache(
         enc, device=device, progress=progress, cache_path=None if teacher else default_cache_path()
     )
-    cache.prefetch(teacher_texts(cfg, first_batches, order))
-    check_teacher_dim(cfg, cache.dim, student_dim)
+    cache.prefetch(teacher_texts(objective, first_batches, order))
+    check_teacher_dim(objective, cache.dim, student_dim)
     return cache
 
 
 def teacher_texts(
-    cfg: TrainConfig, batches: Sequence[Pair] | Sequence[Batch], order: Sequence[str]
+    objective: ObjectiveConfig, batches: Sequence[Pair] | Sequence[Batch], order: Sequence[str]
 ) -> list[str]:
     """The distinct texts the teacher is asked for: the priority side of every pair (both sides
-    for ``average`` labels), over pairs or batches."""
-    both = cfg.objective == "soft" and cfg.labels == "average"
+    for ``average`` labels; none without a teacher), over pairs or batches."""
+    sides = teacher_sides(objective)
+    if not sides:
+        return []
+    both = sides == 2
     out: list[str] = []
     for b in batches:
         first, second = orient(b if isinstance(b, Batch) else [b], order)
