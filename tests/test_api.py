@@ -81,7 +81,7 @@ def test_train_twice(tmp_path, tiny_model_dir):
     pairs.write_text("".join(f"w{i} w{i + 1}\tw{i} w{i + 2}\n" for i in range(16)), encoding="utf-8")
     for i in range(2):
         out = str(tmp_path / f"train{i}")
-        cfg = langgap.TrainConfig(
+        cfg = langgap.TrainConfig.from_flat(
             model=str(tiny_model_dir), pairs=(str(pairs),), batch_size=8, max_steps=2, out=out
         )
         result = langgap.train(cfg)

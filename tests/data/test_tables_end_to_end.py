@@ -13,7 +13,7 @@ from langgap.comparison import compare
 from langgap.errors import InputError
 from langgap.measuring import measure
 from langgap.tasks import bitext_task, multiway_task, sts_task
-from langgap.training.config import TrainConfig
+from langgap.training.config import DataConfig
 from langgap.training.inputs import expand, read_training
 
 
@@ -72,8 +72,8 @@ def test_training_reads_pairs_and_multiway_tables(tmp_path):
     flores = write_table(
         tmp_path, "flores", {"eng_Latn": ["a", "b", "c", "d"], "swh_Latn": ["w", "x", "y", "z"]}, "parquet"
     )
-    cfg = TrainConfig(pairs=(pairs, f"fra,eng={saved}"), multiway=flores, pivot="eng_Latn", holdout_rows=0.25)
-    cross, mono, held_part, held = read_training(cfg)
+    data = DataConfig(pairs=(pairs, f"fra,eng={saved}"), multiway=flores, pivot="eng_Latn", holdout_rows=0.25)
+    cross, mono, held_part, held = read_training(data)
     assert [(b.src_lang, b.tgt_lang, len(b)) for b in cross] == [
         ("deu", "eng", 8),
         ("fra", "eng", 5),
@@ -81,7 +81,7 @@ def test_training_reads_pairs_and_multiway_tables(tmp_path):
     ]
     assert cross[0].src == [f"deu:{i}" for i in range(8)] and len(held) == 1 and held_part is not None
     with pytest.raises(InputError, match=r"--pivot 'deu': no column for language 'deu' in .*flores\.parquet"):
-        read_training(TrainConfig(multiway=flores, pivot="deu"))
+        read_training(DataConfig(multiway=flores, pivot="deu"))
 
 
 def test_cli_measure_reads_a_table_and_refuses_a_bad_cell(cli, tmp_path):
