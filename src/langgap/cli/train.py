@@ -12,6 +12,7 @@ import typer
 from rich.markup import escape
 
 from langgap.cli import app, interrupted
+from langgap.cli import options as shared
 from langgap.cli.output import log_warnings, progress_bar
 
 Opt = typer.Option
@@ -51,8 +52,8 @@ def _kept(out: str) -> str:
 @app.command()
 def train(
     model: Annotated[str | None, Opt(help="HF id or local path of the model to train.")] = None,
-    prompt: Annotated[str | None, Opt(help='Literal prefix for every text, e.g. "query: ".')] = None,
-    prompt_name: Annotated[str | None, Opt(help="One of the model's configured prompts.")] = None,
+    prompt: shared.Prompt = None,
+    prompt_name: shared.PromptName = None,
     pairs: Annotated[
         list[str] | None,
         Opt(
@@ -142,7 +143,7 @@ def train(
     ] = None,
     list_recipes: Annotated[bool, Opt("--list-recipes", help="List the shipped recipes and exit.")] = False,
     config: Annotated[Path | None, Opt(help="TOML file of settings; options given here override it.")] = None,
-    quiet: Annotated[bool, Opt("--quiet", "-q", help="No progress bar or evaluation lines.")] = False,
+    quiet: shared.Quiet = False,
 ) -> None:
     """Fine-tune a model so that translations meet (InfoNCE, soft contrastive or MSE distillation)."""
     options = dict(locals())  # the parameters: every TrainConfig option given here (None = not given)
