@@ -24,7 +24,7 @@ mutant src/langgap/losses/contrastive.py \
 mutant src/langgap/losses/contrastive.py \
   's/rows = torch.arange(q.shape\[0\], device=q.device)/rows = torch.arange(q.shape[0])/' tests/gpu
 # the teacher's rows on the CPU, not the training device (the device dropped, or not kept)
-mutant src/langgap/train/teacher.py 's/return torch.as_tensor(rows, device=self.device)/return torch.as_tensor(rows)/' tests/gpu
-mutant src/langgap/train/teacher.py 's/^        self.device = device$/        self.device = None/' tests/gpu
+mutant src/langgap/training/teacher.py 's/return torch.as_tensor(rows, device=self.device)/return torch.as_tensor(rows)/' tests/gpu
+mutant src/langgap/training/teacher.py 's/^        self.device = device$/        self.device = None/' tests/gpu
 
 verdict "GPU mutants"

@@ -42,7 +42,7 @@ def test_measure_cli_on_tatoeba_and_sts17_agrees_with_direct_encode(cli, me5, tm
         ]
     )
     assert code == 0, err
-    assert "offline copy" in err
+    assert "offline copy" not in err and "prompt" not in err  # -q: silent; results.json records it
     d = json.loads((tmp_path / "run" / "results.json").read_text())
     assert (
         d["model"]["prompt"] == "query: " and d["model"]["dimension"] == 384 and "offline_copy" in d["model"]

@@ -21,6 +21,24 @@ def test_default_sample_run(cli, tiny_model_dir, tmp_path):
     assert "projection_0.png" in report and (tmp_path / "run" / "projection_0.png").stat().st_size > 10_000
 
 
+@pytest.mark.parametrize("command", ["measure", "embed", "mine"])
+def test_quiet_prints_nothing_but_the_results_files(cli, tiny_model_dir, tmp_path, command):
+    """-q: no model, prompt or summary line on stderr, no table on stdout (issue: the prompt line
+    was printed under -q)."""
+    text = tmp_path / "deu.txt"
+    text.write_text("w1 w2\nw3 w4\nw5 w6\n", encoding="utf-8")
+    other = tmp_path / "eng.txt"
+    other.write_text("w1 w3\nw4 w5\nw2 w6\n", encoding="utf-8")
+    args = {
+        "measure": ["measure", "--no-cache"],
+        "embed": ["embed", text],
+        "mine": ["mine", text, other, "--no-cache"],
+    }[command]
+    code, out, err = cli([*args, "--model", tiny_model_dir, "--out", tmp_path / "out", "-q"])
+    assert code == 0, err
+    assert (out, err) == ("", "")
+
+
 def test_files_and_second_run_uses_cache(cli, tiny_model_dir, tmp_path):
     bt = write_bitext(tmp_path / "deu-eng.tsv", "deu", "eng", 30)
     mw = write_multiway(tmp_path / "mw", ["eng_Latn", "deu_Latn", "fra_Latn"], 20)

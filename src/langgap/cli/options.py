@@ -103,8 +103,8 @@ def open_encoder(
     notes: bool = True,
 ) -> Encoder:
     """:func:`langgap.encoders.load_encoder` with the command's options; then the CLI says which
-    model (unless ``quiet``), and which prompt it adopted and whether it is an offline copy (unless
-    ``notes`` is off: the other processes of a launcher)."""
+    model, which prompt it adopted and whether it is an offline copy (nothing with ``quiet``; the
+    notes not from the other processes of a launcher, ``notes=False``)."""
     from langgap.encoders import load_encoder
 
     encoder = load_encoder(
@@ -125,7 +125,7 @@ def open_encoder(
             "(override with --prompt)"
         )
     note = getattr(encoder, "offline_note", None)
-    if note and notes:
+    if note and notes and not quiet:
         console.print(f"[yellow]using the {note}[/yellow]")
     return encoder
 
