@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from langgap.data.corpora import Corpus
+from langgap.errors import InputError
 from langgap.metrics.coverage import coverage, readability
 from langgap.types import ProgressFn
 
@@ -37,7 +38,13 @@ def coverage_report(
     max_length: int | None = None,
     progress: ProgressFn | None = None,
 ) -> dict[str, Any]:
-    """The coverage of ``tokenizer`` on each language's ``texts`` (see the module docstring)."""
+    """The coverage of ``tokenizer`` on each language's ``texts`` (see the module docstring).
+
+    Raises:
+        InputError: ``max_length`` below 1 (``None``: no input limit).
+    """
+    if max_length is not None and max_length < 1:
+        raise InputError(f"--max-length must be >= 1 (tokens per input), got {max_length}")
     languages: dict[str, Any] = {}
     for i, (lang, lines) in enumerate(texts.items()):
         cov = coverage(tokenizer, lines, max_length)

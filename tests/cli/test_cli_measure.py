@@ -23,8 +23,7 @@ def test_default_sample_run(cli, tiny_model_dir, tmp_path):
 
 @pytest.mark.parametrize("command", ["measure", "embed", "mine"])
 def test_quiet_prints_nothing_but_the_results_files(cli, tiny_model_dir, tmp_path, command):
-    """-q: no model, prompt or summary line on stderr, no table on stdout (issue: the prompt line
-    was printed under -q)."""
+    """-q: no model, prompt or summary line on stderr, no table on stdout."""
     text = tmp_path / "deu.txt"
     text.write_text("w1 w2\nw3 w4\nw5 w6\n", encoding="utf-8")
     other = tmp_path / "eng.txt"

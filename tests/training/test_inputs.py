@@ -37,7 +37,7 @@ def test_multiway_to_the_pivot_with_held_out_rows(tmp_path):
     "kw,message",
     [
         ({"pivot": "xxx"}, "--pivot 'xxx': no xxx.txt"),
-        ({"pivot": "eng", "holdout_rows": 1.5}, r"--holdout-rows must be in \(0, 1\)"),
+        ({"pivot": "eng", "holdout_rows": 1.5}, r"--holdout-rows must be in \[0, 1\) \(0: none held out\)"),
         ({}, "--multiway needs --pivot LANG"),
     ],
 )

@@ -54,7 +54,7 @@ def tokens(
             tokenizer,
             texts,
             model=model,
-            max_length=max_length or limit,
+            max_length=limit if max_length is None else max_length,
             progress=lambda done, total: bar.update(job, completed=done, total=total),
         )
     written = {}

@@ -85,7 +85,9 @@ class DataConfig:
         if not (math.isfinite(r) and 0 <= r <= 1):
             raise InputError(f"--cross-lingual-fraction must be in [0, 1], got {r:g}")
         if not 0.0 <= self.holdout_rows < 1.0:
-            raise InputError(f"--holdout-rows must be in (0, 1), got {self.holdout_rows:g}")
+            raise InputError(
+                f"--holdout-rows must be in [0, 1) (0: none held out), got {self.holdout_rows:g}"
+            )
         if (self.langs or self.pivot or self.all_pairs or self.holdout_rows) and not self.multiway:
             raise InputError(
                 "--langs, --pivot, --all-pairs and --holdout-rows describe --multiway; give --multiway too"
