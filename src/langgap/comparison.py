@@ -74,6 +74,7 @@ class Comparison:
     only_a: list[str] = field(default_factory=list)
     only_b: list[str] = field(default_factory=list)
     settings: dict[str, Any] = field(default_factory=dict)
+    differences: dict[str, list[Any]] = field(default_factory=dict)  # setting -> [A's, B's]
 
     def counts(self) -> dict[str, int]:
         out = {"better": 0, "worse": 0, "no-change": 0}
@@ -87,6 +88,7 @@ class Comparison:
                 "a": self.a,
                 "b": self.b,
                 "settings": self.settings,
+                "differences": self.differences,
                 "tasks": self.tasks,
                 "only_a": self.only_a,
                 "only_b": self.only_b,
@@ -103,6 +105,29 @@ def _run_info(r: Results, path: str | Path | None) -> dict[str, Any]:
         "prompt": r.model.get("prompt"),
         "created": r.created,
         "schema_version": r.schema_version,
+    }
+
+
+def _flat(d: dict[str, Any], prefix: str) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in d.items():
+        if isinstance(value, dict):
+            out |= _flat(value, f"{prefix}{key}.")
+        else:
+            out[f"{prefix}{key}"] = value
+    return out
+
+
+def setting_differences(a: Results, b: Results) -> dict[str, list[Any]]:
+    """Every setting that differs between two runs, ``{"config.k": [4, 100], "model.prompt": [...]}``:
+    the model's description and the run's settings (``k``, seed, budget, batch size, ...; not the
+    task list, whose data :func:`compare` checks by content)."""
+    flat_a = _flat(a.model, "model.") | _flat({k: v for k, v in a.config.items() if k != "tasks"}, "config.")
+    flat_b = _flat(b.model, "model.") | _flat({k: v for k, v in b.config.items() if k != "tasks"}, "config.")
+    return {
+        key: [flat_a.get(key), flat_b.get(key)]
+        for key in sorted(set(flat_a) | set(flat_b))
+        if flat_a.get(key) != flat_b.get(key)
     }
 
 
@@ -269,6 +294,7 @@ def compare(
         tasks=common,
         only_a=[t.name for t in a.tasks if t.name not in names_b],
         only_b=[t.name for t in b.tasks if t.name not in names_a],
+        differences=setting_differences(a, b),
         settings={
             "n_boot": n_boot,
             "n_perm": n_perm,

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from langgap.adapt import AdaptConfig, adapted_embed, check_pivot, choose_pivot, fit_corpus, split_rows
-from langgap.data.corpora import Corpus
+from langgap.data.corpora import Corpus, MiningSet
 from langgap.encoders.cache import CachedEncoder
 from langgap.encoders.precomputed import PrecomputedEncoder
 from langgap.errors import InputError
@@ -36,6 +36,29 @@ Scored = tuple[TaskResult, Corpus, LangEmbed]
 def load_tasks(tasks: Sequence[Task]) -> list[tuple[Task, Corpus]]:
     """Read and validate every task's data before any encoding starts (fail fast)."""
     return [(t, t.load()) for t in unique_names(list(tasks))]
+
+
+def check_k(k: int, loaded: Sequence[tuple[Task, Corpus]]) -> None:
+    """``k`` neighbours must exist in every task that scores with them (margin scoring, xSIM,
+    mining): at most the rows of a parallel task, the sentences of a mining set's smaller side.
+
+    Raises:
+        InputError: ``k`` < 1 or more than a task has, naming the task.
+    """
+    if k < 1:
+        raise InputError(f"--k must be >= 1, got {k}")
+    for task, corpus in loaded:
+        if isinstance(corpus, MiningSet):
+            rows, what = min(len(corpus.src), len(corpus.tgt)), "sentences on its smaller side"
+        elif task.kind.parallel:
+            rows, what = len(corpus), "rows"
+        else:
+            continue
+        if k > rows:
+            raise InputError(
+                f"--k {k} is more than {task.name}'s {rows} {what}: the margin and xSIM would look at "
+                "every candidate; give a smaller --k (4 is the usual)"
+            )
 
 
 def precomputed_encoder(folder: str | Path, loaded: Sequence[tuple[Task, Corpus]]) -> PrecomputedEncoder:
@@ -166,14 +189,13 @@ def measure(
     Returns:
         :class:`Results` with one :class:`TaskResult` per task (two with ``adapt``).
     Raises:
-        InputError: ``k`` < 1, a ``budget`` that cannot bound a task, or bad data (file, line and problem) before any text is embedded.
+        InputError: ``k`` < 1 or above a task's rows (:func:`check_k`), a ``budget`` that cannot bound a task, or bad data (file, line and problem) before any text is embedded.
     """
-    if k < 1:
-        raise InputError(f"--k must be >= 1, got {k}")
     budget = (budget or Budget()).check()
     t0 = time.perf_counter()
     loaded = [t if isinstance(t, tuple) else None for t in tasks]
     pairs = [p for p in loaded if p is not None] if all(loaded) else load_tasks(tasks)  # type: ignore[arg-type]
+    check_k(k, pairs)
     if adapt is not None:
         check_pivot(adapt, [c for _, c in pairs])
     t_load = time.perf_counter()

@@ -85,3 +85,22 @@ def test_bad_n_boot_exit_2(cli, runs):
     a, b = runs
     code, _, err = cli(["compare", a, b, "--n-boot", 0])
     assert code == 2 and "--n-boot and --n-perm must be >= 1" in err
+
+
+def test_compare_names_every_setting_that_differs(cli, tmp_path):
+    from conftest import ToyEncoder, write_bitext
+    from langgap.measuring import measure
+    from langgap.tasks import bitext_task
+
+    tasks = [bitext_task(write_bitext(tmp_path / "deu-eng.tsv", "deu", "eng", 40))]
+    measure(ToyEncoder(gap=1.0), tasks, projection_points=0).save(tmp_path / "k4")
+    measure(ToyEncoder(gap=1.0), tasks, projection_points=0, k=8, seed=3).save(tmp_path / "k8")
+    code, _, err = cli(["compare", tmp_path / "k4", tmp_path / "k8", "--out", tmp_path / "cmp", "-q"])
+    assert code == 0, err
+    assert "differs: config.k 4 → 8" in err and "differs: config.seed 0 → 3" in err
+    assert "model.name" not in err  # the same model: not listed
+    d = json.loads((tmp_path / "cmp" / "compare.json").read_text())
+    assert d["differences"] == {"config.k": [4, 8], "config.seed": [0, 3]}
+    assert "Settings that differ (A → B): config.k 4 → 8; config.seed 0 → 3." in (
+        tmp_path / "cmp" / "compare.md"
+    ).read_text(encoding="utf-8")

@@ -38,6 +38,14 @@ def test_quiet_prints_nothing_but_the_results_files(cli, tiny_model_dir, tmp_pat
     assert (out, err) == ("", "")
 
 
+def test_a_k_larger_than_a_task_is_refused_before_the_model_loads(cli, tmp_path):
+    bt = write_bitext(tmp_path / "deu-eng.tsv", "deu", "eng", 35)
+    code, _, err = cli(["measure", "--model", tmp_path / "no-model", "--bitext", bt, "--k", "100",
+                        "--out", tmp_path / "run"])  # fmt: skip
+    assert code == 2 and "--k 100 is more than bitext:deu-eng's 35 rows" in err, err
+    assert not (tmp_path / "run").exists()
+
+
 def test_files_and_second_run_uses_cache(cli, tiny_model_dir, tmp_path):
     bt = write_bitext(tmp_path / "deu-eng.tsv", "deu", "eng", 30)
     mw = write_multiway(tmp_path / "mw", ["eng_Latn", "deu_Latn", "fra_Latn"], 20)

@@ -112,6 +112,7 @@ def _bad_setups(tmp_path, folders):
         "mixed": ([src, text], "is an embed folder and"),
         "mode": ([src, tgt, "--mode", "maxx"], "--mode 'maxx': expected one of forward, backward, intersection, max (did you mean 'max'?)"),
         "k": ([src, tgt, "--k", "0"], "--k must be >= 1"),
+        "k_side": ([src, tgt, "--k", "500"], "--k 500 is more than the 100 distinct texts of"),
         "nprobe": ([src, tgt, "--nprobe", "-2"], "--nprobe must be >= 1 (or 0 for the default), got -2"),
         "calibrate": ([src, tgt, "--calibrate", tmp_path / "dev.tsv"], "dev.tsv:1: the source text is not a line of"),
     }  # fmt: skip
@@ -131,6 +132,7 @@ def _bad_setups(tmp_path, folders):
         "mixed",
         "mode",
         "k",
+        "k_side",
         "nprobe",
         "calibrate",
     ],
@@ -186,6 +188,14 @@ def test_ctrl_c_writes_nothing(cli, folders, tmp_path, monkeypatch):
     code, _, err = cli(["mine", src, tgt, "--out", run, "--k", "2"])
     assert code == 130 and "interrupted: nothing was written" in err
     assert snapshot(run) == before and not leftovers(run)
+
+
+def test_the_default_threshold_with_another_k_is_flagged(cli, folders, tmp_path):
+    src, tgt, _ = folders
+    code, _, err = cli(["mine", src, tgt, "--out", tmp_path / "run", "--k", "8"])
+    assert code == 0 and "the default threshold 1.03 was measured at k=4; with --k 8 give" in err, err
+    code, _, err = cli(["mine", src, tgt, "--out", tmp_path / "run2", "--k", "8", "--threshold", "1.0"])
+    assert code == 0 and "measured at k=4" not in err, err
 
 
 def test_interrupted_while_writing_keeps_the_earlier_run(cli, folders, tmp_path, monkeypatch):

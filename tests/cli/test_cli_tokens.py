@@ -62,6 +62,8 @@ def test_measure_from_precomputed_embeddings_skips_coverage_with_a_note(cli, tmp
 def test_a_max_length_below_one_is_refused(cli, tiny_model_dir, tmp_path):
     """0 is not the model's limit and -5 not a limit at all: both refused before any work."""
     for bad in ("0", "-5"):
-        code, _, err = cli(["tokens", "--model", tiny_model_dir, "--max-length", bad, "--out", tmp_path / "t"])
+        code, _, err = cli(
+            ["tokens", "--model", tiny_model_dir, "--max-length", bad, "--out", tmp_path / "t"]
+        )
         assert code == 2 and f"--max-length must be >= 1 (tokens per input), got {bad}" in err, err
         assert not (tmp_path / "t").exists()

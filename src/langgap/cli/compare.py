@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich import box
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
@@ -90,6 +91,10 @@ def compare(
     target = out if out is not None else default_out(run_a, run_b)
     with writing(target, "comparison"):
         paths = write_comparison(cmp, target)
+    for key, (a, b) in cmp.differences.items():
+        console.print(
+            f"[yellow]differs: {escape(f'{key} {a!r} → {b!r}')}[/yellow]", soft_wrap=True, highlight=False
+        )
     for label, names in (("A", cmp.only_a), ("B", cmp.only_b)):
         if names:
             console.print(f"[yellow]only in {label}, not compared: {', '.join(names)}[/yellow]")

@@ -10,7 +10,6 @@ import typer
 from langgap.cli import app, interrupted, options
 from langgap.cli.options import DEFAULT_MODEL, writing
 from langgap.cli.output import console, log_warnings, out_console, progress_bar, rich_table
-from langgap.errors import InputError
 
 if TYPE_CHECKING:
     from langgap.adapt import AdaptConfig
@@ -83,7 +82,7 @@ def measure(
     from langgap.adapt import AdaptConfig, check_pivot
     from langgap.atomic import check_out_dir
     from langgap.encoders.cache import CachedEncoder, default_cache_path
-    from langgap.measuring import load_tasks, precomputed_encoder
+    from langgap.measuring import check_k, load_tasks, precomputed_encoder
     from langgap.measuring import measure as run_measure
     from langgap.metrics.registry import Budget
     from langgap.report.document import save_run
@@ -91,8 +90,6 @@ def measure(
     from langgap.tasks import build_tasks
 
     log_warnings()
-    if k < 1:  # measure() says the same; here before any data is read
-        raise InputError(f"--k must be >= 1, got {k}")
     budget = Budget(exact_rows, sample_rows).check()
     adapt_config = AdaptConfig.from_options(adapt, adapt_fit_fraction, adapt_pivot)
     out = check_out_dir(out, RUN_FILES, "langgap measure run (results.json)")  # before any work
@@ -105,6 +102,7 @@ def measure(
         mining=mining or [],
     )
     loaded = load_tasks(tasks)  # validate all data before loading a model
+    check_k(k, loaded)
     for task, corpus in loaded:
         if task.kind.multilingual and task.path and not langs and not quiet:
             n = len(corpus.all_texts())

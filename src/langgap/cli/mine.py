@@ -73,7 +73,7 @@ def mine(
     model options apply to text files; embed folders bring their own vectors."""
     from langgap.atomic import check_out_dir
     from langgap.errors import InputError
-    from langgap.mining import check_settings, choose_threshold
+    from langgap.mining import check_k, check_settings, choose_threshold
     from langgap.mining import mine as run_mine
     from langgap.mining.search import check_search
     from langgap.mining.sides import known_pairs, open_sides, pair_name
@@ -89,6 +89,7 @@ def mine(
     sides = open_sides(src, tgt, src_lang, tgt_lang)
     if sides[0].blocks is not None and (model is not None or prompt is not None):
         console.print("note: --model/--prompt are for text files; the embed folders' vectors are used")
+    check_k(k, *sides)
     pairs_file = pair_name(sides[0].name, sides[1].name)
     gold = known_pairs(calibrate, *sides) if calibrate is not None else None
     check_search(len(sides[0]), len(sides[1]), index)  # FAISS or a size numpy can do
@@ -125,6 +126,11 @@ def mine(
     except KeyboardInterrupt:
         kept = "" if cache_path is None else f"; the embeddings are in the cache {cache_path}"
         raise interrupted(f"interrupted: nothing was written, {out} is as it was{kept}") from None
+    if chosen.how == "default" and k != 4:
+        console.print(
+            f"[yellow]the default threshold {chosen.value:g} was measured at k=4; with --k {k} give "
+            "--threshold or --calibrate[/yellow]"
+        )
     if chosen.calibration is not None and chosen.calibration.f1 == 0.0:
         console.print(
             f"[yellow]--calibrate {calibrate}: none of its pairs were mined; no pair is kept[/yellow]"

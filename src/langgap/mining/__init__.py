@@ -39,7 +39,17 @@ from langgap.mining.sides import Side, attach, distinct
 DEFAULT_THRESHOLDS = mining.DEFAULT_THRESHOLDS
 MODE_ALIASES = {"fwd": "forward", "bwd": "backward", "intersect": "intersection"}  # LASER's spellings
 
-__all__ = ["DEFAULT_THRESHOLDS", "Mined", "Side", "Threshold", "array_side", "check_settings", "mine"]
+__all__ = [
+    "DEFAULT_THRESHOLDS",
+    "Mined",
+    "Side",
+    "Threshold",
+    "array_side",
+    "check_k",
+    "check_settings",
+    "choose_threshold",
+    "mine",
+]
 
 
 @dataclass
@@ -114,6 +124,21 @@ def check_settings(k: int, margin: str, mode: str, index: str, nprobe: int) -> t
     return cast(Margin, margin), cast(Mode, mode), _choice("--index", index, INDEXES, {})
 
 
+def check_k(k: int, src: Side, tgt: Side) -> None:
+    """The margin averages over ``k`` neighbours on the other side, so ``k`` must not exceed the
+    distinct texts of either side (before any embedding or search).
+
+    Raises:
+        InputError: ``k`` larger than a side, naming it.
+    """
+    smaller = min((src, tgt), key=len)
+    if k > len(smaller):
+        raise InputError(
+            f"--k {k} is more than the {len(smaller):,} distinct texts of {smaller.source}: the margin "
+            "would average over the whole side; give a smaller --k (4 is the usual)"
+        )
+
+
 def choose_threshold(
     mined: Mined, *, threshold: float | None = None, gold: set[tuple[int, int]] | None = None
 ) -> Threshold:
@@ -156,8 +181,8 @@ def mine(
     Args:
         src, tgt: sides with vectors (:func:`array_side`, :func:`langgap.mining.sides.shard_side`,
             :func:`langgap.mining.sides.text_side` + ``attach``).
-        k: neighbourhood size of the margin and number of candidates per text (clipped to the
-            other side's distinct count).
+        k: neighbourhood size of the margin and number of candidates per text (at most the
+            distinct texts of either side, :func:`check_k`).
         margin: ``ratio``, ``distance`` or ``absolute``; mode: ``forward``, ``backward``,
             ``intersection`` or ``max``; index: ``auto``, ``flat``, ``ivf`` or ``ivfpq``.
         nprobe: IVF lists probed per query (0: the fewest whose recall@k against exact search
@@ -167,9 +192,10 @@ def mine(
     Returns:
         :class:`Mined`: every candidate pair of the mode, best first.
     Raises:
-        InputError: bad settings (:func:`check_settings`).
+        InputError: bad settings (:func:`check_settings`, :func:`check_k`).
     """
     margin, mode, index = check_settings(k, margin, mode, index, nprobe)
+    check_k(k, src, tgt)
     nn = neighbours(src, tgt, k=k, index=index, nprobe=nprobe, progress=progress)
     s, t, scores = mining.mine_from_knn((nn.fwd_sims, nn.fwd_inds), (nn.bwd_sims, nn.bwd_inds), margin, mode)
     return Mined(src, tgt, s, t, scores, k, margin, mode, nn.search, nn.nprobe)

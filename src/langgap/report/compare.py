@@ -163,6 +163,9 @@ def _notes(cmp: Comparison) -> list[str]:
         "are lower-is-better (xsim_error, random_cosine). Multi-way and sample tasks: averages over "
         "language pairs, sentences resampled jointly across pairs.",
     ]
+    if cmp.differences:
+        changed = "; ".join(f"{key} {a!r} → {b!r}" for key, (a, b) in cmp.differences.items())
+        out.append(f"Settings that differ (A → B): {changed}.")
     if cmp.only_a:
         out.append(f"Only in A (not compared): {', '.join(cmp.only_a)}.")
     if cmp.only_b:
