@@ -235,7 +235,17 @@ def test_counts_and_json_of_a_comparison():
     assert cmp.counts() == {"better": 2, "worse": 1, "no-change": 3}
     assert Comparison(a={}, b={}, changes=[], tasks=[]).counts() == {"better": 0, "worse": 0, "no-change": 0}
     out = cmp.to_json()
-    assert list(out) == ["a", "b", "settings", "differences", "tasks", "only_a", "only_b", "counts", "changes"]
+    assert list(out) == [
+        "a",
+        "b",
+        "settings",
+        "differences",
+        "tasks",
+        "only_a",
+        "only_b",
+        "counts",
+        "changes",
+    ]
     assert (out["only_a"], out["only_b"], out["counts"]) == (["x"], ["y", "z"], cmp.counts())
     assert [c["metric"] for c in out["changes"]] == [f"m{i}" for i in range(6)]
     assert out["changes"][0]["p_value"] == round_floats(0.123456789)

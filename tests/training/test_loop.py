@@ -637,3 +637,23 @@ def test_length_buckets_do_not_change_the_gradcache_path(tmp_path, tiny_model_di
     one, two = dict(runs[0].model.named_parameters()), dict(runs[1].model.named_parameters())
     for name in one:
         assert torch.equal(one[name], two[name]), name
+
+
+def test_the_saved_model_reads_the_base_models_length_not_the_training_length(tmp_path, tiny_model_dir):
+    """Texts are cut at --max-length while training; the saved model reads what the base model
+    reads, and config.json and the card say both."""
+    from sentence_transformers import SentenceTransformer
+
+    base = SentenceTransformer(str(tiny_model_dir), device="cpu").max_seq_length
+    assert base > 6
+    res = train(config(tmp_path, tiny_model_dir, max_length=6, max_steps=2))
+    assert res.model.max_seq_length == 6  # the live model as trained
+    saved = SentenceTransformer(str(res.model_dir), device="cpu")
+    assert saved.max_seq_length == base and saved.tokenizer.model_max_length == base
+    resolved = json.loads((res.out / "config.json").read_text())["resolved"]
+    assert (resolved["training_max_length"], resolved["saved_max_length"]) == (6, base)
+    card = (res.model_dir / "README.md").read_text(encoding="utf-8")
+    assert (
+        f"**Maximum Sequence Length:** {base} tokens (the base model's; trained on texts cut at 6 tokens)"
+        in card
+    )

@@ -149,12 +149,20 @@ def encode_live(
     return np.asarray(out, dtype=np.float32)
 
 
-def save_model(st: Any, folder: str | Path, prompt: str) -> None:
+def save_model(st: Any, folder: str | Path, prompt: str, max_length: int | None = None) -> None:
     """Save ``st`` as a sentence-transformers folder whose default ``query`` prompt is ``prompt``,
-    so ``SentenceTransformer(folder).encode`` embeds as training did."""
+    so ``SentenceTransformer(folder).encode`` embeds as training did, and which reads
+    ``max_length`` tokens (the base model's input length, not a shorter training length; ``None``:
+    as ``st`` is set). ``st`` itself keeps its length."""
     st.prompts = {**(st.prompts or {}), "query": prompt}
     st.default_prompt_name = "query"
-    st.save(str(folder), create_model_card=False)
+    running = st.max_seq_length
+    if max_length is not None:
+        st.max_seq_length = max_length  # also the tokenizer's model_max_length
+    try:
+        st.save(str(folder), create_model_card=False)
+    finally:
+        st.max_seq_length = running
 
 
 class SentenceTransformerEncoder:
@@ -216,6 +224,7 @@ class SentenceTransformerEncoder:
             prompt = prompts[str(default_prompt)]
         self.prompt = prompt or ""
         self.prompt_name = prompt_name
+        self.native_max_length: int | None = self.model.max_seq_length  # the model's own input length
         if max_length is not None:
             if max_length < 1:
                 raise InputError(f"max length must be >= 1, got {max_length}")

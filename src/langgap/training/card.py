@@ -51,6 +51,7 @@ def model_card(
     languages: list[str],
     dimension: int,
     max_length: int,
+    trained_at: int,
     steps: int,
     pairs: int,
     prompt: str,
@@ -91,7 +92,8 @@ def model_card(
         "",
         "- **Model Type:** Sentence Transformer",
         f"- **Base model:** `{base}`",
-        f"- **Maximum Sequence Length:** {max_length} tokens",
+        f"- **Maximum Sequence Length:** {max_length} tokens (the base model's; trained on texts cut at "
+        f"{trained_at} tokens)",
         f"- **Output Dimensionality:** {dimension} dimensions",
         "- **Similarity Function:** Cosine Similarity",
         f"- **Training data:** {', '.join(f'`{d}`' for d in files)} ({pairs:,} pairs)",

@@ -141,7 +141,7 @@ def train(
     model_dir = run.out / "model"
     if run.main:
         with atomic.staged_dir(model_dir) as tmp:  # a crash while saving leaves no half-written model/
-            save_model(run.st, tmp, run.prompt)
+            save_model(run.st, tmp, run.prompt, run.input_length)
             atomic.write_text(tmp / "README.md", card(run))
     if cfg.output.report_to:
         run.accelerator.end_training()
@@ -241,14 +241,15 @@ def bucketed(emb: Callable[[list[str]], Tensor], texts: list[str], buckets: int,
 def card(run: Run) -> str:
     """The saved model's README.md (:func:`langgap.training.card.model_card`)."""
     pool = run.composer.pool.cross + run.composer.pool.mono
-    dimension, max_length = model_shape(run.st)
+    dimension, trained_at = model_shape(run.st)
     return model_card(
         run.cfg.data,
         run.cfg.to_json(),
         base=run.cfg.model.name,
         languages=sorted({lang for p in pool for lang in (p.lang_a, p.lang_b)}),
         dimension=dimension,
-        max_length=max_length,
+        max_length=run.input_length or trained_at,
+        trained_at=trained_at,
         steps=run.total,
         pairs=len(run.composer.pool.cross),
         prompt=run.prompt,

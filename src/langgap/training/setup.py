@@ -80,6 +80,7 @@ class Run:
     frozen: dict[str, list[float]] = field(default_factory=dict)  # left out of checkpoints
     teacher: TeacherCache | None = None  # the objective's frozen teacher (lazy; loop prefetches)
     elapsed: float = 0.0  # seconds of training before this process started (a resume)
+    input_length: int | None = None  # the base model's max length: the saved model reads this many tokens
 
     @property
     def main(self) -> bool:
@@ -236,6 +237,7 @@ def setup(
         total=steps.total,
         frozen=frozen,
         teacher=cache,
+        input_length=student.native_max_length,
     )
     if ckpt is not None:
         restore(run, ckpt)
@@ -259,6 +261,8 @@ def record(
         "batches_per_epoch": steps.per_epoch,
         "processes": run.accelerator.num_processes,
         "model_path": student.path,
+        "training_max_length": cfg.model.max_length,  # texts cut here while training
+        "saved_max_length": run.input_length,  # what the saved model reads: the base model's length
         "offline_copy": student.offline_note,
         "student_dim": student.dimension,
         "trainable_parameters": sum(p.numel() for p in st.parameters() if p.requires_grad),
