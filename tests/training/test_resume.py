@@ -88,10 +88,49 @@ def test_resume_without_checkpoint_and_reused_out(tmp_path, tiny_model_dir):
     with pytest.raises(InputError, match=r"--resume: no checkpoint in .*run/checkpoints"):
         train(cfg, resume=True)
     train(cfg)
-    with pytest.raises(InputError, match="already holds a training run: continue it with --resume"):
+    with pytest.raises(InputError, match=r"holds a finished training run \(model/\): choose another --out"):
         train(cfg)
     with pytest.raises(InputError, match="--resume: no checkpoint"):
         train(cfg, resume=True)  # save_every=0 wrote none
+
+
+def test_a_run_stopped_before_its_first_checkpoint_starts_again(tmp_path, tiny_model_dir):
+    """Ctrl-C before the first checkpoint leaves nothing to resume: the same command starts the
+    run again (its old log replaced); Ctrl-C while that checkpoint is written leaves no step-N.tmp."""
+    import json
+
+    from langgap.training import checkpoint
+
+    cfg = TrainConfig.from_flat(
+        model=str(tiny_model_dir), pairs=(str(write_pairs(tmp_path / "xx-yy.tsv")),), batch_size=8,
+        max_steps=4, save_every=3, out=str(tmp_path / "run"),
+    )  # fmt: skip
+
+    def stop_at_2(step, *_):
+        if step == 2:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        train(cfg, progress=stop_at_2)
+    assert not checkpoint.list_checkpoints(cfg.output.out)
+    real = checkpoint.atomic.write_text
+
+    def interrupted_sidecar(path, text):
+        if path.name == checkpoint.SIDECAR:
+            raise KeyboardInterrupt
+        return real(path, text)
+
+    checkpoint.atomic.write_text = interrupted_sidecar
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            train(cfg)  # the same command: starts again, stopped while saving step 3
+    finally:
+        checkpoint.atomic.write_text = real
+    assert not list((tmp_path / "run" / "checkpoints").glob("*.tmp"))
+    result = train(cfg)  # and once more: runs to the end
+    assert result.step == 4 and (tmp_path / "run" / "model").is_dir()
+    log = [json.loads(x) for x in (tmp_path / "run" / "train_log.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in log] == [1, 2, 3, 4]  # one run's log, not three
 
 
 def _freeze_cfg(tmp_path, model, out: str, **kw) -> TrainConfig:

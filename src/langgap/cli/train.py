@@ -44,7 +44,8 @@ def _kept(out: str) -> str:
     ckpt = last_checkpoint(out)
     if ckpt is None:
         return (
-            f"interrupted; no checkpoint was saved yet in {out} (one every --save-every steps): start again"
+            f"interrupted; no checkpoint was saved yet in {out} (one every --save-every steps): "
+            "the same command starts the run again"
         )
     return f"interrupted; {ckpt} is kept: continue with the same command and --resume (--out {out})"
 

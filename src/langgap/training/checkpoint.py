@@ -64,14 +64,19 @@ def save_checkpoint(accelerator: Any, out: str | Path, step: int, state: dict[st
     if accelerator.is_main_process and tmp.exists():
         shutil.rmtree(tmp)
     accelerator.wait_for_everyone()
-    accelerator.save_state(str(tmp))
-    accelerator.wait_for_everyone()  # every process has written its part (RNG states) before the rename
-    if accelerator.is_main_process:
-        sidecar = {"format": STATE_FORMAT, "step": step, **state}
-        atomic.write_text(tmp / SIDECAR, json.dumps(sidecar, indent=2) + "\n")
-        if final.exists():
-            shutil.rmtree(final)
-        tmp.rename(final)
+    try:
+        accelerator.save_state(str(tmp))
+        accelerator.wait_for_everyone()  # every process has written its part (RNG states) before the rename
+        if accelerator.is_main_process:
+            sidecar = {"format": STATE_FORMAT, "step": step, **state}
+            atomic.write_text(tmp / SIDECAR, json.dumps(sidecar, indent=2) + "\n")
+            if final.exists():
+                shutil.rmtree(final)
+            tmp.rename(final)
+    except BaseException:  # Ctrl-C, SIGTERM or a full disk while saving: no half checkpoint left
+        if accelerator.is_main_process:
+            shutil.rmtree(tmp, ignore_errors=True)
+        raise
         for _, old in list_checkpoints(out)[:-KEEP]:
             shutil.rmtree(old, ignore_errors=True)
         log.info("saved checkpoint %s", final)
@@ -79,21 +84,41 @@ def save_checkpoint(accelerator: Any, out: str | Path, step: int, state: dict[st
     return final
 
 
+RUN_FILES = ("config.json", "train_log.jsonl", "eval_history.jsonl", "checkpoints", "logs", "holdout")
+
+
 def resume_point(out: str | Path, resume: bool) -> Path | None:
-    """The checkpoint to resume from (``None`` for a fresh run); refuses mistakes either way."""
+    """The checkpoint to resume from (``None`` for a fresh run); refuses mistakes either way.
+
+    A run stopped before its first checkpoint has nothing to continue from: the same command
+    starts it again, replacing what it had written. Partial checkpoints (``step-N.tmp``) are
+    removed either way.
+    """
     out = Path(out)
+    root = checkpoints_dir(out)
+    for partial in root.glob("step-*.tmp") if root.is_dir() else ():
+        shutil.rmtree(partial, ignore_errors=True)
     if resume:
         ckpt = last_checkpoint(out)
         if ckpt is None:
             raise InputError(
-                f"--resume: no checkpoint in {checkpoints_dir(out)} (one is saved every --save-every steps)"
+                f"--resume: no checkpoint in {root} (one is saved every --save-every steps); "
+                "run the same command without --resume to start again"
             )
         return ckpt
-    if (out / "train_log.jsonl").exists() or list_checkpoints(out):
+    if list_checkpoints(out):
         raise InputError(
             f"--out {out} already holds a training run: continue it with --resume or choose another --out"
         )
+    if (out / "model").is_dir() and (out / "train_log.jsonl").exists():
+        raise InputError(f"--out {out} holds a finished training run (model/): choose another --out")
     atomic.check_out_dir(out, ("config.json", "checkpoints", "model"), "langgap training run")
+    for name in RUN_FILES:  # a run stopped before its first checkpoint: start it again
+        path = out / name
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
     return None
 
 
