@@ -120,7 +120,7 @@ def test_columns_or_languages_that_cannot_be_inferred(tmp_path):
         tmp_path, "sim", {"score": [1.0, 2.0], "s1": ["p", "q"], "s2": ["r", "s"]}, "parquet"
     )
     with pytest.raises(
-        InputError, match=r"sim\.parquet: cannot tell the languages from the name; .* --sts en,de=PATH"
+        InputError, match=r"sim\.parquet: cannot tell the languages from the name; .* before it: en,de=PATH"
     ):
         read_sts(sts_nameless)
 

@@ -128,3 +128,13 @@ def test_bad_precision(tiny_model_dir):
         SentenceTransformerEncoder(str(tiny_model_dir), precision="fp8")
     with pytest.raises(InputError, match="--precision applies to a local model"):
         load_encoder("openai:http://127.0.0.1:1/v1#m", precision="bf16")
+
+
+def test_tokenizer_errors_name_the_tokenizer_and_the_missing_files(tmp_path):
+    from langgap.encoders.hf import load_tokenizer
+
+    with pytest.raises(InputError, match=r"^tokenizer path \./nosuch/tok: no such file or directory"):
+        load_tokenizer("./nosuch/tok")
+    (tmp_path / "config.json").write_text("{}")
+    with pytest.raises(InputError, match=r"the folder holds no tokenizer files \(tokenizer.json, "):
+        load_tokenizer(str(tmp_path))

@@ -39,6 +39,15 @@ def test_multiway_to_the_pivot_with_held_out_rows(tmp_path):
         ({"pivot": "xxx"}, "--pivot 'xxx': no xxx.txt"),
         ({"pivot": "eng", "holdout_rows": 1.5}, r"--holdout-rows must be in \[0, 1\) \(0: none held out\)"),
         ({}, "--multiway needs --pivot LANG"),
+        ({"pivot": "eng", "langs": ("deu",)}, r"--pivot eng is not among --langs \(deu\): add it to --langs"),
+        (
+            {"pivot": "eng", "holdout_rows": 0.95},
+            "--holdout-rows 0.95 holds out 10 of the 10 rows of .*leaving 0",
+        ),
+        (
+            {"pivot": "eng", "holdout_rows": 0.9},
+            "--holdout-rows 0.9 holds out 9 of the 10 rows of .*leaving 1",
+        ),
     ],
 )
 def test_bad_multiway_options(tmp_path, kw, message):

@@ -47,7 +47,7 @@ def tokens(
         sample=sample, bitext=bitext or [], multiway=multiway or [], langs=langs, sts=sts or []
     )
     texts = language_texts([corpus for _, corpus in load_tasks(tasks)])
-    tokenizer, limit = load_tokenizer(model)
+    tokenizer, limit = load_tokenizer(model, "model")
     with progress_bar(quiet) as bar:
         job = bar.add_task("tokenizing", total=len(texts), info="languages")
         report = coverage_report(

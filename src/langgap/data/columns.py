@@ -154,7 +154,7 @@ def _pair_langs(
             return by_col[0], by_col[1]
         raise InputError(
             f"{table.label}: cannot tell the languages from the name or the columns ({', '.join(cols)}); "
-            "name it like 'deu-eng.parquet' or give them (e.g. --bitext deu,eng=PATH)"
+            "name it like 'deu-eng.parquet' or give them before it: deu,eng=PATH"
         )
     return found
 
@@ -210,7 +210,7 @@ def sts_from_table(table: Table, src: TableSource, langs: Sequence[str] | None =
         if found is None:
             raise InputError(
                 f"{table.label}: cannot tell the languages from the name; name it like 'en-de.parquet' "
-                "or give them (e.g. --sts en,de=PATH)"
+                "or give them before it: en,de=PATH"
             )
         lang1, lang2 = found
     scores = score_column(table, score)

@@ -41,6 +41,6 @@ def resolve_langs(path: Path, langs: Sequence[str] | None) -> tuple[str, str]:
     if found is None:
         raise InputError(
             f"{path}: cannot tell the languages from the file name; name it like 'deu-eng.tsv' "
-            "or give them (e.g. --bitext deu,eng=path)"
+            "or give them before it: deu,eng=PATH"
         )
     return found

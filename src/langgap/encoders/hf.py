@@ -16,6 +16,9 @@ from typing import Any
 from langgap.encoders.resolve import resolve_model
 from langgap.errors import InputError
 
+# what a Hugging Face tokenizer is saved as (fast, sentencepiece, WordPiece/BPE vocabularies)
+TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "*.model", "vocab.txt", "vocab.json")
+
 
 @contextlib.contextmanager
 def quiet_loading() -> Iterator[None]:
@@ -31,12 +34,19 @@ def quiet_loading() -> Iterator[None]:
             hf_logging.enable_progress_bar()
 
 
-def load_tokenizer(name_or_path: str) -> tuple[Any, int | None]:
+def load_tokenizer(name_or_path: str, what: str = "tokenizer") -> tuple[Any, int | None]:
     """The tokenizer of a model id or path (the fast one when it exists) and the model's input
-    limit in tokens (a sentence-transformers folder's ``max_seq_length``, else the tokenizer's)."""
+    limit in tokens (a sentence-transformers folder's ``max_seq_length``, else the tokenizer's);
+    ``what`` names it in the errors (``langgap tokens`` reads a model's: ``"model"``)."""
     from transformers import AutoTokenizer
 
-    load_from, _ = resolve_model(name_or_path)
+    load_from, _ = resolve_model(name_or_path, what)
+    folder = Path(load_from)
+    if folder.is_dir() and not any(next(folder.glob(pattern), None) for pattern in TOKENIZER_FILES):
+        raise InputError(
+            f"cannot load a tokenizer from {name_or_path!r}: the folder holds no tokenizer files "
+            f"({', '.join(TOKENIZER_FILES)})"
+        )
     try:
         with quiet_loading():
             tok = AutoTokenizer.from_pretrained(load_from)

@@ -21,8 +21,9 @@ def offline_models_dir() -> Path:
     return Path(env) if env else cache_home() / "models"
 
 
-def resolve_model(name_or_path: str) -> tuple[str, str | None]:
+def resolve_model(name_or_path: str, what: str = "model") -> tuple[str, str | None]:
     """Map a model id or path to what to load: ``(load_from, offline_copy_note)``; check it first.
+    ``what`` names it in the errors (``"model"``, ``"tokenizer"``).
 
     An existing folder loads as is (a langgap training run folder is refused with the path of
     its ``model/``). A name that looks like a path (``./``, ``/``, ``~``, more than one ``/``,
@@ -42,11 +43,11 @@ def resolve_model(name_or_path: str) -> tuple[str, str | None]:
         or name_or_path.count("/") > 1
         or ("/" in name_or_path and Path(first).is_dir())
     ):
-        raise InputError(f"model path {name_or_path}: no such file or directory{_sibling_hint(path)}")
+        raise InputError(f"{what} path {name_or_path}: no such file or directory{_sibling_hint(path)}")
     local = offline_models_dir() / name_or_path.split("/")[-1]
     if (local / "config.json").is_file():
         return str(local), f"offline copy of {name_or_path} at {local}"
-    _check_downloadable(name_or_path)
+    _check_downloadable(name_or_path, what)
     return name_or_path, None
 
 
@@ -66,7 +67,7 @@ def _check_model_folder(path: Path, name: str) -> None:
         )
 
 
-def _check_downloadable(model_id: str) -> None:
+def _check_downloadable(model_id: str, what: str = "model") -> None:
     """An id that is neither local nor in the HF cache needs the Hub: refuse early without it."""
     from huggingface_hub import try_to_load_from_cache
 
@@ -76,7 +77,7 @@ def _check_downloadable(model_id: str) -> None:
     if offline or not _hub_reachable():
         why = "HF_HUB_OFFLINE is set" if offline else "the Hugging Face Hub cannot be reached"
         raise InputError(
-            f"model {model_id!r} is not a local folder, not an offline copy in {offline_models_dir()} "
+            f"{what} {model_id!r} is not a local folder, not an offline copy in {offline_models_dir()} "
             f"and not in the Hugging Face cache, and {why}; give a local path (e.g. ./models/x)"
         )
 

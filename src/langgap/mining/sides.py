@@ -17,7 +17,7 @@ import numpy as np
 
 from langgap.data.readers import languages_from_name, read_bitext
 from langgap.encoders.cache import CachedEncoder
-from langgap.encoders.shards import ShardSet, read_lines, scan_input
+from langgap.encoders.shards import MANIFEST, ShardSet, read_lines, scan_input
 from langgap.errors import InputError
 from langgap.knn import Blocks
 from langgap.metrics.similarity import normalize
@@ -155,6 +155,11 @@ def open_sides(
     """
     src, tgt = Path(src), Path(tgt)
     folders = [p.is_dir() for p in (src, tgt)]
+    if src.resolve() == tgt.resolve():
+        raise InputError(f"SRC and TGT are both {src}: mining needs two sides")
+    for path in (src, tgt):
+        if path.is_dir() and not (path / MANIFEST).is_file():
+            raise InputError(f"{path} is a folder without {MANIFEST}: not a langgap embed folder")
     if folders[0] != folders[1]:
         folder, text = (src, tgt) if folders[0] else (tgt, src)
         raise InputError(

@@ -94,6 +94,10 @@ class DataConfig:
             )
         if self.multiway and not self.pivot and not self.all_pairs:
             raise InputError("--multiway needs --pivot LANG (pairs to it) or --all-pairs")
+        if self.langs and self.pivot and self.pivot not in self.langs:
+            raise InputError(
+                f"--pivot {self.pivot} is not among --langs ({', '.join(self.langs)}): add it to --langs"
+            )
 
 
 @dataclass(frozen=True)

@@ -93,6 +93,11 @@ def read_training(
     if data.multiway:
         mw = read_multiway(data.multiway, data.langs or None)
         train_rows, held = holdout_split(len(mw), data.holdout_rows, seed)
+        if len(train_rows) < 2:
+            raise InputError(
+                f"--holdout-rows {data.holdout_rows:g} holds out {len(held)} of the {len(mw)} rows of "
+                f"{data.multiway}, leaving {len(train_rows)} to train on; give a smaller share"
+            )
         if len(held):
             held_part = mw.subset(held)
         cross += multiway_pairs(mw.subset(train_rows) if len(held) else mw, data.pivot, data.all_pairs)
