@@ -190,3 +190,24 @@ def test_freeze_layers_and_length_buckets_reach_the_config(cli, tiny_model_dir, 
     assert code == 0, err
     conf = json.loads((out / "config.json").read_text())["config"]
     assert (conf["freeze_layers"], conf["length_buckets"]) == (1, 1)
+
+
+def test_the_measure_hint_measures_the_held_out_rows(cli, tiny_model_dir, tmp_path):
+    """After --holdout-rows the hint measures the folder of rows training never saw, and it runs."""
+    mw = tmp_path / "mw"
+    mw.mkdir()
+    for lang in ("eng", "deu"):
+        (mw / f"{lang}.txt").write_text("".join(f"w{i} w{i + 1}\n" for i in range(40)), encoding="utf-8")
+    out = tmp_path / "run"
+    args = ["train", "--model", tiny_model_dir, "--multiway", mw, "--pivot", "eng", "--holdout-rows", "0.25",
+            "--max-steps", 1, "--batch-size", 8, "--save-every", 0, "--out", out, "-q"]  # fmt: skip
+    code, stdout, err = cli(args)
+    assert code == 0, err
+    assert "trained 1 step;" in stdout
+    hint = stdout.split("measure it: ", 1)[1].strip()
+    assert f"--multiway {out / 'holdout'}" in hint
+    code, _, err = cli(shlex.split(hint)[1:])
+    assert code == 0, err
+    res = json.loads((out / "measure" / "results.json").read_text())
+    assert [t["kind"] for t in res["tasks"]] == ["multiway"]
+    assert {(Path(d["path"]).parent, d["rows"]) for d in res["data"]} == {(out / "holdout", 10)}

@@ -179,7 +179,7 @@ def train(
 
     def on_step(step: int, total: int, loss: float, pairs_per_s: float) -> None:
         bar.start()
-        info = f"loss {loss:.4f}  {pairs_per_s:,.0f} pairs/s"
+        info = f"loss {loss:.4f}  {pairs_per_s:,.{0 if pairs_per_s >= 10 else 2}f} pairs/s"
         bar.update(steps, completed=step, total=total, visible=True, info=info)
 
     def on_eval(record: dict[str, Any]) -> None:
@@ -204,9 +204,12 @@ def train(
 
     data = [f"--bitext {shlex.quote(p)}" for p in cfg.eval.eval_bitext]
     data += [f"--sts {shlex.quote(p)}" for p in cfg.eval.eval_sts]
+    held_out = Path(cfg.output.out) / "holdout"
+    if cfg.data.holdout_rows and held_out.is_dir():  # the rows training never saw
+        data.insert(0, f"--multiway {shlex.quote(str(held_out))}")
     model_dir = shlex.quote(str(result.model_dir))
     typer.echo(
-        f"trained {result.step} steps; model saved to {result.model_dir} (a sentence-transformers folder; "
+        f"trained {result.step} step{'s' if result.step != 1 else ''}; model saved to {result.model_dir} (a sentence-transformers folder; "
         f"its default 'query' prompt is the training prompt {result.prompt!r})"
     )
     typer.echo(

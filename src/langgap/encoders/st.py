@@ -160,7 +160,8 @@ def save_model(st: Any, folder: str | Path, prompt: str, max_length: int | None 
     if max_length is not None:
         st.max_seq_length = max_length  # also the tokenizer's model_max_length
     try:
-        st.save(str(folder), create_model_card=False)
+        with quiet_loading():  # no "Writing model shards" bar: the command draws its own
+            st.save(str(folder), create_model_card=False)
     finally:
         st.max_seq_length = running
 
