@@ -149,13 +149,22 @@ def test_multiway_without_langs_says_how_much_it_reads(cli, tiny_model_dir, tmp_
 
 
 def test_help_shows_flags_without_a_type():
+    """Flags show no type, repeatable options the type of one value, usage lines plain names."""
     from typer.testing import CliRunner
 
+    import langgap.cli.compare  # noqa: F401  (each module registers its command)
+    import langgap.cli.measure  # noqa: F401
+    import langgap.cli.mine  # noqa: F401
+    import langgap.cli.report  # noqa: F401
+    import langgap.cli.train  # noqa: F401
     from langgap.cli import app
 
-    for command in ("measure", "train", "compare", "report"):
+    for command in ("measure", "train", "compare", "report", "mine"):
         text = CliRunner().invoke(app, [command, "--help"], env={"COLUMNS": "200"}).output
-        assert "--help" in text and "<bool>" not in text, command
+        assert "--help" in text and "<bool>" not in text and "<list[" not in text, command
+        assert "{" not in text.splitlines()[1], text.splitlines()[1]  # Usage: ... SRC TGT, not {SRC}
+    mine_usage = CliRunner().invoke(app, ["mine", "--help"], env={"COLUMNS": "200"}).output.splitlines()[1]
+    assert mine_usage.strip() == "Usage: langgap mine [OPTIONS] SRC TGT"
     assert "<int>" in CliRunner().invoke(app, ["measure", "--help"], env={"COLUMNS": "200"}).output
 
 

@@ -6,7 +6,7 @@ import signal
 import sys
 
 import typer
-from typer.core import TyperOption
+from typer.core import TyperArgument, TyperOption
 
 from langgap.errors import InputError
 
@@ -40,11 +40,24 @@ _display_type = TyperOption.display_type_rich
 
 
 def _flag_type(self: TyperOption, ctx: object) -> str | None:
-    """Help shows no ``<bool>`` after a flag (``--resume``, ``--cache/--no-cache``): flags take no value."""
-    return None if getattr(self, "is_flag", False) else _display_type(self, ctx)  # type: ignore[arg-type]
+    """Help shows no ``<bool>`` after a flag (``--resume``, ``--cache/--no-cache``): flags take no
+    value; a repeatable option shows the type of one value (``<str>``, not ``<list[str]>``)."""
+    if getattr(self, "is_flag", False):
+        return None
+    shown = _display_type(self, ctx)  # type: ignore[arg-type]
+    return f"<{shown[6:-2]}>" if shown and shown.startswith("<list[") and shown.endswith("]>") else shown
 
 
 TyperOption.display_type_rich = _flag_type  # type: ignore[method-assign]
+
+
+def _usage_name(self: TyperArgument) -> str:
+    """Usage lines read ``langgap mine [OPTIONS] SRC TGT`` (click's convention), not ``{SRC}``."""
+    name = self.display_name_raw.upper()
+    return (name if self.required else f"[{name}]") + ("..." if self.nargs != 1 else "")
+
+
+TyperArgument._usage_display_name = _usage_name  # type: ignore[method-assign]
 
 
 def terminate_as_interrupt(signum: int = 0, frame: object = None) -> None:

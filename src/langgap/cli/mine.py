@@ -51,7 +51,8 @@ def mine(
         int,
         Opt(
             help="IVF lists probed per query (default: the fewest whose recall@k against exact search "
-            "reaches 0.99 on 1,000 sampled queries, measured and recorded in mine.json; fewer is faster)."
+            "reaches 0.99 on 1,000 sampled queries, measured and recorded in mine.json; fewer is faster).",
+            show_default="measured",
         ),
     ] = 0,
     src_lang: Annotated[str | None, Opt(help="Language of SRC (default: its file or folder stem).")] = None,

@@ -13,6 +13,7 @@ from rich.markup import escape
 
 from langgap.cli import app, interrupted
 from langgap.cli import options as shared
+from langgap.cli.options import DEFAULT_MODEL
 from langgap.cli.output import log_warnings, progress_bar
 
 Opt = typer.Option
@@ -52,7 +53,9 @@ def _kept(out: str) -> str:
 
 @app.command()
 def train(
-    model: Annotated[str | None, Opt(help="HF id or local path of the model to train.")] = None,
+    model: Annotated[
+        str | None, Opt(help="HF id or local path of the model to train.", show_default=DEFAULT_MODEL)
+    ] = None,
     prompt: shared.Prompt = None,
     prompt_name: shared.PromptName = None,
     pairs: Annotated[
@@ -81,9 +84,13 @@ def train(
         float | None,
         Opt(help="Sample language pairs with p ~ n^alpha (XLM-R: 0.3); default: one flat shuffle."),
     ] = None,
-    objective: Annotated[str | None, Opt(help="infonce | soft | mse.")] = None,
-    labels: Annotated[str | None, Opt(help="Soft labels: priority | average.")] = None,
-    teacher: Annotated[str | None, Opt(help="SAME (frozen starting model) or a model id / path.")] = None,
+    objective: Annotated[str | None, Opt(help="infonce | soft | mse.", show_default="infonce")] = None,
+    labels: Annotated[
+        str | None, Opt(help="Soft labels: priority | average.", show_default="priority")
+    ] = None,
+    teacher: Annotated[
+        str | None, Opt(help="SAME (frozen starting model) or a model id / path.", show_default="SAME")
+    ] = None,
     teacher_prompt: Annotated[str | None, Opt(help="The teacher's prompt (default: see docs).")] = None,
     tcm_weight: Annotated[float | None, Opt(help="Weight of the soft loss's monolingual terms.")] = None,
     temperature: Annotated[float | None, Opt(help="Student temperature (0.05).")] = None,
@@ -106,7 +113,7 @@ def train(
     weight_decay: Annotated[float | None, Opt(help="AdamW weight decay (0.01).")] = None,
     max_grad_norm: Annotated[float | None, Opt(help="Gradient clipping (1.0; 0 = off).")] = None,
     max_length: Annotated[int | None, Opt(help="Tokens per text (64).")] = None,
-    mixed_precision: Annotated[str | None, Opt(help="auto | no | fp16 | bf16.")] = None,
+    mixed_precision: Annotated[str | None, Opt(help="auto | no | fp16 | bf16.", show_default="auto")] = None,
     tokenizer: Annotated[
         str | None, Opt(help="Another tokenizer for the student (vocabulary transplant), an id or path.")
     ] = None,
