@@ -129,7 +129,8 @@ def comparison_figure(cmp: Comparison, *, ncols: int = 4) -> Figure:
                     capsize=1.5,
                     zorder=2,
                 )
-            title = metric if registry.greater_is_better(metric) else f"{metric} (−Δ: lower is better)"
+            name = registry.label(metric)
+            title = name if registry.greater_is_better(metric) else f"{name} (−Δ: lower is better)"
             ax.set_title(title, fontsize=font + 1)
             ax.tick_params(axis="both", labelsize=font)
             ax.grid(color="0.92", linewidth=0.6)

@@ -115,7 +115,7 @@ def model_card(
         "## Training Details",
         "",
         f"- **Recipe:** {settings.get('recipe') or 'none (options given directly)'}",
-        f"- **Steps:** {steps} of {settings['batch_size']} pairs",
+        f"- **Steps:** {steps} optimizer steps, batches of {settings['batch_size']} pairs",
         *[f"- `{k}`: `{v}`" for k, v in shown.items()],
         "",
         "### Framework Versions",
