@@ -31,7 +31,7 @@ def test_quiet_prints_nothing_but_the_results_files(cli, tiny_model_dir, tmp_pat
     args = {
         "measure": ["measure", "--no-cache"],
         "embed": ["embed", text],
-        "mine": ["mine", text, other, "--no-cache"],
+        "mine": ["mine", text, other, "--no-cache", "--k", "2"],
     }[command]
     code, out, err = cli([*args, "--model", tiny_model_dir, "--out", tmp_path / "out", "-q"])
     assert code == 0, err

@@ -144,7 +144,7 @@ def test_cli_bf16_on_a_cpu_without_it_is_one_line_and_exit_2(cli, tmp_path, tiny
     (tmp_path / "x.txt").write_text("a\nb\n", encoding="utf-8")
     (tmp_path / "y.txt").write_text("c\nd\n", encoding="utf-8")
     args = {"measure": ["measure", "--sample"], "embed": ["embed", tmp_path / "x.txt"],
-            "mine": ["mine", tmp_path / "x.txt", tmp_path / "y.txt", "--src-lang", "deu", "--tgt-lang", "eng"]}[command]  # fmt: skip
+            "mine": ["mine", tmp_path / "x.txt", tmp_path / "y.txt", "--src-lang", "deu", "--tgt-lang", "eng", "--k", "1"]}[command]  # fmt: skip
     code, out, err = cli([*args, "--model", tiny_model_dir, "--device", "cpu", "--precision", "bf16",
                           "--out", tmp_path / "run"])  # fmt: skip
     assert code == 2 and not (tmp_path / "run").exists()

@@ -127,12 +127,12 @@ def mine(
     except KeyboardInterrupt:
         kept = "" if cache_path is None else f"; the embeddings are in the cache {cache_path}"
         raise interrupted(f"interrupted: nothing was written, {out} is as it was{kept}") from None
-    if chosen.how == "default" and k != 4:
+    if chosen.how == "default" and k != 4 and not quiet:
         console.print(
             f"[yellow]the default threshold {chosen.value:g} was measured at k=4; with --k {k} give "
             "--threshold or --calibrate[/yellow]"
         )
-    if chosen.calibration is not None and chosen.calibration.f1 == 0.0:
+    if chosen.calibration is not None and chosen.calibration.f1 == 0.0 and not quiet:
         console.print(
             f"[yellow]--calibrate {calibrate}: none of its pairs were mined; no pair is kept[/yellow]"
         )

@@ -77,6 +77,7 @@ def save_checkpoint(accelerator: Any, out: str | Path, step: int, state: dict[st
         if accelerator.is_main_process:
             shutil.rmtree(tmp, ignore_errors=True)
         raise
+    if accelerator.is_main_process:
         for _, old in list_checkpoints(out)[:-KEEP]:
             shutil.rmtree(old, ignore_errors=True)
         log.info("saved checkpoint %s", final)
