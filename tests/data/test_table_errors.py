@@ -206,7 +206,7 @@ def test_hub_offline_is_one_line_and_downloads_nothing(monkeypatch):
         read_bitext("hf:nobody/nothing@test", ("deu", "eng"))
     assert "\n" not in str(e.value)
     monkeypatch.delenv("HF_HUB_OFFLINE")
-    monkeypatch.setattr(tables_mod, "_hub_reachable", lambda timeout=3.0: False)
+    monkeypatch.setattr(tables_mod, "hub_reachable", lambda timeout=3.0: False)
     with pytest.raises(
         InputError,
         match=r"^hf:nobody/nothing: the Hugging Face Hub cannot be reached \(HF_HUB_OFFLINE=1 reads a cached copy",

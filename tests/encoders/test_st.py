@@ -84,10 +84,10 @@ def test_hub_id_needs_a_reachable_hub(monkeypatch):
     import langgap.encoders.resolve as st
 
     monkeypatch.delenv("HF_HUB_OFFLINE")
-    monkeypatch.setattr(st, "_hub_reachable", lambda timeout=3.0: False)
+    monkeypatch.setattr(st, "hub_reachable", lambda timeout=3.0: False)
     with pytest.raises(InputError, match="the Hugging Face Hub cannot be reached"):
         resolve_model("org/not-here")
-    monkeypatch.setattr(st, "_hub_reachable", lambda timeout=3.0: True)
+    monkeypatch.setattr(st, "hub_reachable", lambda timeout=3.0: True)
     assert resolve_model("org/not-here") == ("org/not-here", None)  # the download is tried
 
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import csv
-import os
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ from typing import Any
 
 from langgap.data.sources import TableSource
 from langgap.errors import InputError, did_you_mean
+from langgap.paths import hub_offline, hub_reachable
 
 _LOADERS = {".parquet": "parquet", ".jsonl": "json", ".json": "json", ".csv": "csv"}
 _NUMBER = ("int", "uint", "float", "double", "decimal")
@@ -140,22 +140,12 @@ def _pick_split(found: Any, src: TableSource) -> tuple[Any, TableSource]:
     return found[src.split], src
 
 
-def _hub_reachable(timeout: float = 3.0) -> bool:
-    import urllib.request
-
-    try:
-        urllib.request.urlopen(os.environ.get("HF_ENDPOINT", "https://huggingface.co"), timeout=timeout)
-    except Exception:  # any failure to connect: unreachable for our purpose
-        return False
-    return True
-
-
 def _load_hub(src: TableSource) -> Any:
     import datasets
 
     name, config = src.hub_id
-    offline = os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes", "on")
-    if not offline and not _hub_reachable():
+    offline = hub_offline()
+    if not offline and not hub_reachable():
         raise InputError(
             f"{src.label}: the Hugging Face Hub cannot be reached (HF_HUB_OFFLINE=1 reads a cached copy; "
             "or save the dataset with save_to_disk elsewhere and give its folder)"

@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 
 from langgap.errors import InputError, did_you_mean
-from langgap.paths import cache_home
+from langgap.paths import cache_home, hub_offline, hub_reachable
 
 DEFAULT_MODEL = "intfloat/multilingual-e5-small"
 
@@ -73,23 +73,13 @@ def _check_downloadable(model_id: str, what: str = "model") -> None:
 
     if isinstance(try_to_load_from_cache(model_id, "config.json"), str):
         return
-    offline = os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes", "on")
-    if offline or not _hub_reachable():
+    offline = hub_offline()
+    if offline or not hub_reachable():
         why = "HF_HUB_OFFLINE is set" if offline else "the Hugging Face Hub cannot be reached"
         raise InputError(
             f"{what} {model_id!r} is not a local folder, not an offline copy in {offline_models_dir()} "
             f"and not in the Hugging Face cache, and {why}; give a local path (e.g. ./models/x)"
         )
-
-
-def _hub_reachable(timeout: float = 3.0) -> bool:
-    import urllib.request
-
-    try:
-        urllib.request.urlopen(os.environ.get("HF_ENDPOINT", "https://huggingface.co"), timeout=timeout)
-    except Exception:  # any failure to connect: unreachable for our purpose
-        return False
-    return True
 
 
 def planned_device(device: str | None) -> str:
