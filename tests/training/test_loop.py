@@ -657,3 +657,17 @@ def test_the_saved_model_reads_the_base_models_length_not_the_training_length(tm
         f"**Maximum Sequence Length:** {base} tokens (the base model's; trained on texts cut at 6 tokens)"
         in card
     )
+
+
+def test_the_card_lists_iso_codes_in_its_metadata_and_flores_codes_in_its_text():
+    from langgap.training.card import model_card
+    from langgap.training.config import DataConfig
+
+    card = model_card(
+        DataConfig(pairs=("deu_Latn-eng_Latn.tsv",)), {"batch_size": 8}, base="intfloat/multilingual-e5-small",
+        languages=["deu_Latn", "eng_Latn", "zho_Hans", "zho_Hant"], dimension=384, max_length=512,
+        trained_at=64, steps=2, pairs=10, prompt="query: ", history=[],
+    )  # fmt: skip
+    meta = card.split("---")[1].split("language:")[1]
+    assert meta.split() == ["-", "deu", "-", "eng", "-", "zho"]
+    assert "deu_Latn, eng_Latn, zho_Hans, zho_Hant" in card  # the body keeps the codes trained on

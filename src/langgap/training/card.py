@@ -78,8 +78,8 @@ def model_card(
             f"- {t}"
             for t in ("sentence-transformers", "sentence-similarity", "feature-extraction", "langgap")
         ],
-        "language:",
-        *[f"- {lang}" for lang in languages],
+        "language:",  # the Hub's metadata wants ISO 639 codes: deu_Latn -> deu
+        *[f"- {code}" for code in dict.fromkeys(lang.split("_")[0] for lang in languages)],
         "---",
         "",
         f"# SentenceTransformer based on {base}",
