@@ -211,3 +211,15 @@ def test_the_measure_hint_measures_the_held_out_rows(cli, tiny_model_dir, tmp_pa
     res = json.loads((out / "measure" / "results.json").read_text())
     assert [t["kind"] for t in res["tasks"]] == ["multiway"]
     assert {(Path(d["path"]).parent, d["rows"]) for d in res["data"]} == {(out / "holdout", 10)}
+
+
+def test_a_config_file_says_what_it_set(cli, tiny_model_dir, pairs, tmp_path):
+    toml = tmp_path / "run.toml"
+    toml.write_text('objective = "mse"\nmax-steps = 5\nbatch_size = 8\nsave_every = 0\nlr = 2e-5\n')
+    args = ["train", "--config", toml, "--model", tiny_model_dir, "--pairs", pairs, "--max-steps", 1,
+            "--out", tmp_path / "run"]  # fmt: skip
+    code, _, err = cli(args)
+    assert code == 0, err
+    line = next(x for x in err.splitlines() if x.startswith(f"{toml} set: "))
+    assert "objective=mse" in line and "batch_size=8" in line and "save_every=0" in line
+    assert "max_steps" not in line and "lr=" not in line  # given on the command line / the default

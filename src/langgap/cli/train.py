@@ -14,7 +14,7 @@ from rich.markup import escape
 from langgap.cli import app, interrupted
 from langgap.cli import options as shared
 from langgap.cli.options import DEFAULT_MODEL
-from langgap.cli.output import log_warnings, progress_bar
+from langgap.cli.output import console, log_warnings, progress_bar
 
 Opt = typer.Option
 
@@ -174,6 +174,12 @@ def train(
     options["langs"] = [x.strip() for x in langs.split(",") if x.strip()] if langs else None
     options["out"] = str(out) if out is not None else None
     cfg = TrainConfig.from_sources(config, options, recipe_path(recipe) if recipe else None)
+    if (recipe or config) and not quiet:
+        defaults, given = TrainConfig().to_json(), {k for k, v in options.items() if v is not None}
+        set_by = {k: v for k, v in cfg.to_json().items() if v != defaults.get(k) and k not in given}
+        source = " and ".join(x for x in (f"recipe {recipe}" if recipe else "", str(config or "")) if x)
+        listed = ", ".join(f"{k}={v}" for k, v in set_by.items()) or "nothing beyond the defaults"
+        console.print(f"{source} set: {listed}", soft_wrap=True, markup=False, highlight=False)
 
     bar = progress_bar(quiet)
     teach = bar.add_task("teacher", total=None, info="texts", start=False, visible=False)
