@@ -150,12 +150,15 @@ def measure(
 
 def _interrupted_measure(out: Path, encoded: int, cache_path: Path | None) -> typer.Exit:
     """Ctrl-C / SIGTERM while encoding or scoring: say what was kept and how to go on; exit 130."""
-    kept = (
-        f"the {encoded} texts encoded in finished chunks are in the embedding cache {cache_path}: "
-        "run the same command again to continue from there"
-        if cache_path is not None
-        else "nothing was cached (--no-cache or --embeddings)"
-    )
+    if cache_path is None:
+        kept = "nothing was cached (--no-cache or --embeddings)"
+    elif encoded == 0:
+        kept = f"no chunk of texts had finished encoding, so the embedding cache {cache_path} gained nothing"
+    else:
+        kept = (
+            f"the {encoded:,} texts encoded in finished chunks are in the embedding cache {cache_path}: "
+            "run the same command again to continue from there"
+        )
     return interrupted(f"interrupted: {out} is as it was before this run; {kept}")
 
 
