@@ -122,8 +122,10 @@ def setting_differences(a: Results, b: Results) -> dict[str, list[Any]]:
     """Every setting that differs between two runs, ``{"config.k": [4, 100], "model.prompt": [...]}``:
     the model's description and the run's settings (``k``, seed, budget, batch size, ...; not the
     task list, whose data :func:`compare` checks by content)."""
-    flat_a = _flat(a.model, "model.") | _flat({k: v for k, v in a.config.items() if k != "tasks"}, "config.")
-    flat_b = _flat(b.model, "model.") | _flat({k: v for k, v in b.config.items() if k != "tasks"}, "config.")
+    flat_a, flat_b = (
+        _flat(r.model, "model.") | _flat({k: v for k, v in r.config.items() if k != "tasks"}, "config.")
+        for r in (a, b)
+    )
     return {
         key: [flat_a.get(key), flat_b.get(key)]
         for key in sorted(set(flat_a) | set(flat_b))

@@ -157,11 +157,10 @@ def open_sides(
     folders = [p.is_dir() for p in (src, tgt)]
     if src.resolve() == tgt.resolve():
         raise InputError(f"SRC and TGT are both {src}: mining needs two sides")
-    for path in (src, tgt):
-        if path.is_dir() and not (path / MANIFEST).is_file():
-            raise InputError(f"{path} is a folder without {MANIFEST}: not a langgap embed folder")
-    if folders[0] != folders[1]:
+    if folders[0] != folders[1]:  # two folders: shard_side reads (and checks) their manifests
         folder, text = (src, tgt) if folders[0] else (tgt, src)
+        if not (folder / MANIFEST).is_file():
+            raise InputError(f"{folder} is a folder without {MANIFEST}: not a langgap embed folder")
         raise InputError(
             f"{folder} is an embed folder and {text} a text file: give two embed folders or two text files"
         )
