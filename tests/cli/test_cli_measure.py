@@ -159,7 +159,9 @@ def test_help_shows_flags_without_a_type():
     import langgap.cli.train  # noqa: F401
     from langgap.cli import app
 
-    for command in ("measure", "train", "compare", "report", "mine"):
+    import langgap.cli.table  # noqa: F401
+
+    for command in ("measure", "train", "compare", "report", "mine", "table"):
         text = CliRunner().invoke(app, [command, "--help"], env={"COLUMNS": "200"}).output
         assert "--help" in text and "<bool>" not in text and "<list[" not in text, command
         assert "{" not in text.splitlines()[1], text.splitlines()[1]  # Usage: ... SRC TGT, not {SRC}

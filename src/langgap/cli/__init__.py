@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import signal
 import sys
+from collections.abc import Callable
 
 import typer
 from typer.core import TyperArgument, TyperOption
@@ -36,19 +37,22 @@ def _root(
     """Measure and close the language gap of multilingual text-embedding models."""
 
 
-_display_type = TyperOption.display_type_rich
-
-
-def _flag_type(self: TyperOption, ctx: object) -> str | None:
+def _one_value(original: Callable[..., str | None]) -> Callable[..., str | None]:
     """Help shows no ``<bool>`` after a flag (``--resume``, ``--cache/--no-cache``): flags take no
-    value; a repeatable option shows the type of one value (``<str>``, not ``<list[str]>``)."""
-    if getattr(self, "is_flag", False):
-        return None
-    shown = _display_type(self, ctx)  # type: ignore[arg-type]
-    return f"<{shown[6:-2]}>" if shown and shown.startswith("<list[") and shown.endswith("]>") else shown
+    value; a repeatable option or argument shows the type of one value (``<str>``, not
+    ``<list[str]>``)."""
+
+    def shown(self: TyperOption | TyperArgument, ctx: object) -> str | None:
+        if getattr(self, "is_flag", False):
+            return None
+        text = original(self, ctx)
+        return f"<{text[6:-2]}>" if text and text.startswith("<list[") and text.endswith("]>") else text
+
+    return shown
 
 
-TyperOption.display_type_rich = _flag_type  # type: ignore[method-assign]
+TyperOption.display_type_rich = _one_value(TyperOption.display_type_rich)  # type: ignore[method-assign]
+TyperArgument.display_type_rich = _one_value(TyperArgument.display_type_rich)  # type: ignore[method-assign]
 
 
 def _usage_name(self: TyperArgument) -> str:
