@@ -22,7 +22,7 @@ fails the test instead of hanging the suite.
 from __future__ import annotations
 
 import datetime
-import socket
+import os
 import time
 import traceback
 from pathlib import Path
@@ -119,12 +119,14 @@ def _ddp_cached(data: dict[str, torch.Tensor], rows: slice) -> torch.Tensor:
     return enc.weight.grad
 
 
-def _worker(rank: int, port: int, outdir: str) -> None:
+def _worker(rank: int, outdir: str) -> None:
+    log = open(Path(outdir) / f"rank{rank}.log", "w")  # what C++ prints before an abort, for the message
+    os.dup2(log.fileno(), 2)
     try:
         torch.set_num_threads(1)
-        dist.init_process_group(
+        dist.init_process_group(  # a file store: no rank hosts a server the other may outlive
             "gloo",
-            init_method=f"tcp://127.0.0.1:{port}",
+            init_method=f"file://{outdir}/store",
             rank=rank,
             world_size=WORLD,
             timeout=datetime.timedelta(seconds=TIMEOUT_S // 2),
@@ -139,6 +141,7 @@ def _worker(rank: int, port: int, outdir: str) -> None:
                 all_gather_with_grad(torch.zeros(rank + 1, 2))
             except ValueError as e:
                 out["shape_error"] = torch.tensor([ord(c) for c in str(e)])
+            dist.barrier()  # neither process tears the group down while the other is still in it
         finally:
             dist.destroy_process_group()
         torch.save(out, Path(outdir) / f"rank{rank}.pt")
@@ -147,18 +150,11 @@ def _worker(rank: int, port: int, outdir: str) -> None:
         raise
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def results(tmp_path_factory) -> tuple[list[dict[str, torch.Tensor]], dict[str, torch.Tensor]]:
     outdir = tmp_path_factory.mktemp("gloo")
     ctx = mp.get_context("spawn")
-    port = _free_port()
-    procs = [ctx.Process(target=_worker, args=(r, port, str(outdir)), daemon=True) for r in range(WORLD)]
+    procs = [ctx.Process(target=_worker, args=(r, str(outdir)), daemon=True) for r in range(WORLD)]
     for p in procs:
         p.start()
     deadline = time.monotonic() + TIMEOUT_S
@@ -168,7 +164,7 @@ def results(tmp_path_factory) -> tuple[list[dict[str, torch.Tensor]], dict[str, 
     for p in hung:  # only the processes this test started
         p.terminate()
         p.join(timeout=10)
-    errors = "\n".join(f.read_text() for f in sorted(outdir.glob("*.err")))
+    errors = "\n".join(f.read_text() for f in sorted([*outdir.glob("*.err"), *outdir.glob("*.log")]))
     assert not hung, f"gloo workers did not finish within {TIMEOUT_S}s\n{errors}"
     assert all(p.exitcode == 0 for p in procs), f"exit codes {[p.exitcode for p in procs]}\n{errors}"
     per_rank = [torch.load(outdir / f"rank{r}.pt") for r in range(WORLD)]
