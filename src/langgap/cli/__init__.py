@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import signal
 import sys
-from collections.abc import Callable
 
 import typer
-from typer.core import TyperArgument, TyperOption
 
+from langgap.cli import help as _help  # noqa: F401  (help screens whole at 80 columns)
 from langgap.errors import InputError
 
 app = typer.Typer(
@@ -35,33 +34,6 @@ def _root(
     ),
 ) -> None:
     """Measure and close the language gap of multilingual text-embedding models."""
-
-
-def _one_value(original: Callable[..., str | None]) -> Callable[..., str | None]:
-    """Help shows no ``<bool>`` after a flag (``--resume``, ``--cache/--no-cache``): flags take no
-    value; a repeatable option or argument shows the type of one value (``<str>``, not
-    ``<list[str]>``)."""
-
-    def shown(self: TyperOption | TyperArgument, ctx: object) -> str | None:
-        if getattr(self, "is_flag", False):
-            return None
-        text = original(self, ctx)
-        return f"<{text[6:-2]}>" if text and text.startswith("<list[") and text.endswith("]>") else text
-
-    return shown
-
-
-TyperOption.display_type_rich = _one_value(TyperOption.display_type_rich)  # type: ignore[method-assign]
-TyperArgument.display_type_rich = _one_value(TyperArgument.display_type_rich)  # type: ignore[method-assign]
-
-
-def _usage_name(self: TyperArgument) -> str:
-    """Usage lines read ``langgap mine [OPTIONS] SRC TGT`` (click's convention), not ``{SRC}``."""
-    name = self.display_name_raw.upper()
-    return (name if self.required else f"[{name}]") + ("..." if self.nargs != 1 else "")
-
-
-TyperArgument._usage_display_name = _usage_name  # type: ignore[method-assign]
 
 
 def terminate_as_interrupt(signum: int = 0, frame: object = None) -> None:
