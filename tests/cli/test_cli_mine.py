@@ -244,3 +244,44 @@ def test_nprobe_reaches_the_ivf_index(cli, tmp_path):
         assert list(got["tried"])[:3] == ["1", "2", "4"]
         want = f"ivf nlist=28 nprobe={p} (recall@4 {recall:.3f} against exact search, 1,000 sampled queries) on CPU"
         assert settings[way] == want and want in err
+
+
+def test_ctrl_c_while_encoding_text_files_says_what_the_cache_kept(
+    cli, tiny_model_dir, tmp_path, monkeypatch
+):
+    from langgap.encoders import st
+
+    words = [f"w{i} v{i % 7}" for i in range(200)]
+    for name in ("xx", "yy"):
+        (tmp_path / f"{name}.txt").write_text("".join(w + "\n" for w in words), encoding="utf-8")
+    args = [
+        "mine",
+        tmp_path / "xx.txt",
+        tmp_path / "yy.txt",
+        "--model",
+        tiny_model_dir,
+        "--out",
+        tmp_path / "run",
+    ]
+    real, calls = st.SentenceTransformerEncoder.encode, []
+
+    def stop_at(n):
+        def encode(self, texts):
+            calls.append(len(texts))
+            if len(calls) == n:
+                raise KeyboardInterrupt
+            return real(self, texts)
+
+        return encode
+
+    monkeypatch.setattr(st.SentenceTransformerEncoder, "encode", stop_at(1))
+    code, _, err = cli(args)
+    assert code == 130 and err.strip().endswith(f"{tmp_path / 'run'} is as it was"), err  # nothing cached
+    calls.clear()
+    monkeypatch.setattr(st.SentenceTransformerEncoder, "encode", stop_at(3))
+    code, _, err = cli(args)
+    done = sum(calls[:2])  # 200 distinct texts in chunks of ceil(200 / 20) = 10 → 64 (one batch)
+    assert code == 130 and f"the {done:,} texts encoded in finished chunks are in the cache" in err, err
+    monkeypatch.setattr(st.SentenceTransformerEncoder, "encode", real)
+    code, _, err = cli(args)
+    assert code == 0 and f"encoded {200 - done} texts ({done} from the cache)" in err, err

@@ -73,3 +73,31 @@ def test_encoder_without_key_is_not_cached_on_disk(tmp_path):
 
     c = CachedEncoder(NoKey(), cache_path=tmp_path / "c.sqlite")
     assert c.store is None and c.encode(["a"]).shape == (1, 2)
+
+
+def test_chunk_length_moves_progress_in_whole_batches():
+    from langgap.encoders.cache import CHUNK_MAX, chunk_length
+
+    assert chunk_length(100) == 5  # 20 chunks
+    assert chunk_length(101) == 6  # rounded up: never 21 chunks
+    assert chunk_length(100, batch=8) == 8 and chunk_length(170, batch=8) == 16  # whole batches
+    assert chunk_length(3) == 1 and chunk_length(0) == 1
+    assert chunk_length(10**6) == CHUNK_MAX == 512 and chunk_length(10**6, batch=384) == 384
+    assert chunk_length(10**6, batch=1000) == 1000 and chunk_length(10**6, batch=100) == 500
+
+
+def test_a_small_input_reports_progress_chunk_by_chunk(toy):
+    class Batched:
+        batch_size = 4
+
+        def __init__(self):
+            self.inner, self.sizes = toy(), []
+
+        def encode(self, texts):
+            self.sizes.append(len(texts))
+            return self.inner.encode(texts)
+
+    seen, enc = [], Batched()
+    CachedEncoder(enc, progress=lambda d, t: seen.append((d, t))).encode([f"a:{i}" for i in range(50)])
+    assert enc.sizes == [4] * 12 + [2]  # ceil(50 / 20) = 3, rounded up to one batch of 4
+    assert seen == [(0, 50), *((min(4 * i, 50), 50) for i in range(1, 14))]

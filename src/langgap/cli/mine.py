@@ -73,6 +73,7 @@ def mine(
     """Mine translation pairs between SRC and TGT (LASER's margin scoring over FAISS k-NN). The
     model options apply to text files; embed folders bring their own vectors."""
     from langgap.atomic import check_out_dir
+    from langgap.encoders.cache import default_cache_path
     from langgap.errors import InputError
     from langgap.mining import check_k, check_settings, choose_threshold
     from langgap.mining import mine as run_mine
@@ -94,7 +95,8 @@ def mine(
     pairs_file = pair_name(sides[0].name, sides[1].name)
     gold = known_pairs(calibrate, *sides) if calibrate is not None else None
     check_search(len(sides[0]), len(sides[1]), index)  # FAISS or a size numpy can do
-    cache_path = None
+    cache_path: Path | None = None
+    encoded = [0]  # texts encoded in finished chunks (in the cache), for the message on Ctrl-C
     try:
         with progress_bar(quiet) as bar:
             if sides[0].blocks is None:
@@ -109,7 +111,8 @@ def mine(
                     backend,
                     quiet=quiet,
                 )
-                cache_path = _embed(sides, encoder, bar, cache, quiet)
+                cache_path = default_cache_path() if cache else None
+                _embed(sides, encoder, bar, cache_path, quiet, encoded)
             mined = run_mine(
                 *sides, k=k, margin=margin_, mode=mode_, index=index, nprobe=nprobe, progress=_stages(bar)
             )
@@ -125,8 +128,9 @@ def mine(
                 calibration=chosen.calibration,
             )
     except KeyboardInterrupt:
-        kept = "" if cache_path is None else f"; the embeddings are in the cache {cache_path}"
-        raise interrupted(f"interrupted: nothing was written, {out} is as it was{kept}") from None
+        raise interrupted(
+            f"interrupted: nothing was written, {out} is as it was{_kept(cache_path, encoded[0])}"
+        ) from None
     if chosen.how == "default" and k != 4 and not quiet:
         console.print(
             f"[yellow]the default threshold {chosen.value:g} was measured at k=4; with --k {k} give "
@@ -141,23 +145,32 @@ def mine(
 
 
 def _embed(
-    sides: tuple[Side, Side], encoder: Encoder, bar: Progress, cache: bool, quiet: bool
-) -> Path | None:
-    """Embed the two text sides, with a bar; returns the embedding cache used (if any)."""
-    from langgap.encoders.cache import default_cache_path
+    sides: tuple[Side, Side],
+    encoder: Encoder,
+    bar: Progress,
+    cache_path: Path | None,
+    quiet: bool,
+    encoded: list[int],
+) -> None:
+    """Embed the two text sides, with a bar; ``encoded[0]`` follows the texts in finished chunks."""
     from langgap.mining.sides import embed_sides
 
-    cache_path = default_cache_path() if cache else None
     job = bar.add_task("encoding", total=None, info="texts")
-    stats = embed_sides(
-        sides,
-        encoder,
-        cache_path=cache_path,
-        progress=lambda done, total: bar.update(job, completed=done, total=total),
-    )
+
+    def progress(done: int, total: int) -> None:
+        encoded[0] = done
+        bar.update(job, completed=done, total=total)
+
+    stats = embed_sides(sides, encoder, cache_path=cache_path, progress=progress)
     if not quiet:
         console.print(f"encoded {stats['encoded']:,} texts ({stats['from_cache']:,} from the cache)")
-    return cache_path
+
+
+def _kept(cache_path: Path | None, encoded: int) -> str:
+    """What an interruption kept of the encoding (nothing to say before it started)."""
+    if cache_path is None or encoded == 0:
+        return ""
+    return f"; the {encoded:,} texts encoded in finished chunks are in the cache {cache_path}: run the same command again to go on from there"
 
 
 def _stages(bar: Progress) -> StageProgress:

@@ -65,6 +65,20 @@ class EmbeddingStore:
         self.db.close()
 
 
+CHUNK_MAX = 512  # texts per committed chunk at most: a crash loses no more
+PROGRESS_STEPS = 20  # chunks a small input is cut into, so that its progress moves
+
+
+def chunk_length(todo: int, batch: int | None = None) -> int:
+    """Texts per encoder call for ``todo`` texts: about :data:`PROGRESS_STEPS` chunks, each whole
+    batches of the encoder's ``batch`` size (no half-full forward pass), at most :data:`CHUNK_MAX`
+    (or one batch, where a batch is larger)."""
+    step, most = -(-todo // PROGRESS_STEPS), CHUNK_MAX
+    if batch:
+        step, most = -(-step // batch) * batch, max(batch, CHUNK_MAX // batch * batch)
+    return max(1, min(most, step))
+
+
 class CachedEncoder:
     """Wrap an encoder: de-duplicate texts, cache on disk, encode in chunks with progress.
 
@@ -72,7 +86,8 @@ class CachedEncoder:
         encoder: any :class:`~langgap.types.Encoder`. It is cached on disk only if it has a
             ``cache_key()`` method returning a string.
         cache_path: SQLite file; ``None`` keeps the de-duplication but no disk cache.
-        chunk_size: texts per call to the wrapped encoder (and per committed chunk).
+        chunk_size: texts per call to the wrapped encoder (and per committed chunk); ``None``:
+            :func:`chunk_length` (progress moves on small inputs too, at most 512).
         progress: ``progress(done, total)`` after each chunk, counted in texts to encode.
     """
 
@@ -81,7 +96,7 @@ class CachedEncoder:
         encoder: Encoder,
         *,
         cache_path: str | Path | None = None,
-        chunk_size: int = 512,
+        chunk_size: int | None = None,
         progress: ProgressFn | None = None,
     ) -> None:
         self.encoder = encoder
@@ -133,8 +148,9 @@ class CachedEncoder:
         todo = [i for _, i in sorted(zip(lengths, todo, strict=True), key=lambda p: -p[0])]
         if self.progress:
             self.progress(0, len(todo))
-        for start in range(0, len(todo), self.chunk_size):
-            ids = todo[start : start + self.chunk_size]
+        size = self.chunk_size or chunk_length(len(todo), getattr(self.encoder, "batch_size", None))
+        for start in range(0, len(todo), size):
+            ids = todo[start : start + size]
             emb = np.asarray(self.encoder.encode([distinct[i] for i in ids]), dtype=np.float32)
             if emb.shape[0] != len(ids) or emb.ndim != 2:
                 raise ValueError(f"encoder returned shape {emb.shape} for {len(ids)} texts")
@@ -144,7 +160,7 @@ class CachedEncoder:
             vectors.update(zip(chunk_hashes, emb, strict=True))
             self.stats["encoded"] += len(ids)
             if self.progress:
-                self.progress(min(start + self.chunk_size, len(todo)), len(todo))
+                self.progress(min(start + size, len(todo)), len(todo))
         if not texts:
             return np.zeros((0, 0), dtype=np.float32)
         by_text = {t: vectors[h] for t, h in zip(distinct, hashes, strict=True)}
