@@ -78,10 +78,10 @@ def test_encoder_without_key_is_not_cached_on_disk(tmp_path):
 def test_chunk_length_moves_progress_in_whole_batches():
     from langgap.encoders.cache import CHUNK_MAX, chunk_length
 
-    assert chunk_length(100) == 5  # 20 chunks
-    assert chunk_length(101) == 6  # rounded up: never 21 chunks
+    assert chunk_length(100, batch=1) == 5  # 20 chunks
+    assert chunk_length(101, batch=1) == 6  # rounded up: never 21 chunks
     assert chunk_length(100, batch=8) == 8 and chunk_length(170, batch=8) == 16  # whole batches
-    assert chunk_length(3) == 1 and chunk_length(0) == 1
+    assert chunk_length(1000) == 64 and chunk_length(3) == 32 == chunk_length(0)  # unknown batch: 32
     assert chunk_length(10**6) == CHUNK_MAX == 512 and chunk_length(10**6, batch=384) == 384
     assert chunk_length(10**6, batch=1000) == 1000 and chunk_length(10**6, batch=100) == 500
 

@@ -119,10 +119,17 @@ def test_training_with_a_transplanted_vocabulary(cli, tiny_model_dir, tmp_path):
     pairs.write_text("".join(f"w{i} w{i + 1}\tw{i} w{i + 2}\n" for i in range(40)))
     new_dir = _tokenizer(tmp_path / "new", ["w1:w2", *OLD_WORDS])
     args = ["train", "--model", tiny_model_dir, "--pairs", pairs, "--tokenizer", new_dir, "--trim-vocab"]
-    code, _, err = cli([*args, "--batch-size", "8", "--max-steps", "2", "--out", tmp_path / "run", "-q"])
+    code, out, err = cli([*args, "--batch-size", "8", "--max-steps", "2", "--out", tmp_path / "run"])
     assert code == 0, err
     resolved = json.loads((tmp_path / "run" / "config.json").read_text())["resolved"]
-    assert resolved["transplant"]["trimmed_from"] == len(OLD_WORDS) + 6
+    swap = resolved["transplant"]
+    assert swap["trimmed_from"] == len(OLD_WORDS) + 6
+    assert (  # what --tokenizer changed, said after training
+        f"vocabulary: {swap['vocab_size']} pieces of {new_dir}, trimmed from {swap['trimmed_from']} to the "
+        f"training texts' pieces; their rows: {swap['shared']} copied (the same piece in the old vocabulary), "
+        f"{swap['averaged']} the mean of the old pieces of the same text, {swap['special']} special tokens by "
+        f"role, {swap['unseen']} with no old piece (the mean row)"
+    ) in out.replace("\n", " ")
     from sentence_transformers import SentenceTransformer
 
     model = SentenceTransformer(str(tmp_path / "run" / "model"))

@@ -6,7 +6,7 @@ import logging
 import shlex
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -15,6 +15,11 @@ from langgap.cli import app, interrupted
 from langgap.cli import options as shared
 from langgap.cli.options import DEFAULT_MODEL
 from langgap.cli.output import console, log_warnings, progress_bar
+
+if TYPE_CHECKING:
+    from langgap.training.config import TrainConfig
+    from langgap.training.loop import TrainResult
+    from langgap.training.transplant import TransplantStats
 
 Opt = typer.Option
 
@@ -215,6 +220,12 @@ def train(
     finally:
         stop()
 
+    if not quiet:
+        _print_result(cfg, result)
+
+
+def _print_result(cfg: TrainConfig, result: TrainResult) -> None:
+    """Where the model went, what --tokenizer changed, and the command that measures it."""
     data = [f"--bitext {shlex.quote(p)}" for p in cfg.eval.eval_bitext]
     data += [f"--sts {shlex.quote(p)}" for p in cfg.eval.eval_sts]
     held_out = Path(cfg.output.out) / "holdout"
@@ -225,7 +236,21 @@ def train(
         f"trained {result.step} step{'s' if result.step != 1 else ''}; model saved to {result.model_dir} (a sentence-transformers folder; "
         f"its default 'query' prompt is the training prompt {result.prompt!r})"
     )
+    if result.transplant is not None:
+        typer.echo(vocabulary_line(cfg.model.tokenizer, result.transplant))
     typer.echo(
         f"measure it: langgap measure --model {model_dir} {' '.join(data) or '--bitext FILE --sts FILE'} "
         f"--out {shlex.quote(str(Path(cfg.output.out) / 'measure'))}"
+    )
+
+
+def vocabulary_line(tokenizer: str | None, stats: TransplantStats) -> str:
+    """What ``--tokenizer`` changed: the new vocabulary and how its embedding rows were made."""
+    trimmed = (
+        f", trimmed from {stats.trimmed_from:,} to the training texts' pieces" if stats.trimmed_from else ""
+    )
+    return (
+        f"vocabulary: {stats.vocab_size:,} pieces of {tokenizer}{trimmed}; their rows: {stats.shared:,} copied "
+        f"(the same piece in the old vocabulary), {stats.averaged:,} the mean of the old pieces of the same text, "
+        f"{stats.special:,} special tokens by role, {stats.unseen:,} with no old piece (the mean row)"
     )

@@ -67,16 +67,16 @@ class EmbeddingStore:
 
 CHUNK_MAX = 512  # texts per committed chunk at most: a crash loses no more
 PROGRESS_STEPS = 20  # chunks a small input is cut into, so that its progress moves
+UNKNOWN_BATCH = 32  # the batch of an encoder that does not say (no call for a handful of texts)
 
 
 def chunk_length(todo: int, batch: int | None = None) -> int:
     """Texts per encoder call for ``todo`` texts: about :data:`PROGRESS_STEPS` chunks, each whole
-    batches of the encoder's ``batch`` size (no half-full forward pass), at most :data:`CHUNK_MAX`
+    batches of the encoder's ``batch`` size (no half-full forward pass; :data:`UNKNOWN_BATCH` if it has none), at most :data:`CHUNK_MAX`
     (or one batch, where a batch is larger)."""
-    step, most = -(-todo // PROGRESS_STEPS), CHUNK_MAX
-    if batch:
-        step, most = -(-step // batch) * batch, max(batch, CHUNK_MAX // batch * batch)
-    return max(1, min(most, step))
+    batch = batch or UNKNOWN_BATCH
+    step = -(-max(todo, 1) // PROGRESS_STEPS)
+    return min(max(batch, CHUNK_MAX // batch * batch), -(-step // batch) * batch)
 
 
 class CachedEncoder:

@@ -50,6 +50,7 @@ from langgap.training.guards import TrainingCollapsed
 from langgap.training.pairs import Batch
 from langgap.training.setup import Run, setup, shard
 from langgap.training.teacher import orient, teacher_texts
+from langgap.training.transplant import TransplantStats
 from langgap.types import Encoder, ProgressFn
 
 log = logging.getLogger(__name__)
@@ -77,6 +78,7 @@ class TrainResult:
     model: Any  # the trained SentenceTransformer
     prompt: str  # the training prompt, recorded in the saved model as its default 'query' prompt
     teacher_stats: dict[str, int] | None = None  # texts the teacher embedded / found in the disk cache
+    transplant: TransplantStats | None = None  # --tokenizer: how the new vocabulary's rows were made
 
 
 def step_seed(seed: int, step: int, process: int) -> int:
@@ -148,7 +150,16 @@ def train(
     run.accelerator.wait_for_everyone()
     step = max(run.start, run.total)
     return TrainResult(
-        run.out, model_dir, step, run.total, losses, run.history, run.st, run.prompt, teacher_stats
+        run.out,
+        model_dir,
+        step,
+        run.total,
+        losses,
+        run.history,
+        run.st,
+        run.prompt,
+        teacher_stats,
+        run.transplant,
     )
 
 

@@ -81,6 +81,7 @@ class Run:
     teacher: TeacherCache | None = None  # the objective's frozen teacher (lazy; loop prefetches)
     elapsed: float = 0.0  # seconds of training before this process started (a resume)
     input_length: int | None = None  # the base model's max length: the saved model reads this many tokens
+    transplant: TransplantStats | None = None  # --tokenizer: how the new vocabulary's rows were made
 
     @property
     def main(self) -> bool:
@@ -211,7 +212,7 @@ def setup(
         device=str(accelerator.device),
     )
     st, prompt = student.model, student.prompt
-    swapped = swap_tokenizer(st, m, inputs) if m.tokenizer else None
+    swapped = swap_tokenizer(st, m, inputs) if m.tokenizer else None  # before freezing and the optimizer
     freeze(st, embeddings=m.freeze_embeddings, layers=m.freeze_layers)
     order = priority_order(inputs.composer, cfg.objective, cfg.data.pivot)
     cache = build_teacher_cache(
@@ -238,17 +239,16 @@ def setup(
         frozen=frozen,
         teacher=cache,
         input_length=student.native_max_length,
+        transplant=swapped,
     )
     if ckpt is not None:
         restore(run, ckpt)
     if run.main:
-        record(run, student, precision, steps, inputs, swapped)
+        record(run, student, precision, steps, inputs)
     return run
 
 
-def record(
-    run: Run, student: Any, precision: str, steps: Steps, inputs: Inputs, swapped: TransplantStats | None
-) -> None:
+def record(run: Run, student: Any, precision: str, steps: Steps, inputs: Inputs) -> None:
     """Write ``config.json`` (the flat settings, what they resolved to here, the versions) and
     start the tracker of ``--report-to`` with the settings."""
     cfg, st, cache = run.cfg, run.st, run.teacher
@@ -268,7 +268,7 @@ def record(
         "trainable_parameters": sum(p.numel() for p in st.parameters() if p.requires_grad),
         "teacher_dim": cache.dim if cache is not None else None,
         "eval_overlap": [o.as_dict() for o in inputs.overlap],
-        "transplant": swapped.__dict__ if swapped is not None else None,
+        "transplant": run.transplant.__dict__ if run.transplant is not None else None,
         "holdout": _holdout(run.out, cfg.data, cfg.optim.seed, inputs),
     }
     settings = cfg.to_json()
