@@ -156,10 +156,9 @@ def test_help_shows_flags_without_a_type():
     import langgap.cli.measure  # noqa: F401
     import langgap.cli.mine  # noqa: F401
     import langgap.cli.report  # noqa: F401
+    import langgap.cli.table  # noqa: F401
     import langgap.cli.train  # noqa: F401
     from langgap.cli import app
-
-    import langgap.cli.table  # noqa: F401
 
     for command in ("measure", "train", "compare", "report", "mine", "table"):
         text = CliRunner().invoke(app, [command, "--help"], env={"COLUMNS": "200"}).output
