@@ -117,6 +117,7 @@ def _bad_setups(tmp_path, folders):
         "k_side": ([src, tgt, "--k", "500"], "--k 500 is more than the 100 distinct texts of"),
         "nprobe": ([src, tgt, "--nprobe", "-2"], "--nprobe must be >= 1 (or 0 for the default), got -2"),
         "calibrate": ([src, tgt, "--calibrate", tmp_path / "dev.tsv"], "dev.tsv:1: the source text is not a line of"),
+        "lang": ([src, tgt, "--tgt-lang", "elvish"], "--tgt-lang: 'elvish' is not a language code; give ISO 639 codes like deu"),
     }  # fmt: skip
 
 
@@ -139,6 +140,7 @@ def _bad_setups(tmp_path, folders):
         "k_side",
         "nprobe",
         "calibrate",
+        "lang",
     ],
 )
 def test_bad_input_exit_2_and_the_earlier_run_is_kept(cli, folders, tmp_path, case):

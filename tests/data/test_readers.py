@@ -144,6 +144,27 @@ def test_mining_folder_and_three_files(tmp_path):
     assert read_mining(spec, ("fra", "eng")).src_lang == "fra"
     with pytest.raises(InputError, match="cannot tell the languages"):
         read_mining(spec)
+    # languages given by hand follow one rule everywhere (mine's --src-lang too): codes, not names
+    with pytest.raises(InputError, match=rf"^{folder}: 'klingon' is not a language code; give ISO 639"):
+        read_mining(folder, ("klingon", "eng"))
+    with pytest.raises(InputError, match=r"gold.tsv: 'elvish' is not a language code"):
+        read_mining(spec, ("deu", "elvish"))
+    assert read_mining(folder, ("pt-BR", "zh-Hant-TW")).src_lang == "pt-BR"
+
+
+@pytest.mark.parametrize("code", ["de", "deu", "deu_Latn", "pt-BR", "zh-Hant-TW", "sr_Cyrl", "es-419"])
+def test_language_codes_by_hand(code):
+    from langgap.data.names import check_code
+
+    assert check_code("--lang", code) == code
+
+
+@pytest.mark.parametrize("name", ["klingon", "d", "deu eng", "de-", "_deu", "deu,eng", "1de", ""])
+def test_names_that_are_not_codes(name):
+    from langgap.data.names import check_code
+
+    with pytest.raises(InputError, match=f"^--lang: {name!r} is not a language code"):
+        check_code("--lang", name)
 
 
 @pytest.mark.parametrize(

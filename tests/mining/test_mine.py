@@ -193,3 +193,58 @@ def test_choose_threshold_calibrated_given_or_default():
     assert choose_threshold(mined) == Threshold(DEFAULT_THRESHOLDS["ratio"], "default")
     with pytest.raises(InputError, match="not both"):
         choose_threshold(mined, threshold=1.0, gold=gold)
+
+
+def test_mine_json_whole_and_a_pair_at_the_threshold_kept(tmp_path):
+    """mine.json key by key (a machine-readable format), written as indented UTF-8 text; a pair
+    scored exactly at the threshold is kept (``>=``)."""
+    from langgap.metrics.mining import PRF
+    from langgap.results import package_versions
+
+    st, sv, tt, tv, _ = planted(seed=4)
+    mined = mine(array_side("deu", st, sv), array_side("eng", tt, tv), mode="max")
+    threshold = float(mined.scores[5])  # the 6th best score exactly
+    assert mined.scores[6] < threshold  # no tie: exactly 6 pairs kept
+    calib = PRF(threshold, 0.5, 0.25, 1 / 3, 6, 3)
+    run = tmp_path / "run"
+    extra = {"note": "Straße"}
+    write_mined(
+        mined,
+        run,
+        threshold=threshold,
+        pairs_file="deu-eng.tsv",
+        source="given",
+        calibration=calib,
+        extra=extra,
+    )
+    text = (tmp_path / "run" / "mine.json").read_text(encoding="utf-8")
+    assert text.startswith('{\n  "format": "langgap.mine/1",\n') and text.endswith("}\n")
+    assert '"note": "Straße"' in text  # UTF-8 as it is, not \u escapes
+    meta = json.loads(text)
+
+    def side(s):
+        return {
+            "path": s.source,
+            "language": s.name,
+            "lines": s.lines,
+            "distinct": len(s),
+            "model": s.model,
+        }
+
+    assert meta == {
+        "format": "langgap.mine/1",
+        "inputs": {"src": side(mined.src), "tgt": side(mined.tgt)},
+        "settings": json.loads(json.dumps(mined.describe())),
+        "threshold": {"value": pytest.approx(threshold, abs=1e-6), "from": "given"},
+        "pairs": {"file": "deu-eng.tsv", "count": 6},
+        "versions": package_versions(),
+        "calibration": {
+            "precision": 0.5,
+            "recall": 0.25,
+            "f1": pytest.approx(1 / 3, abs=1e-6),
+            "kept": 6,
+            "correct": 3,
+        },
+        "note": "Straße",
+    }
+    assert len((tmp_path / "run" / "deu-eng.tsv").read_text(encoding="utf-8").splitlines()) == 6

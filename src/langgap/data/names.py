@@ -16,6 +16,9 @@ from langgap.errors import InputError
 LANG_NAME = re.compile(r"^[A-Za-z]{2,3}(?:_[A-Za-z]{4})?$")
 # "deu-eng.tsv", "en-es-wmt.tsv", "de-test.tsv" (the trailing part is a free tag)
 PAIR_NAME = re.compile(r"^([A-Za-z]{2,3}(?:_[A-Za-z]{4})?)-([A-Za-z]{2,3}(?:_[A-Za-z]{4})?)(?:[-_.].*)?$")
+# what a language given by hand must look like: ISO 639 with a script or region, FLORES or BCP 47
+# style ("deu", "de", "deu_Latn", "pt-BR", "zh-Hant-TW"); "klingon" is a name, not a code
+LANGUAGE_CODE = re.compile(r"^[A-Za-z]{2,3}(?:[_-][A-Za-z0-9]{2,8})*$")
 # a column named by a language: lower-case ISO 639 code, optional script ("zho_Hans")
 COLUMN_LANG = re.compile(r"^[a-z]{2,3}(?:_[A-Z][a-z]{3})?$")
 
@@ -30,7 +33,16 @@ def check_langs(where: str, langs: Sequence[str]) -> tuple[str, str]:
     """``langs`` as a pair, or :class:`InputError` unless it is two non-empty languages."""
     if len(langs) != 2 or not all(langs):
         raise InputError(f"{where}: expected two languages, got {list(langs)!r}")
-    return langs[0], langs[1]
+    return check_code(where, langs[0]), check_code(where, langs[1])
+
+
+def check_code(where: str, lang: str) -> str:
+    """``lang`` if it is a language code (:data:`LANGUAGE_CODE`), else :class:`InputError`."""
+    if not LANGUAGE_CODE.match(lang):
+        raise InputError(
+            f"{where}: {lang!r} is not a language code; give ISO 639 codes like deu, de, deu_Latn or pt-BR"
+        )
+    return lang
 
 
 def resolve_langs(path: Path, langs: Sequence[str] | None) -> tuple[str, str]:

@@ -207,7 +207,7 @@ def _mining_langs(
             f"{gold}: cannot tell the languages of the mining set; name its folder like 'deu-eng' "
             "(or its files deu.txt, eng.txt) or give them (--mining deu,eng=PATH)"
         )
-    return resolve_langs(Path(name), langs)
+    return resolve_langs(gold.parent if folder else gold, langs) if langs else resolve_langs(Path(name), None)
 
 
 def mining_languages(spec: str | Path, langs: Sequence[str] | None = None) -> tuple[str, str] | None:

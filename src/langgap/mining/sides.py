@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from langgap.data.names import check_code
 from langgap.data.readers import languages_from_name, read_bitext
 from langgap.encoders.cache import CachedEncoder
 from langgap.encoders.shards import MANIFEST, ShardSet, read_lines, scan_input
@@ -153,6 +154,9 @@ def open_sides(
     Raises:
         InputError: an embed folder paired with a text file, or any problem of either side.
     """
+    for option, lang in (("--src-lang", src_lang), ("--tgt-lang", tgt_lang)):
+        if lang is not None:
+            check_code(option, lang)  # the same rule as measure's deu,eng=PATH
     src, tgt = Path(src), Path(tgt)
     folders = [p.is_dir() for p in (src, tgt)]
     if src.resolve() == tgt.resolve():
