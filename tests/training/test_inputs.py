@@ -196,7 +196,8 @@ def test_model_card_and_tensorboard(tmp_path, tiny_model_dir):
     )  # fmt: skip
     res = train(cfg)
     card = (res.model_dir / "README.md").read_text()
-    assert card.startswith("---\nbase_model: ") and "library_name: sentence-transformers" in card
+    assert card.startswith("---\nlibrary_name: sentence-transformers")  # a local base: no base_model id
+    assert f"- **Base model:** `{tiny_model_dir}` (a local folder)" in card
     assert "- xx\n- yy\n---" in card and "# SentenceTransformer based on" in card
     assert "| sts:xx-xx | STS ρ ↑ | " in card and "| step 0 | step 3 |" in card
     assert "- **Recipe:** many-languages" in card and "**Output Dimensionality:** 32 dimensions" in card

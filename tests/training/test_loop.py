@@ -671,3 +671,21 @@ def test_the_card_lists_iso_codes_in_its_metadata_and_flores_codes_in_its_text()
     meta = card.split("---")[1].split("language:")[1]
     assert meta.split() == ["-", "deu", "-", "eng", "-", "zho"]
     assert "deu_Latn, eng_Latn, zho_Hans, zho_Hant" in card  # the body keeps the codes trained on
+
+
+def test_the_card_names_a_hub_base_model_in_its_metadata_and_a_local_folder_only_in_its_text(tmp_path):
+    from langgap.training.card import model_card
+    from langgap.training.config import DataConfig
+
+    def card(base):
+        return model_card(
+            DataConfig(pairs=("deu-eng.tsv",)), {"batch_size": 8}, base=base, languages=["deu", "eng"],
+            dimension=384, max_length=512, trained_at=64, steps=2, pairs=10, prompt="", history=[],
+        )  # fmt: skip
+
+    hub = card("intfloat/multilingual-e5-small")
+    assert hub.startswith("---\nbase_model: intfloat/multilingual-e5-small\nlibrary_name:")
+    assert "- **Base model:** `intfloat/multilingual-e5-small`\n" in hub
+    local = card(str(tmp_path))  # an existing folder (the offline copy given by its path, say)
+    assert local.startswith("---\nlibrary_name:") and "base_model" not in local.split("---")[1]
+    assert f"- **Base model:** `{tmp_path}` (a local folder)\n" in local

@@ -1,6 +1,6 @@
 """The model card (``README.md``) of a trained model folder, in sentence-transformers' layout.
 
-Front matter (base model, library, pipeline tag, languages), what the model is, how to load it,
+Front matter (base model when it is a Hub id, not a local folder; library, pipeline tag, languages), what the model is, how to load it,
 the before/after table of the run's first and last evaluation, the training data and settings
 (recipe included), and the package versions.
 """
@@ -8,6 +8,7 @@ the before/after table of the run's first and last evaluation, the training data
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from langgap.metrics import registry
@@ -68,9 +69,10 @@ def model_card(
         for k, v in settings.items()
         if k not in ("out", "eval_bitext", "eval_sts") and v not in (None, (), [])
     }
+    local = Path(base).expanduser().exists()  # a folder: the Hub's base_model wants an id
     lines = [
         "---",
-        f"base_model: {base}",
+        *([] if local else [f"base_model: {base}"]),
         "library_name: sentence-transformers",
         "pipeline_tag: sentence-similarity",
         "tags:",
@@ -91,7 +93,7 @@ def model_card(
         "## Model Details",
         "",
         "- **Model Type:** Sentence Transformer",
-        f"- **Base model:** `{base}`",
+        f"- **Base model:** `{base}`" + (" (a local folder)" if local else ""),
         f"- **Maximum Sequence Length:** {max_length} tokens (the base model's; trained on texts cut at "
         f"{trained_at} tokens)",
         f"- **Output Dimensionality:** {dimension} dimensions",
