@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 import langgap.cli.compare  # noqa: F401  (each module registers its command)
 import langgap.cli.embed  # noqa: F401
 import langgap.cli.measure  # noqa: F401
+import langgap.cli.merge  # noqa: F401
 import langgap.cli.mine  # noqa: F401
 import langgap.cli.report  # noqa: F401
 import langgap.cli.table  # noqa: F401
@@ -18,7 +19,7 @@ import langgap.cli.tokens  # noqa: F401
 import langgap.cli.train  # noqa: F401
 from langgap.cli import app
 
-COMMANDS = ("measure", "train", "mine", "embed", "compare", "report", "table", "tokens")
+COMMANDS = ("measure", "train", "mine", "embed", "compare", "report", "table", "tokens", "merge")
 
 
 def _help(args: list[str], columns: int) -> str:

@@ -33,6 +33,7 @@ FLAT_KEYS = (
     "eval_bitext eval_sts english_guard guard_threshold collapse_threshold report_to eval_every "
     "out save_every recipe"
 ).split()
+ADDED = ["interpolate"]  # settings added since: an older config.json lacks them (their default)
 
 
 def test_flat_settings_land_in_their_parts():
@@ -60,7 +61,7 @@ def test_every_flat_name_belongs_to_one_part_and_config_json_keeps_its_keys():
     assert len(names) == len(set(names))
     cfg = TrainConfig.from_flat(multiway="mw", pivot="eng", priority=["eng"], report_to="tensorboard")
     flat = cfg.to_json()
-    assert sorted(flat) == sorted(FLAT_KEYS) and sorted(names) == sorted(FLAT_KEYS)
+    assert sorted(flat) == sorted(FLAT_KEYS + ADDED) and sorted(names) == sorted(FLAT_KEYS + ADDED)
     assert flat["priority"] == ["eng"] and flat["model"] == cfg.model.name
     assert TrainConfig.from_flat(**json.loads(json.dumps(flat))) == cfg  # config.json reads back
 
@@ -69,12 +70,15 @@ def test_a_config_json_of_the_one_class_config_resumes_without_a_warning(tmp_pat
     cfg = TrainConfig.from_flat(pairs=["x-y.tsv"], objective="soft", batch_size=8)
     old = {k: cfg.to_json()[k] for k in FLAT_KEYS}  # the old key order (report_to among evaluation)
     (tmp_path / "config.json").write_text(json.dumps({"format": "langgap.train-config/1", "config": old}))
+    defaults = TrainConfig().to_json()
     with caplog.at_level(logging.WARNING):
-        warn_changed(tmp_path / "config.json", cfg.to_json())
-    assert not caplog.records
+        warn_changed(tmp_path / "config.json", cfg.to_json(), defaults=defaults)
+    assert not caplog.records  # a setting added since counts as its default
     with caplog.at_level(logging.WARNING):
-        warn_changed(tmp_path / "config.json", cfg.replace(lr=1e-3).to_json())
-    assert "differ from the checkpointed run: lr" in caplog.text
+        warn_changed(
+            tmp_path / "config.json", cfg.replace(lr=1e-3, interpolate=0.5).to_json(), defaults=defaults
+        )
+    assert "differ from the checkpointed run: interpolate, lr" in caplog.text
 
 
 def test_replace_changes_flat_settings_and_checks_them():

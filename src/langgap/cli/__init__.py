@@ -64,6 +64,7 @@ def main() -> None:
     from langgap.cli import compare as _compare  # noqa: F401  (registers the command)
     from langgap.cli import embed as _embed  # noqa: F401
     from langgap.cli import measure as _measure  # noqa: F401
+    from langgap.cli import merge as _merge  # noqa: F401
     from langgap.cli import mine as _mine  # noqa: F401
     from langgap.cli import report as _report  # noqa: F401
     from langgap.cli import table as _table  # noqa: F401

@@ -149,6 +149,10 @@ def train(
     eval_every: Annotated[int | None, Opt(help="Steps between evaluations (0: start and end).")] = None,
     save_every: Annotated[int | None, Opt(help="Steps between checkpoints (500; 0 = none).")] = None,
     out: Annotated[Path | None, Opt(help="Run folder (runs/train).")] = None,
+    interpolate: Annotated[
+        float | None,
+        Opt(help="Save (1 - A) * starting + A * trained weights (WiSE-FT; 1 = as trained)."),
+    ] = None,
     seed: Annotated[int | None, Opt(help="Seed of batches and dropout (0).")] = None,
     resume: Annotated[bool, Opt("--resume", help="Continue from the last checkpoint in --out.")] = False,
     recipe: Annotated[

@@ -149,13 +149,14 @@ def encode_live(
     return np.asarray(out, dtype=np.float32)
 
 
-def save_model(st: Any, folder: str | Path, prompt: str, max_length: int | None = None) -> None:
+def save_model(st: Any, folder: str | Path, prompt: str | None, max_length: int | None = None) -> None:
     """Save ``st`` as a sentence-transformers folder whose default ``query`` prompt is ``prompt``,
-    so ``SentenceTransformer(folder).encode`` embeds as training did, and which reads
-    ``max_length`` tokens (the base model's input length, not a shorter training length; ``None``:
-    as ``st`` is set). ``st`` itself keeps its length."""
-    st.prompts = {**(st.prompts or {}), "query": prompt}
-    st.default_prompt_name = "query"
+    so ``SentenceTransformer(folder).encode`` embeds as training did (``None``: its prompts as they
+    are), and which reads ``max_length`` tokens (the base model's input length, not a shorter
+    training length; ``None``: as ``st`` is set). ``st`` itself keeps its length."""
+    if prompt is not None:
+        st.prompts = {**(st.prompts or {}), "query": prompt}
+        st.default_prompt_name = "query"
     running = st.max_seq_length
     if max_length is not None:
         st.max_seq_length = max_length  # also the tokenizer's model_max_length

@@ -15,7 +15,7 @@ import json
 import logging
 import re
 import shutil
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -188,13 +188,17 @@ def keep_until(path: Path, step: int) -> list[dict[str, Any]]:
     return rows
 
 
-def warn_changed(path: Path, new: dict[str, Any], ignore: Sequence[str] = ()) -> None:
-    """Log the training settings that differ from the run being resumed (their result will too)."""
+def warn_changed(
+    path: Path, new: dict[str, Any], ignore: Sequence[str] = (), defaults: Mapping[str, Any] | None = None
+) -> None:
+    """Log the training settings that differ from the run being resumed (their result will too).
+    A setting its ``config.json`` predates counts as its value in ``defaults``."""
     try:
         old = json.loads(path.read_text(encoding="utf-8"))["config"]
     except (OSError, ValueError, KeyError):
         return
-    changed = sorted(k for k in new if k not in ignore and old.get(k) != new[k])
+    before = {**(defaults or {}), **old}
+    changed = sorted(k for k in new if k not in ignore and before.get(k) != new[k])
     if changed:
         log.warning("resuming with settings that differ from the checkpointed run: %s", ", ".join(changed))
 

@@ -181,15 +181,21 @@ class EvalConfig:
 
 @dataclass(frozen=True)
 class OutputConfig:
-    """Where the run goes: its folder, checkpoints, a tracker, the recipe it is recorded under."""
+    """Where the run goes: its folder, checkpoints, a tracker, the recipe it is recorded under, and
+    how far the saved model moves from its starting weights (``interpolate``)."""
 
     out: str = "runs/train"  # run folder: model/, checkpoints/, logs, config.json
     save_every: int = 500  # steps between checkpoints (0 = none); the last 2 are kept
     report_to: ReportTo | None = None  # an Accelerate tracker: tensorboard | wandb | mlflow | trackio
     recipe: str | None = None  # the shipped recipe these settings started from (recorded only)
+    interpolate: float = 1.0  # model/ = (1 - a) * starting + a * trained weights (WiSE-FT); 1: as trained
 
     def __post_init__(self) -> None:
         _at_least(self, 0, "save_every")
+        if not 0.0 <= self.interpolate <= 1.0:  # also refuses NaN
+            raise InputError(
+                f"--interpolate must be in [0, 1] (1: the trained weights), got {self.interpolate}"
+            )
         if self.report_to not in (None, *get_args(ReportTo)):
             raise InputError(
                 f"--report-to {self.report_to!r}: expected tensorboard, wandb, mlflow or trackio"

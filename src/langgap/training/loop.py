@@ -47,6 +47,7 @@ from langgap.training.composer import BatchComposer
 from langgap.training.config import TrainConfig
 from langgap.training.evaluate import StudentEncoder
 from langgap.training.guards import TrainingCollapsed
+from langgap.training.merge import interpolate
 from langgap.training.pairs import Batch
 from langgap.training.setup import Run, setup, shard
 from langgap.training.teacher import orient, teacher_texts
@@ -141,6 +142,10 @@ def train(
     if run.teacher is not None:
         run.teacher.close()
     model_dir = run.out / "model"
+    if run.start_weights is not None:  # --interpolate: part of the way back to the start, measured
+        run.st.load_state_dict(interpolate(run.start_weights, run.st.state_dict(), cfg.output.interpolate))
+        if run.evaluator:
+            evaluate(run, run.total, on_eval, {"interpolated": cfg.output.interpolate})
     if run.main:
         with atomic.staged_dir(model_dir) as tmp:  # a crash while saving leaves no half-written model/
             save_model(run.st, tmp, run.prompt, run.input_length)
@@ -268,12 +273,13 @@ def card(run: Run) -> str:
     )
 
 
-def evaluate(run: Run, step: int, on_eval: EvalCallback | None) -> None:
-    """Score the student now (main process), log the record; every process waits for it, and all
-    stop together when the collapse guard fired (:class:`~langgap.training.guards.TrainingCollapsed`)."""
+def evaluate(run: Run, step: int, on_eval: EvalCallback | None, note: dict[str, Any] | None = None) -> None:
+    """Score the student now (main process), log the record (with ``note``'s keys); every process
+    waits for it, and all stop together when the collapse guard fired
+    (:class:`~langgap.training.guards.TrainingCollapsed`)."""
     collapsed = 0.0
     if run.main:
-        record = run.evaluator.run(StudentEncoder(run.st, run.prompt), step)
+        record = run.evaluator.run(StudentEncoder(run.st, run.prompt), step) | (note or {})
         run.history.append(record)
         append_jsonl(run.out / "eval_history.jsonl", record)
         if on_eval is not None:

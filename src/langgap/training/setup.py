@@ -53,8 +53,11 @@ from langgap.types import Encoder, ProgressFn
 
 log = logging.getLogger(__name__)
 
-# settings that do not change what is trained (a resume may change them without a warning)
-NOT_TRAINING = ("eval_every", "save_every", "eval_bitext", "eval_sts", "english_guard", "guard_threshold")
+# settings that do not change what is trained (a resume may change them without a warning);
+# interpolate changes only what is saved at the end
+NOT_TRAINING = tuple(
+    "eval_every save_every eval_bitext eval_sts english_guard guard_threshold interpolate".split()
+)
 
 
 @dataclass
@@ -82,6 +85,7 @@ class Run:
     elapsed: float = 0.0  # seconds of training before this process started (a resume)
     input_length: int | None = None  # the base model's max length: the saved model reads this many tokens
     transplant: TransplantStats | None = None  # --tokenizer: how the new vocabulary's rows were made
+    start_weights: dict[str, Any] | None = None  # --interpolate < 1: the starting weights (on the CPU)
 
     @property
     def main(self) -> bool:
@@ -213,6 +217,9 @@ def setup(
     )
     st, prompt = student.model, student.prompt
     swapped = swap_tokenizer(st, m, inputs) if m.tokenizer else None  # before freezing and the optimizer
+    start = None
+    if cfg.output.interpolate < 1.0:  # after a transplant: the weights training starts from
+        start = {k: v.detach().to("cpu", copy=True) for k, v in st.state_dict().items()}
     freeze(st, embeddings=m.freeze_embeddings, layers=m.freeze_layers)
     order = priority_order(inputs.composer, cfg.objective, cfg.data.pivot)
     cache = build_teacher_cache(
@@ -240,6 +247,7 @@ def setup(
         teacher=cache,
         input_length=student.native_max_length,
         transplant=swapped,
+        start_weights=start,
     )
     if ckpt is not None:
         restore(run, ckpt)
@@ -309,7 +317,7 @@ def restore(run: Run, ckpt: Path) -> None:
         run.history = rewind_logs(run.out, run.start)
         steps = read_jsonl(run.out / "train_log.jsonl")
         run.elapsed = float(steps[-1].get("elapsed", 0.0)) if steps else 0.0
-        warn_changed(run.out / "config.json", run.cfg.to_json(), NOT_TRAINING)
+        warn_changed(run.out / "config.json", run.cfg.to_json(), NOT_TRAINING, TrainConfig().to_json())
         guard = [r["english_guard"]["baseline"] for r in run.history if "english_guard" in r]
         # the guard's baseline is the starting model's value: from the history, else now (st still is it)
         run.evaluator.baseline = (
