@@ -40,6 +40,13 @@ def eval_line(record: dict[str, Any]) -> str:
         if guard["warning"]:
             text = f"[yellow]{text}: dropped by more than {guard['threshold']:g}[/yellow]"
         parts.append(text)
+    for name, g in record.get("language_guards", {}).items():
+        text = f"{g['language']} guard {g['value']:.4f} ({-g['drop']:+.4f})"
+        parts.append(
+            f"[yellow]{escape(text)}: {escape(name)} fell[/yellow]" if g["warning"] else escape(text)
+        )
+    if "interpolated" in record:
+        parts.append(f"interpolated α {record['interpolated']:g}")
     return f"eval step {record['step']}: " + " | ".join(parts)
 
 
@@ -141,6 +148,16 @@ def train(
         Opt(help="STS TSV or table (optional @SPLIT, #SCORE,S1,S2) to evaluate on. Repeatable."),
     ] = None,
     english_guard: Annotated[str | None, Opt(help="English STS or paraphrase TSV to watch.")] = None,
+    guard_sts: Annotated[
+        list[str] | None,
+        Opt(help="Same-language STS file (ar-ar, es-es, ...) whose Spearman is watched. Repeatable."),
+    ] = None,
+    guard_sts_warn: Annotated[
+        float | None, Opt(help="Flag a --guard-sts file that falls by more than this (0.01).")
+    ] = None,
+    guard_sts_stop: Annotated[
+        float | None, Opt(help="Stop training when one falls by more than this (default: never).")
+    ] = None,
     collapse_threshold: Annotated[
         float | None, Opt(help="Stop when probe sentences' mean cosine reaches this (0.98).")
     ] = None,
@@ -167,6 +184,7 @@ def train(
     for key in ("resume", "config", "quiet", "list_recipes"):
         options.pop(key)
     from langgap.training.config import TrainConfig
+    from langgap.training.language_guard import LanguageGuardStopped
     from langgap.training.loop import TrainingCollapsed, TrainingDiverged
     from langgap.training.loop import train as run_train
     from langgap.training.recipes import list_recipes as shipped
@@ -214,7 +232,7 @@ def train(
 
     try:
         result = run_train(cfg, resume=resume, progress=on_step, on_eval=on_eval, encode_progress=on_teacher)
-    except (TrainingDiverged, TrainingCollapsed) as e:
+    except (TrainingDiverged, TrainingCollapsed, LanguageGuardStopped) as e:
         stop()
         typer.echo(f"error: {e}", err=True)
         sys.exit(1)

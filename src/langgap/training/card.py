@@ -18,14 +18,14 @@ from langgap.training.config import DataConfig
 
 def _evaluation(history: list[dict[str, Any]]) -> list[str]:
     """``| task | metric | before | after |`` rows from the first and last evaluation."""
-    if len(history) < 2 or "tasks" not in history[0]:
-        return ["No evaluation data was given (`--eval-bitext`, `--eval-sts`)."]
+    if len(history) < 2 or not any(k in history[0] for k in ("tasks", "english_guard", "language_guards")):
+        return ["No evaluation data was given (`--eval-bitext`, `--eval-sts`, `--guard-sts`)."]
     first, last = history[0], history[-1]
     rows = [
         f"| task | metric | step {first['step']} | step {last['step']} | change |",
         "|---|---|---:|---:|---:|",
     ]
-    for name, before in first["tasks"].items():
+    for name, before in first.get("tasks", {}).items():
         after = last.get("tasks", {}).get(name, {})
         for key in (before["main_score"], "pair_cosine", "language_id_accuracy"):
             if key in before and key in after:
@@ -40,6 +40,12 @@ def _evaluation(history: list[dict[str, Any]]) -> list[str]:
         rows.append(
             f"| {guard['task']} (English guard) | {guard['metric']} | {before:.4f} | {after:.4f} | "
             f"{after - before:+.4f} |"
+        )
+    for name, g in last.get("language_guards", {}).items():
+        flag = " (fell more than the warning threshold)" if g["warning"] else ""
+        rows.append(
+            f"| {name} ({g['language']} guard) | STS ρ ↑ | {g['baseline']:.4f} | {g['value']:.4f} | "
+            f"{-g['drop']:+.4f}{flag} |"
         )
     return rows
 

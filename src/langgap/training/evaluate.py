@@ -35,6 +35,7 @@ from langgap.measuring import load_tasks, measure
 from langgap.tasks import Task, bitext_task, sts_task
 from langgap.training.config import EvalConfig
 from langgap.training.guards import CollapseGuard
+from langgap.training.language_guard import LanguageGuards
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +94,7 @@ class Evaluator:
         english_guard: str | None = None,
         threshold: float = 0.02,
         collapse: CollapseGuard | None = None,
+        language_guards: LanguageGuards | None = None,
     ) -> None:
         tasks = [bitext_task(p, lg) for lg, p in map(split_spec, bitext)]
         tasks += [sts_task(p, lg) for lg, p in map(split_spec, sts)]
@@ -105,14 +107,20 @@ class Evaluator:
         self.threshold = threshold
         self.baseline: float | None = None
         self.collapse = collapse
+        self.language_guards = language_guards or LanguageGuards()
 
     def __bool__(self) -> bool:
-        return bool(self.tasks) or self.guard is not None or self.collapse is not None
+        return (
+            bool(self.tasks)
+            or self.guard is not None
+            or self.collapse is not None
+            or bool(self.language_guards)
+        )
 
     def texts(self) -> dict[str, list[str]]:
         """Every evaluation text, per file (both columns), for the training/evaluation overlap check."""
         pairs = self.tasks + ([self.guard] if self.guard is not None else [])
-        return {corpus.source: corpus.all_texts() for _, corpus in pairs}
+        return {corpus.source: corpus.all_texts() for _, corpus in pairs} | self.language_guards.texts()
 
     def guard_value(self, encoder: StudentEncoder) -> float | None:
         if self.guard is None:
@@ -155,6 +163,12 @@ class Evaluator:
                     step,
                     self.threshold,
                 )
+        if self.language_guards:
+            record["language_guards"] = guards = self.language_guards.check(encoder, step)
+            for name, g in guards.items():
+                if g["warning"]:
+                    fell = (g["language"], name, g["drop"], g["baseline"], g["value"], step)
+                    log.warning("%s guard %s fell by %.4f (%.4f -> %.4f) at step %d", *fell)
         if self.collapse is not None:
             record["collapse"] = self.collapse.check(encoder)
         record["seconds"] = time.perf_counter() - t0
@@ -165,4 +179,7 @@ def build_evaluator(cfg: EvalConfig, probe: Sequence[str]) -> Evaluator:
     """The evaluator of ``cfg``, its collapse guard watching the ``probe`` sentences
     (:func:`~langgap.training.guards.probe_texts` of the training pairs)."""
     collapse = CollapseGuard(probe, cfg.collapse_threshold)
-    return Evaluator(cfg.eval_bitext, cfg.eval_sts, cfg.english_guard, cfg.guard_threshold, collapse)
+    languages = LanguageGuards(cfg.guard_sts, cfg.guard_sts_warn, cfg.guard_sts_stop)
+    return Evaluator(
+        cfg.eval_bitext, cfg.eval_sts, cfg.english_guard, cfg.guard_threshold, collapse, languages
+    )

@@ -42,11 +42,12 @@ from langgap import atomic
 from langgap.encoders.st import forward, model_shape, save_model, token_lengths
 from langgap.losses import cached_backward
 from langgap.training.card import model_card
-from langgap.training.checkpoint import append_jsonl, last_checkpoint, save_checkpoint
+from langgap.training.checkpoint import append_jsonl, last_checkpoint, list_checkpoints, save_checkpoint
 from langgap.training.composer import BatchComposer
 from langgap.training.config import TrainConfig
 from langgap.training.evaluate import StudentEncoder
 from langgap.training.guards import TrainingCollapsed
+from langgap.training.language_guard import LanguageGuardStopped, stopped_by
 from langgap.training.merge import interpolate
 from langgap.training.pairs import Batch
 from langgap.training.setup import Run, setup, shard
@@ -277,7 +278,7 @@ def evaluate(run: Run, step: int, on_eval: EvalCallback | None, note: dict[str, 
     """Score the student now (main process), log the record (with ``note``'s keys); every process
     waits for it, and all stop together when the collapse guard fired
     (:class:`~langgap.training.guards.TrainingCollapsed`)."""
-    collapsed = 0.0
+    collapsed = fallen = 0.0
     if run.main:
         record = run.evaluator.run(StudentEncoder(run.st, run.prompt), step) | (note or {})
         run.history.append(record)
@@ -293,8 +294,11 @@ def evaluate(run: Run, step: int, on_eval: EvalCallback | None, note: dict[str, 
             }
             run.accelerator.log(scores, step=step)
         collapsed = float(record.get("collapse", {}).get("collapsed", False))
-    flag = run.accelerator.reduce(torch.tensor([collapsed], device=run.device), reduction="sum")
-    if float(flag[0]) > 0:
+        fallen = float(bool(stopped_by(record.get("language_guards", {}))))
+    flags = run.accelerator.reduce(torch.tensor([collapsed, fallen], device=run.device), reduction="sum")
+    if float(flags[1]) > 0:
+        raise LanguageGuardStopped(language_guard_message(run, step))
+    if float(flags[0]) > 0:
         good = last_checkpoint(run.out)
         where = f"the last good checkpoint is {good}" if good else "no checkpoint was saved before it"
         raise TrainingCollapsed(
@@ -302,6 +306,21 @@ def evaluate(run: Run, step: int, on_eval: EvalCallback | None, note: dict[str, 
             f"--collapse-threshold {run.cfg.eval.collapse_threshold:g}); training stopped; {where} "
             "(resume from it with a lower --lr, or change the objective)"
         )
+
+
+def language_guard_message(run: Run, step: int) -> str:
+    """Which same-language guards stopped training at ``step``, and the newest checkpoint saved
+    at or before the last evaluation where every guard held (main process's history)."""
+    fell = stopped_by(run.history[-1].get("language_guards", {})) if run.history else []
+    held = [r["step"] for r in run.history if not stopped_by(r.get("language_guards", {}))]
+    good = [path for s, path in list_checkpoints(run.out) if held and s <= max(held)]
+    where = (
+        f"the last good checkpoint is {good[-1]}" if good else "no checkpoint was saved while the guards held"
+    )
+    return (
+        f"step {step}: {'; '.join(fell) or 'a same-language guard fell'}, more than --guard-sts-stop "
+        f"{run.cfg.eval.guard_sts_stop:g}; training stopped; {where}"
+    )
 
 
 def _stream(composer: BatchComposer) -> Iterator[Batch]:

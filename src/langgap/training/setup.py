@@ -323,5 +323,10 @@ def restore(run: Run, ckpt: Path) -> None:
         run.evaluator.baseline = (
             guard[0] if guard else run.evaluator.guard_value(StudentEncoder(run.st, run.prompt))
         )
+        languages = [r["language_guards"] for r in run.history if r.get("language_guards")]
+        if languages:  # the same-language guards' starting values, likewise
+            run.evaluator.language_guards.baselines = {k: g["baseline"] for k, g in languages[0].items()}
+        else:
+            run.evaluator.language_guards.check(StudentEncoder(run.st, run.prompt), 0)
     run.composer.load_state_dict(load_checkpoint(run.accelerator, run.model, ckpt, run.frozen)["composer"])
     log.info("resumed from %s (step %d)", ckpt, run.start)
