@@ -212,3 +212,64 @@ def test_reading_a_table_writes_no_hf_cache_and_prints_nothing(tmp_path, capfd):
 def test_read_error_is_input_error_not_traceback(tmp_path):
     with pytest.raises(InputError, match=r"no\.parquet: no such file"):
         read_bitext(tmp_path / "no.parquet")
+
+
+@pytest.mark.parametrize(
+    "columns, langs, want",
+    [
+        # languages given but only one has a column: the usual names decide, not a half match
+        ({"de": DEU, "sentence1": DEU, "sentence2": ENG}, ("de", "en"), ("de", "en", ENG)),
+        # one name of a known pair without the other: the only two text columns instead
+        ({"src": DEU, "other": ENG}, None, ("deu", "eng", DEU)),
+        # a translation dataset's two fields win over a third text column
+        (
+            {"id": ["a", "b", "c", "d"], "translation.de": DEU, "translation.en": ENG},
+            None,
+            ("deu", "eng", DEU),
+        ),
+    ],
+)
+def test_bitext_columns_when_the_first_rule_half_matches(tmp_path, columns, langs, want):
+    b = read_bitext(write_table(tmp_path, "deu-eng", columns, "parquet"), langs)
+    assert (b.src_lang, b.tgt_lang, b.src if langs is None else b.tgt) == want
+
+
+@pytest.mark.parametrize("cols", ["fr,notes", "notes,en"])
+def test_one_language_named_column_does_not_name_a_pair(tmp_path, cols):
+    spec = write_table(
+        tmp_path, "pairs", {"fr": ["un", "deux"], "notes": ["a", "b"], "en": ["one", "two"]}, "parquet"
+    )
+    with pytest.raises(
+        InputError, match=r"pairs.parquet: cannot tell the languages from the name or the columns"
+    ):
+        read_bitext(f"{spec}#{cols}")
+
+
+def test_sts_text_columns_of_other_names_and_a_score_read_as_text(tmp_path):
+    """No known pair of names: the two text columns other than the score, in order; a CSV's score
+    column is text, and is still not taken for a sentence."""
+    cols = {"score": ["1.5", "0.5", "3"], "premise": ["p", "q", "r"], "hypothesis": ["s", "t", "u"]}
+    s = read_sts(write_table(tmp_path, "en-en", cols, "csv"))
+    assert (s.s1, s.s2, s.scores.tolist()) == (["p", "q", "r"], ["s", "t", "u"], [1.5, 0.5, 3.0])
+    half = {"sentence1": ["p", "q", "r"], "other": ["s", "t", "u"], "score": [1.0, 2.0, 3.0]}
+    s = read_sts(write_table(tmp_path, "en-fr", half, "parquet"))  # sentence1 without sentence2
+    assert (s.s1, s.s2) == (["p", "q", "r"], ["s", "t", "u"])
+    three = {"a": ["p", "q", "r"], "b": ["s", "t", "u"], "c": ["v", "w", "x"], "score": [1.0, 2.0, 3.0]}
+    with pytest.raises(InputError, match="cannot tell the score and text columns"):
+        read_sts(write_table(tmp_path, "en-es", three, "parquet"))
+
+
+def test_sts_and_multiway_tables_record_their_rows_and_a_content_hash(tmp_path):
+    from langgap.data.columns import content_hash
+
+    cols = {"sentence1": ["p", "q", "r"], "sentence2": ["s", "t", "u"], "score": [1.0, 2.0, 3.0]}
+    s = read_sts(write_table(tmp_path, "en-de", cols, "parquet"))
+    want = content_hash(
+        {"score": [1.0, 2.0, 3.0], "sentence1": ["p", "q", "r"], "sentence2": ["s", "t", "u"]}
+    )
+    assert (s.file.rows, s.file.sha256) == (3, want)
+    m = read_multiway(write_table(tmp_path, "mw", {"eng": ["a", "b"], "deu": ["x", "y"]}, "parquet"))
+    assert {lang: (f.rows, f.sha256) for lang, f in m.files.items()} == {
+        "eng": (2, content_hash({"eng": ["a", "b"]})),
+        "deu": (2, content_hash({"deu": ["x", "y"]})),
+    }
