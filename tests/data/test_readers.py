@@ -144,6 +144,14 @@ def test_mining_folder_and_three_files(tmp_path):
     assert read_mining(spec, ("fra", "eng")).src_lang == "fra"
     with pytest.raises(InputError, match="cannot tell the languages"):
         read_mining(spec)
+    for sides in ("src.txt,eng.txt", "deu.txt,tgt.txt"):  # src/tgt are layout names, not languages
+        (tmp_path / "src.txt").write_text("a\nb\nc\n")
+        (tmp_path / "tgt.txt").write_text("x\ny\n")
+        a, b = (tmp_path / n for n in sides.split(","))
+        with pytest.raises(
+            InputError, match=rf"^{folder / 'gold.tsv'}: cannot tell the languages of the mining set"
+        ):
+            read_mining(f"{a},{b},{folder / 'gold.tsv'}")
     # languages given by hand follow one rule everywhere (mine's --src-lang too): codes, not names
     with pytest.raises(InputError, match=rf"^{folder}: 'klingon' is not a language code; give ISO 639"):
         read_mining(folder, ("klingon", "eng"))
@@ -170,7 +178,7 @@ def test_names_that_are_not_codes(name):
 @pytest.mark.parametrize(
     ("gold", "message"),
     [
-        ("1\t2\n1\n", "gold.tsv:2: expected 2 tab-separated fields"),
+        ("1\t2\n1\n", r"gold.tsv:2: expected 2 tab-separated fields \(source line, target line\), got 1"),
         ("1\tb\n", "gold.tsv:1: line numbers must be integers"),
         ("4\t1\n", "gold.tsv:1: source line 4 is outside 1..3"),
         ("1\t0\n", "gold.tsv:1: target line 0 is outside 1..2"),

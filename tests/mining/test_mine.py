@@ -248,3 +248,51 @@ def test_mine_json_whole_and_a_pair_at_the_threshold_kept(tmp_path):
         "note": "Straße",
     }
     assert len((tmp_path / "run" / "deu-eng.tsv").read_text(encoding="utf-8").splitlines()) == 6
+
+
+def test_settings_checked_word_for_word_with_laser_spellings():
+    from langgap.mining import check_settings
+
+    assert check_settings(4, "ratio", "fwd", "auto", 0) == ("ratio", "forward", "auto")
+    assert check_settings(1, "distance", "intersect", "flat", 3)[1] == "intersection"
+    for args, message in [
+        ((0, "ratio", "forward", "auto", 0), "--k must be >= 1, got 0"),
+        ((4, "ratio", "forward", "auto", -1), "--nprobe must be >= 1 (or 0 for the default), got -1"),
+        ((4, "ratoi", "forward", "auto", 0), "--margin 'ratoi': expected one of ratio, distance, absolute (did you mean 'ratio'?)"),
+        ((4, "ratio", "forward", "flta", 0), "--index 'flta': expected one of auto, flat, ivf, ivfpq (did you mean 'flat'?)"),
+    ]:  # fmt: skip
+        with pytest.raises(InputError) as e:
+            check_settings(*args)
+        assert str(e.value) == message
+
+
+def test_k_may_equal_the_smaller_side_but_not_exceed_it():
+    from langgap.mining import check_k
+
+    rng = np.random.default_rng(0)
+    small = array_side("deu", ["a", "b", "c", "a"], rng.normal(size=(4, 3)))  # 3 distinct texts
+    big = array_side("eng", [f"t{i}" for i in range(5)], rng.normal(size=(5, 3)))
+    check_k(3, small, big)
+    with pytest.raises(InputError) as e:
+        check_k(4, big, small)
+    assert str(e.value) == (
+        "--k 4 is more than the 3 distinct texts of deu: the margin would average over the whole "
+        "side; give a smaller --k (4 is the usual)"
+    )
+
+
+def test_array_side_and_the_defaults_of_mine():
+    with pytest.raises(ValueError, match="^deu: 3 texts but 2 vectors$"):
+        array_side("deu", ["a", "b", "c"], np.zeros((2, 3)))
+    side = array_side("deu", ["a", "b"], np.ones((2, 3), dtype=np.float64))
+    assert (side.name, side.source) == ("deu", "deu")
+    assert np.concatenate(list(side.blocks())).dtype == np.float32
+    st, sv, tt, tv, _ = planted(seed=7)
+    seen = []
+    mined = mine(array_side("deu", st, sv), array_side("eng", tt, tv), progress=lambda *a: seen.append(a))
+    assert (mined.k, mined.margin, mined.mode) == (
+        4,
+        "ratio",
+        "forward",
+    ) and seen  # progress reaches the search
+    assert mined.describe()["k"] == 4
