@@ -18,6 +18,7 @@ import torch
 
 import langgap.losses.contrastive as contrastive
 from conftest import ToyEncoder
+from langgap.errors import InputError
 from langgap.losses import (
     InfoNCELoss,
     MSEDistillLoss,
@@ -159,3 +160,61 @@ def test_objectives_are_the_loss_modules_with_their_teacher_rows():
     with pytest.raises(ValueError, match="SoftContrastiveLoss needs a teacher; none was given"):
         soft.with_teacher(None)
     info.with_teacher(None)  # InfoNCE needs none
+
+
+def test_preserve_adds_the_weighted_same_language_term_against_the_starting_model():
+    """--preserve W: the main loss plus W times relational_distill of all 2B student rows against
+    the teacher (starting model) rows of the same texts, grouped by language; the teacher embeds
+    both sides even for InfoNCE."""
+    from langgap.losses import info_nce, relational_distill
+
+    cfg = ObjectiveConfig(kind="infonce", temperature=0.1, gather=False, preserve=0.5)
+    assert teacher_sides(cfg) == 2 and teacher_sides(ObjectiveConfig(kind="infonce")) == 0
+    objective = build_objective(cfg)
+    assert (objective.teacher_sides, objective.preserve) == (0, 0.5)
+    g = torch.Generator().manual_seed(5)
+    a, b = torch.randn(4, 6, generator=g), torch.randn(4, 6, generator=g)
+    first, second = ["e0", "e1", "e2", "e3"], ["d0", "f1", "d2", "f3"]
+    rows = {t: torch.randn(6, generator=g) for t in first + second}
+    lookup = lambda texts: torch.stack([rows[t] for t in texts])  # noqa: E731
+    langs = ["eng"] * 4 + ["deu", "fra", "deu", "fra"]
+    got = objective.with_teacher(lookup)(a, b, first, second, langs)
+    groups = torch.tensor([0, 0, 0, 0, 1, 2, 1, 2])
+    want = info_nce(a, b, temperature=0.1, gather=False) + 0.5 * relational_distill(
+        torch.cat([a, b]), lookup(first + second), groups
+    )
+    torch.testing.assert_close(got, want)
+    with pytest.raises(ValueError, match="--preserve needs the language of all 8 texts, got 0"):
+        objective.with_teacher(lookup)(a, b, first, second)
+    with pytest.raises(ValueError, match="InfoNCELoss needs a teacher"):
+        objective.with_teacher(None)
+
+
+def test_preserve_is_checked():
+    with pytest.raises(InputError, match=r"--preserve must be >= 0, got -1"):
+        ObjectiveConfig(preserve=-1)
+    with pytest.raises(
+        InputError,
+        match="--preserve holds same-language similarities .* needs --teacher SAME, not 'other/model'",
+    ):
+        ObjectiveConfig(kind="soft", teacher="other/model", preserve=0.1)
+
+
+def test_training_with_preserve_embeds_both_sides_with_the_starting_model(cli, tiny_model_dir, tmp_path):
+    import json
+
+    from conftest import write_bitext
+
+    pairs = write_bitext(tmp_path / "xx-yy.tsv", "xx", "yy", 40)
+    args = ["train", "--model", tiny_model_dir, "--pairs", pairs, "--batch-size", 8, "--lr", "1e-3",
+            "--max-steps", 3, "--save-every", 0, "-q"]  # fmt: skip
+    assert cli([*args, "--out", tmp_path / "plain"])[0] == 0
+    code, _, err = cli([*args, "--preserve", "5", "--out", tmp_path / "kept"])
+    assert code == 0, err
+    conf = json.loads((tmp_path / "kept" / "config.json").read_text())
+    assert conf["config"]["preserve"] == 5.0 and conf["resolved"]["teacher_dim"] == 32  # SAME: the student's
+    logs = [
+        [json.loads(x)["loss"] for x in (tmp_path / r / "train_log.jsonl").read_text().splitlines()]
+        for r in ("plain", "kept")
+    ]
+    assert logs[0] != logs[1]  # the term reaches the loss (dropout: the student is not its eval-mode start)

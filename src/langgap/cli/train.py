@@ -110,6 +110,10 @@ def train(
     margin: Annotated[float | None, Opt(help="Additive margin on the positives (0).")] = None,
     priority: Annotated[str | None, Opt(help="Language order for priority labels, e.g. 'en,de'.")] = None,
     cross_lingual_fraction: Annotated[float | None, Opt(help="Share of cross-language pairs (1.0).")] = None,
+    preserve: Annotated[
+        float | None,
+        Opt(help="Weight of a term holding same-language cosines to the starting model's (0 = off)."),
+    ] = None,
     gather: Annotated[bool | None, Opt("--gather/--no-gather", help="Negatives from all processes.")] = None,
     cache_chunk: Annotated[int | None, Opt(help="GradCache mini-batch size (0 = off).")] = None,
     length_buckets: Annotated[

@@ -117,9 +117,16 @@ class ObjectiveConfig:
     priority: tuple[str, ...] = ()  # language order for priority labels / MSE source side;
     # languages not listed follow, by number of distinct sentences (most first)
     gather: bool = True  # in-batch negatives from all processes (no effect on one process)
+    preserve: float = 0.0  # weight of the same-language relational term against the starting model
 
     def __post_init__(self) -> None:
         _tuples(self, "priority")
+        _non_negative(self, "preserve")
+        if self.preserve and self.teacher != SAME:
+            raise InputError(
+                "--preserve holds same-language similarities to the starting model's: it needs "
+                f"--teacher SAME, not {self.teacher!r}"
+            )
         _choice(self, "kind", get_args(Objective))
         _choice(self, "labels", get_args(Labels))
         _positive(self, "temperature", "teacher_temperature")

@@ -51,7 +51,7 @@ from langgap.training.language_guard import LanguageGuardStopped, stopped_by
 from langgap.training.merge import interpolate
 from langgap.training.pairs import Batch
 from langgap.training.setup import Run, setup, shard
-from langgap.training.teacher import orient, teacher_texts
+from langgap.training.teacher import orient, orient_languages, teacher_texts
 from langgap.training.transplant import TransplantStats
 from langgap.types import Encoder, ProgressFn
 
@@ -217,6 +217,8 @@ def micro_step(run: Run, batch: Batch, scale: float) -> Tensor:
     returns the unscaled loss (detached)."""
     first, second = orient(batch, run.order)
     first, second = first[run.rows], second[run.rows]
+    lang_first, lang_second = orient_languages(batch, run.order)
+    langs = lang_first[run.rows] + lang_second[run.rows]  # for --preserve's same-language pairs
 
     def emb(texts: list[str]) -> Tensor:
         return forward(run.model, run.st, texts, run.prompt, run.device).float()
@@ -233,13 +235,13 @@ def micro_step(run: Run, batch: Batch, scale: float) -> Tensor:
             emb,
             chunks(first),
             chunks(second),
-            lambda a, b: run.loss_of(a, b, first, second) * (scale * grow),
+            lambda a, b: run.loss_of(a, b, first, second, langs) * (scale * grow),
             no_sync=lambda: acc.no_sync(run.model),
         )
         return loss / (scale * grow)
     n = len(first)
     e = bucketed(emb, first + second, run.cfg.optim.length_buckets, run.st)  # (2n, D)
-    loss = run.loss_of(e[:n], e[n:], first, second)
+    loss = run.loss_of(e[:n], e[n:], first, second, langs)
     run.accelerator.backward(loss * scale)
     return loss.detach()
 

@@ -23,12 +23,13 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+import torch
 from torch import Tensor, nn
 
-from langgap.losses import InfoNCELoss, MSEDistillLoss, SoftContrastiveLoss
+from langgap.losses import InfoNCELoss, MSEDistillLoss, SoftContrastiveLoss, relational_distill
 from langgap.training.config import ObjectiveConfig
 
-LossFn = Callable[[Tensor, Tensor, list[str], list[str]], Tensor]  # loss(a, b, first, second)
+LossFn = Callable[..., Tensor]  # loss(a, b, first, second, langs=()): langs of first + second
 Lookup = Callable[[Sequence[str]], Tensor]  # texts -> (B, Dt) teacher embeddings
 
 
@@ -67,16 +68,19 @@ OBJECTIVES: dict[str, ObjectiveSpec] = {
 
 
 def teacher_sides(cfg: ObjectiveConfig) -> int:
-    """How many sides of each pair the teacher embeds: 0 (none), 1 (the priority side), 2 (both)."""
-    return OBJECTIVES[cfg.kind].teacher_sides(cfg)
+    """How many sides of each pair the teacher embeds: 0 (none), 1 (the priority side), 2 (both;
+    also for ``--preserve``, whose teacher is the starting model)."""
+    return max(OBJECTIVES[cfg.kind].teacher_sides(cfg), 2 if cfg.preserve else 0)
 
 
 @dataclass(frozen=True)
 class Objective:
-    """A loss module and the number of teacher rows it takes after the student's ``(a, b)``."""
+    """A loss module and the number of teacher rows it takes after the student's ``(a, b)``;
+    ``preserve`` weighs the same-language relational term (:func:`~langgap.losses.relational_distill`)."""
 
     loss: nn.Module
     teacher_sides: int
+    preserve: float = 0.0
 
     def __call__(self, a: Tensor, b: Tensor, *teacher: Tensor) -> Tensor:
         """The scalar loss of student rows ``a``, ``b`` (B, D) and ``teacher_sides`` (B, Dt) teacher rows."""
@@ -90,12 +94,24 @@ class Objective:
     def with_teacher(self, lookup: Lookup | None) -> LossFn:
         """``loss(a, b, first, second)``: the teacher rows of the texts ``first`` (priority side)
         and ``second`` looked up with ``lookup`` (a :class:`~langgap.training.teacher.TeacherCache`'s)."""
-        if self.teacher_sides and lookup is None:
+        if (self.teacher_sides or self.preserve) and lookup is None:
             raise ValueError(f"{type(self.loss).__name__} needs a teacher; none was given")
 
-        def loss(a: Tensor, b: Tensor, first: list[str], second: list[str]) -> Tensor:
+        def loss(
+            a: Tensor, b: Tensor, first: list[str], second: list[str], langs: Sequence[str] = ()
+        ) -> Tensor:
             sides = (first, second)[: self.teacher_sides]
-            return self(a, b, *(lookup(texts) for texts in sides if lookup is not None))
+            main = self(a, b, *(lookup(texts) for texts in sides if lookup is not None))
+            if not self.preserve or lookup is None:
+                return main
+            if len(langs) != 2 * len(first):
+                raise ValueError(
+                    f"--preserve needs the language of all {2 * len(first)} texts, got {len(langs)}"
+                )
+            codes = {lang: i for i, lang in enumerate(dict.fromkeys(langs))}
+            groups = torch.tensor([codes[lang] for lang in langs], device=a.device)
+            kept = relational_distill(torch.cat([a, b]), lookup(first + second), groups)
+            return main + self.preserve * kept
 
         return loss
 
@@ -103,4 +119,4 @@ class Objective:
 def build_objective(cfg: ObjectiveConfig) -> Objective:
     """The objective of ``cfg`` (see the module docstring)."""
     spec = OBJECTIVES[cfg.kind]
-    return Objective(spec.build(cfg), spec.teacher_sides(cfg))
+    return Objective(spec.build(cfg), spec.teacher_sides(cfg), cfg.preserve)
