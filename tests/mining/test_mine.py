@@ -296,3 +296,52 @@ def test_array_side_and_the_defaults_of_mine():
         "forward",
     ) and seen  # progress reaches the search
     assert mined.describe()["k"] == 4
+
+
+@pytest.mark.parametrize("backend", ["faiss", "numpy"])
+def test_each_search_stage_reports_its_progress_to_the_end(monkeypatch, backend):
+    """Both directions report under their own stage name, texts done rising to the side's size."""
+    if backend == "numpy":
+        monkeypatch.setattr(knn, "available", lambda: False)
+    else:
+        pytest.importorskip("faiss")
+    st, sv, tt, tv, _ = planted(n_src=700, n_tgt=600, seed=9)
+    src, tgt = array_side("deu", st, sv), array_side("eng", tt, tv)
+    seen: list[tuple[str, int, int]] = []
+    nn = search.neighbours(
+        src, tgt, k=4, progress=lambda stage, done, total: seen.append((stage, done, total))
+    )
+    for stage, n in (("kNN src→tgt", len(src)), ("kNN tgt→src", len(tgt))):
+        calls = [(done, total) for s, done, total in seen if s == stage]
+        assert calls and calls[-1] == (n, n) and all(total == n for _, total in calls)
+        assert all(a < b for (a, _), (b, _) in zip(calls, calls[1:], strict=False)), calls  # rising
+    assert nn.search["backend"] == backend
+    if backend == "numpy":
+        assert nn.search["src→tgt"] == nn.search["tgt→src"] == "exact (numpy, FAISS not installed)"
+
+
+def test_a_side_without_vectors_and_ivf_indexes_without_faiss_are_refused(monkeypatch):
+    from langgap.mining.sides import Side
+
+    st, sv, tt, tv, _ = planted(seed=2)
+    bare = Side("eng", "eng", tt, np.arange(len(tt)))  # texts, no vectors attached
+    for a, b in ((array_side("deu", st, sv), bare), (bare, array_side("deu", st, sv))):
+        with pytest.raises(ValueError, match=r"^a side has no vectors yet \(langgap.mining.sides.attach\)$"):
+            search.neighbours(a, b, k=2)
+    monkeypatch.setattr(knn, "available", lambda: False)
+    for index in ("ivf", "ivfpq"):
+        with pytest.raises(InputError, match=rf"^--index {index} needs FAISS: pip install faiss-cpu"):
+            search.check_search(10, 10, index)
+
+
+def test_a_measured_nprobe_is_recorded_with_every_value_tried():
+    pytest.importorskip("faiss")
+    st, sv, tt, tv, _ = planted(n_gold=100, n_src=1_100, n_tgt=1_100, seed=6)
+    record = mine(array_side("deu", st, sv), array_side("eng", tt, tv), index="ivf").describe()[
+        "nprobe_by_recall"
+    ]
+    for way in ("src→tgt", "tgt→src"):
+        r = record[way]
+        assert set(r) == {"nprobe", "recall_at_k", "k", "target", "queries", "against", "tried"}, way
+        assert (r["k"], r["target"], r["queries"], r["against"]) == (4, 0.99, 1000, "exact search")
+        assert r["recall_at_k"] >= r["target"] and r["tried"][str(r["nprobe"])] == r["recall_at_k"]
