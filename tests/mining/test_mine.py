@@ -87,7 +87,10 @@ def test_shard_side_equals_array_side(tmp_path):
 @pytest.mark.parametrize(
     "change, message",
     [
-        ({"name": "other"}, r"embedded differently \(name 'toy' vs 'other'\)"),
+        (
+            {"name": "other"},
+            r"embedded differently \(name 'toy' vs 'other'\); embed both with the same model and prompt$",
+        ),
         ({"prompt": ""}, r"embedded differently \(prompt 'query: ' vs ''\)"),
         ({"max_length": 32}, r"embedded differently \(max_length 16 vs 32\)"),
         ({"cache_key": "toy|32"}, r"embedded differently \(cache_key"),
@@ -99,6 +102,16 @@ def test_folders_of_another_model_or_prompt_are_refused(tmp_path, change, messag
     b = sides.shard_side(embed_folder(tmp_path / "eng", tt, tv, model=dict(MODEL, **change)), None)
     with pytest.raises(InputError, match=message):
         sides.check_pair(a, b)
+
+
+def test_sides_without_a_model_record_or_a_dimension_yet_are_not_compared(tmp_path):
+    st, sv, tt, tv, _ = planted()
+    folder = sides.shard_side(embed_folder(tmp_path / "deu", st, sv), None)
+    (tmp_path / "eng.txt").write_text("".join(t + "\n" for t in tt), encoding="utf-8")
+    text = sides.text_side(tmp_path / "eng.txt", None, 1000)  # no model record, dimension 0
+    assert text.model is None and text.dim == 0 and folder.dim == 16
+    sides.check_pair(folder, text)
+    sides.check_pair(text, folder)
 
 
 def test_dimension_mismatch_and_changed_input_are_refused(tmp_path):
@@ -117,12 +130,24 @@ def test_text_side_checks(tmp_path):
     f.write_text("a\tb\nc\n", encoding="utf-8")
     with pytest.raises(InputError, match=r"swh.txt:1: holds a tab"):
         sides.text_side(f, None, 100)
+    f.write_text("a\nb\nb\nc\td\n", encoding="utf-8")  # the tab's own line, after a duplicate
+    with pytest.raises(InputError, match=r"swh.txt:4: holds a tab"):
+        sides.text_side(f, None, 100)
     f.write_text("a\nb\nc\n", encoding="utf-8")
-    with pytest.raises(InputError, match="3 lines; text files up to 2 lines"):
+    with pytest.raises(InputError) as e:
         sides.text_side(f, None, 2)
-    assert sides.text_side(f, None, 100).name == "swh"
+    assert str(e.value) == (
+        f"{f}: 3 lines; text files up to 2 lines are embedded in memory, embed bigger ones with "
+        "langgap embed and mine the folders"
+    )
+    side = sides.text_side(f, None, 3)  # exactly the limit: read, every line
+    assert (side.name, side.source, side.texts, side.lines) == ("swh", str(f), ["a", "b", "c"], 3)
+    assert sides.text_side(f, "deu", 100).name == "deu"
     with pytest.raises(InputError, match="cannot name the pairs file"):
         sides.pair_name("german news", "eng")
+    with pytest.raises(InputError) as e:
+        sides.pair_name("de-AT", "eng")
+    assert str(e.value).endswith("give --src-lang and --tgt-lang as codes like deu, eng or deu_Latn")
     assert sides.pair_name("deu_Latn", "eng_Latn") == "deu_Latn-eng_Latn.tsv"
 
 
