@@ -82,6 +82,7 @@ def test_shard_side_equals_array_side(tmp_path):
         np.concatenate(list(side.blocks())), np.concatenate(list(ref.blocks())), rtol=1e-6
     )
     assert side.model is not None and side.model["name"] == "toy"
+    assert side.source == str(tmp_path / "emb" / "deu")  # mine.json's inputs and messages name the folder
 
 
 @pytest.mark.parametrize(
@@ -216,7 +217,7 @@ def test_choose_threshold_calibrated_given_or_default():
     assert best.value == best.calibration.threshold and best.calibration.f1 == 1.0
     assert choose_threshold(mined, threshold=1.5) == Threshold(1.5, "given")
     assert choose_threshold(mined) == Threshold(DEFAULT_THRESHOLDS["ratio"], "default")
-    with pytest.raises(InputError, match="not both"):
+    with pytest.raises(InputError, match="^give --threshold or --calibrate, not both$"):
         choose_threshold(mined, threshold=1.0, gold=gold)
 
 
@@ -259,7 +260,7 @@ def test_mine_json_whole_and_a_pair_at_the_threshold_kept(tmp_path):
     assert meta == {
         "format": "langgap.mine/1",
         "inputs": {"src": side(mined.src), "tgt": side(mined.tgt)},
-        "settings": json.loads(json.dumps(mined.describe())),
+        "settings": {"k": 4, "margin": "ratio", "mode": "max", "candidates": len(mined), **mined.search},
         "threshold": {"value": pytest.approx(threshold, abs=1e-6), "from": "given"},
         "pairs": {"file": "deu-eng.tsv", "count": 6},
         "versions": package_versions(),
@@ -370,3 +371,37 @@ def test_a_measured_nprobe_is_recorded_with_every_value_tried():
         assert set(r) == {"nprobe", "recall_at_k", "k", "target", "queries", "against", "tried"}, way
         assert (r["k"], r["target"], r["queries"], r["against"]) == (4, 0.99, 1000, "exact search")
         assert r["recall_at_k"] >= r["target"] and r["tried"][str(r["nprobe"])] == r["recall_at_k"]
+
+
+def test_attach_refuses_a_wrong_count_and_blocks_a_big_side_without_overlap():
+    vectors = np.random.default_rng(0).normal(size=(70_000, 2))  # more than one 65,536-row block
+    big = array_side("deu", [f"t{i}" for i in range(70_000)], vectors)
+    blocks = list(big.blocks())
+    assert [len(b) for b in blocks] == [65_536, 70_000 - 65_536]
+    unit = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+    np.testing.assert_allclose(np.concatenate(blocks), unit, rtol=1e-5, atol=1e-6)
+    small = array_side("eng", ["a", "b"], np.ones((2, 3)))
+    with pytest.raises(ValueError, match=r"^eng: expected 2 vectors, got shape \(3, 3\)$"):
+        sides.attach(small, np.ones((3, 3)))
+    with pytest.raises(ValueError, match=r"expected 2 vectors, got shape \(2,\)"):
+        sides.attach(small, np.ones(2))
+
+
+def test_mine_itself_refuses_an_ivf_index_without_faiss(monkeypatch):
+    st, sv, tt, tv, _ = planted(seed=1)
+    monkeypatch.setattr(knn, "available", lambda: False)
+    with pytest.raises(InputError, match="^--index ivf needs FAISS"):
+        mine(array_side("deu", st, sv), array_side("eng", tt, tv), index="ivf")
+
+
+def test_a_text_file_before_an_embed_folder_names_the_folder(tmp_path):
+    st, sv, tt, tv, _ = planted()
+    folder = embed_folder(tmp_path / "eng", tt, tv)
+    text = tmp_path / "deu.txt"
+    text.write_text("".join(t + "\n" for t in st), encoding="utf-8")
+    with pytest.raises(InputError, match=rf"^{folder} is an embed folder and {text} a text file"):
+        sides.open_sides(text, folder)
+    empty = tmp_path / "plain"
+    empty.mkdir()
+    with pytest.raises(InputError, match=rf"^{empty} is a folder without manifest.json"):
+        sides.open_sides(text, empty)
