@@ -66,19 +66,16 @@ def test_calibrate_uses_the_f1_best_threshold(cli, folders, tmp_path):
     assert len(pairs.src) == cal["kept"] == meta["pairs"]["count"]
 
 
+def _text_mine(tmp_path, model):
+    """``langgap mine xx.txt yy.txt --model MODEL --out run`` in ``tmp_path``."""
+    return ["mine", tmp_path / "xx.txt", tmp_path / "yy.txt", "--model", model, "--out", tmp_path / "run"]
+
+
 def test_mine_text_files_with_a_model(cli, tiny_model_dir, tmp_path):
     words = [f"w{i} w{(i * 7) % 50} {i}" for i in range(40)]  # both sides: the same 40 texts
     (tmp_path / "xx.txt").write_text("".join(w + "\n" for w in [*words, words[0]]), encoding="utf-8")
     (tmp_path / "yy.txt").write_text("".join(w + "\n" for w in reversed(words)), encoding="utf-8")
-    args = [
-        "mine",
-        tmp_path / "xx.txt",
-        tmp_path / "yy.txt",
-        "--model",
-        tiny_model_dir,
-        "--out",
-        tmp_path / "run",
-    ]
+    args = _text_mine(tmp_path, tiny_model_dir)
     code, _, err = cli([*args, "--mode", "intersection", "--threshold", "0"])
     assert code == 0, err
     assert "41 lines, 40 distinct" in err and "encoded 40 texts (0 from the cache)" in err
@@ -256,15 +253,7 @@ def test_ctrl_c_while_encoding_text_files_says_what_the_cache_kept(
     words = [f"w{i} v{i % 7}" for i in range(200)]
     for name in ("xx", "yy"):
         (tmp_path / f"{name}.txt").write_text("".join(w + "\n" for w in words), encoding="utf-8")
-    args = [
-        "mine",
-        tmp_path / "xx.txt",
-        tmp_path / "yy.txt",
-        "--model",
-        tiny_model_dir,
-        "--out",
-        tmp_path / "run",
-    ]
+    args = _text_mine(tmp_path, tiny_model_dir)
     real, calls = st.SentenceTransformerEncoder.encode, []
 
     def stop_at(n):

@@ -33,7 +33,13 @@ FLAT_KEYS = (
     "eval_bitext eval_sts english_guard guard_threshold collapse_threshold report_to eval_every "
     "out save_every recipe"
 ).split()
-ADDED = ["interpolate", "guard_sts", "guard_sts_warn", "guard_sts_stop", "preserve"]  # settings added since: an older config.json lacks them (their default)
+ADDED = [
+    "interpolate",
+    "guard_sts",
+    "guard_sts_warn",
+    "guard_sts_stop",
+    "preserve",
+]  # settings added since: an older config.json lacks them (their default)
 
 
 def test_flat_settings_land_in_their_parts():
