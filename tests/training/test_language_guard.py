@@ -26,14 +26,14 @@ def _sts(path, lang1, lang2, n=30, seed=0):
 def test_each_file_is_scored_against_its_first_value(toy, tmp_path):
     f = _sts(tmp_path / "ar-ar.tsv", "ar", "ar")
     guards = LanguageGuards([str(f)], warn=0.01, stop=0.5)
-    first = guards.check(toy(), 0)["sts:ar-ar"]
+    first = guards.check(toy())["sts:ar-ar"]
     assert first["language"] == "ar" and first["drop"] == 0 and first["value"] == first["baseline"]
     score, s1, s2 = zip(*(line.split("\t") for line in f.read_text().splitlines()), strict=True)
     enc = toy(noise=3.0)  # another encoder: another rho
     a, b = enc.encode(list(s1)), enc.encode(list(s2))
     cos = np.sum(a * b, 1) / np.linalg.norm(a, axis=1) / np.linalg.norm(b, axis=1)
     rho = spearmanr(cos, [float(x) for x in score]).statistic
-    later = guards.check(enc, 5)["sts:ar-ar"]
+    later = guards.check(enc)["sts:ar-ar"]
     assert later["value"] == pytest.approx(rho, abs=1e-6) and later["baseline"] == first["value"]
     assert later["drop"] == pytest.approx(first["value"] - rho)
     assert later["warning"] == (later["drop"] > 0.01) and later["stop"] == (later["drop"] > 0.5)

@@ -23,10 +23,8 @@ def merge(
     """Interpolate a tuned model with its base: (1 - alpha) * BASE + alpha * TUNED (WiSE-FT).
 
     Keeps part of the cross-language gain and gives back part of each language's own geometry."""
-    from langgap.training.merge import check_alpha
     from langgap.training.merge import merge as run_merge
 
-    check_alpha(alpha)
     with writing(out, "model"):
         merged = run_merge(base, tuned, alpha, out)
     if not quiet:

@@ -207,7 +207,8 @@ def _mining_langs(
             f"{gold}: cannot tell the languages of the mining set; name its folder like 'deu-eng' "
             "(or its files deu.txt, eng.txt) or give them (--mining deu,eng=PATH)"
         )
-    return resolve_langs(gold.parent if folder else gold, langs) if langs else resolve_langs(Path(name), None)
+    where = (gold.parent if folder else gold) if langs else Path(name)  # given: refusals name the set
+    return resolve_langs(where, langs)
 
 
 def mining_languages(spec: str | Path, langs: Sequence[str] | None = None) -> tuple[str, str] | None:

@@ -71,9 +71,9 @@ UNKNOWN_BATCH = 32  # the batch of an encoder that does not say (no call for a h
 
 
 def chunk_length(todo: int, batch: int | None = None) -> int:
-    """Texts per encoder call for ``todo`` texts: about :data:`PROGRESS_STEPS` chunks, each whole
-    batches of the encoder's ``batch`` size (no half-full forward pass; :data:`UNKNOWN_BATCH` if it has none), at most :data:`CHUNK_MAX`
-    (or one batch, where a batch is larger)."""
+    """Texts per encoder call for ``todo`` texts: about :data:`PROGRESS_STEPS` chunks of whole
+    batches of the encoder's ``batch`` size (no half-full forward pass; :data:`UNKNOWN_BATCH` if it
+    has none), at most :data:`CHUNK_MAX` (or one batch, where a batch is larger)."""
     batch = batch or UNKNOWN_BATCH
     step = -(-max(todo, 1) // PROGRESS_STEPS)
     return min(max(batch, CHUNK_MAX // batch * batch), -(-step // batch) * batch)

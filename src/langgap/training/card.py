@@ -1,8 +1,8 @@
 """The model card (``README.md``) of a trained model folder, in sentence-transformers' layout.
 
-Front matter (base model when it is a Hub id, not a local folder; library, pipeline tag, languages), what the model is, how to load it,
-the before/after table of the run's first and last evaluation, the training data and settings
-(recipe included), and the package versions.
+Front matter (the base model when it is a Hub id, not a local folder; library, pipeline tag,
+languages), what the model is, how to load it, the before/after table of the run's first and last
+evaluation, the training data and settings (recipe included), and the package versions.
 """
 
 from __future__ import annotations
@@ -14,6 +14,14 @@ from typing import Any
 from langgap.metrics import registry
 from langgap.results import package_versions
 from langgap.training.config import DataConfig
+
+
+def base_model(base: str) -> tuple[list[str], str]:
+    """The card's front-matter line for ``base`` (``base_model:`` only for a Hub id, which the Hub
+    expects there) and the note its text adds to a local folder."""
+    if Path(base).expanduser().exists():
+        return [], " (a local folder)"
+    return [f"base_model: {base}"], ""
 
 
 def _evaluation(history: list[dict[str, Any]]) -> list[str]:
@@ -75,10 +83,10 @@ def model_card(
         for k, v in settings.items()
         if k not in ("out", "eval_bitext", "eval_sts") and v not in (None, (), [])
     }
-    local = Path(base).expanduser().exists()  # a folder: the Hub's base_model wants an id
+    meta, local = base_model(base)
     lines = [
         "---",
-        *([] if local else [f"base_model: {base}"]),
+        *meta,
         "library_name: sentence-transformers",
         "pipeline_tag: sentence-similarity",
         "tags:",
@@ -99,7 +107,7 @@ def model_card(
         "## Model Details",
         "",
         "- **Model Type:** Sentence Transformer",
-        f"- **Base model:** `{base}`" + (" (a local folder)" if local else ""),
+        f"- **Base model:** `{base}`{local}",
         f"- **Maximum Sequence Length:** {max_length} tokens (the base model's; trained on texts cut at "
         f"{trained_at} tokens)",
         f"- **Output Dimensionality:** {dimension} dimensions",

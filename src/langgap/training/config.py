@@ -167,6 +167,9 @@ class OptimConfig:
             raise InputError(f"--warmup-ratio must be in [0, 1), got {self.warmup_ratio}")
 
 
+GUARD_STS_WARN = 0.01  # --guard-sts-warn's default (its check tells "not given" by it)
+
+
 @dataclass(frozen=True)
 class EvalConfig:
     """Evaluation during training and the guards that watch it."""
@@ -178,7 +181,7 @@ class EvalConfig:
     collapse_threshold: float = 0.98  # stop when 64 probe sentences' mean cosine reaches this
     eval_every: int = 0  # steps between evaluations (0: only before training and at the end)
     guard_sts: tuple[str, ...] = ()  # same-language STS files (ar-ar, es-es, ...): each language's own guard
-    guard_sts_warn: float = 0.01  # flag a guard whose Spearman falls by more than this vs the start
+    guard_sts_warn: float = GUARD_STS_WARN  # flag a guard whose Spearman falls by more than this vs the start
     guard_sts_stop: float | None = None  # stop training when one falls by more than this (None: never)
 
     def __post_init__(self) -> None:
@@ -186,7 +189,7 @@ class EvalConfig:
         _non_negative(self, "guard_threshold", "guard_sts_warn")
         if self.guard_sts_stop is not None and not self.guard_sts_stop > 0:
             raise InputError(f"--guard-sts-stop must be > 0, got {self.guard_sts_stop:g}")
-        if (self.guard_sts_stop is not None or self.guard_sts_warn != 0.01) and not self.guard_sts:
+        if (self.guard_sts_stop is not None or self.guard_sts_warn != GUARD_STS_WARN) and not self.guard_sts:
             raise InputError("--guard-sts-warn and --guard-sts-stop need --guard-sts FILE")
         _at_least(self, 0, "eval_every")
         if not 0.0 < self.collapse_threshold <= 1.0:

@@ -164,7 +164,7 @@ class Evaluator:
                     self.threshold,
                 )
         if self.language_guards:
-            record["language_guards"] = guards = self.language_guards.check(encoder, step)
+            record["language_guards"] = guards = self.language_guards.check(encoder)
             for name, g in guards.items():
                 if g["warning"]:
                     fell = (g["language"], name, g["drop"], g["baseline"], g["value"], step)

@@ -60,7 +60,7 @@ class LanguageGuards:
         """Every guard text per file (the training/evaluation overlap check)."""
         return {corpus.source: corpus.all_texts() for _, corpus in self.loaded}
 
-    def check(self, encoder: Encoder, step: int) -> dict[str, dict[str, Any]]:
+    def check(self, encoder: Encoder) -> dict[str, dict[str, Any]]:
         """Each file's ρ now against its first value (which this call records if new):
         ``{task: {language, value, baseline, drop, warning, stop}}``."""
         if not self.loaded:

@@ -51,7 +51,7 @@ from langgap.training.language_guard import LanguageGuardStopped, stopped_by
 from langgap.training.merge import interpolate
 from langgap.training.pairs import Batch
 from langgap.training.setup import Run, setup, shard
-from langgap.training.teacher import orient, orient_languages, teacher_texts
+from langgap.training.teacher import oriented, teacher_texts
 from langgap.training.transplant import TransplantStats
 from langgap.types import Encoder, ProgressFn
 
@@ -215,10 +215,9 @@ def optimizer_step(run: Run, stream: Iterator[Batch], step: int) -> tuple[float,
 def micro_step(run: Run, batch: Batch, scale: float) -> Tensor:
     """Forward and backward of this process's rows of one batch, the loss scaled by ``scale``;
     returns the unscaled loss (detached)."""
-    first, second = orient(batch, run.order)
-    first, second = first[run.rows], second[run.rows]
-    lang_first, lang_second = orient_languages(batch, run.order)
-    langs = lang_first[run.rows] + lang_second[run.rows]  # for --preserve's same-language pairs
+    rows = oriented(batch, run.order)[run.rows]
+    first, second = [r[0] for r in rows], [r[1] for r in rows]
+    langs = [r[2] for r in rows] + [r[3] for r in rows]  # for --preserve's same-language pairs
 
     def emb(texts: list[str]) -> Tensor:
         return forward(run.model, run.st, texts, run.prompt, run.device).float()

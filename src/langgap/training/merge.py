@@ -26,6 +26,7 @@ from langgap import atomic
 from langgap.encoders.resolve import resolve_model
 from langgap.encoders.st import load_model, save_model
 from langgap.errors import InputError
+from langgap.training.card import base_model
 
 
 def check_alpha(alpha: float, option: str = "--alpha") -> float:
@@ -86,8 +87,8 @@ class Merged:
 
 def merge(base: str | Path, tuned: str | Path, alpha: float, out: str | Path) -> Merged:
     """Write ``out``: the sentence-transformers folder of ``(1 − alpha) · base + alpha · tuned``,
-    with the tuned model's prompts (its default one too), input length and modules, and a model card. ``out`` is
-    written whole or not at all.
+    with the tuned model's prompts (its default one too), input length and modules, and a model
+    card. ``out`` is written whole or not at all.
 
     Raises:
         InputError: ``alpha`` outside [0, 1], a model that cannot be loaded, different
@@ -113,11 +114,11 @@ def merge(base: str | Path, tuned: str | Path, alpha: float, out: str | Path) ->
 
 def merge_card(base: str, tuned: str, alpha: float) -> str:
     """The README.md of an interpolated model: what was mixed, in which proportion, and why."""
-    hub = not Path(base).expanduser().exists()
+    meta, local = base_model(base)
     return "\n".join(
         [
             "---",
-            *([f"base_model: {base}"] if hub else []),
+            *meta,
             "library_name: sentence-transformers",
             "pipeline_tag: sentence-similarity",
             "tags:",
@@ -133,7 +134,7 @@ def merge_card(base: str, tuned: str, alpha: float) -> str:
             "keeps part of the tuned model's cross-language gain and gives back part of the base model's "
             "same-language geometry. Measure both with `langgap measure`.",
             "",
-            f"- **Base model:** `{base}`" + ("" if hub else " (a local folder)"),
+            f"- **Base model:** `{base}`{local}",
             f"- **Tuned model:** `{tuned}` (its card says how it was trained)",
             f"- **α:** {alpha:g}",
             "",

@@ -327,6 +327,6 @@ def restore(run: Run, ckpt: Path) -> None:
         if languages:  # the same-language guards' starting values, likewise
             run.evaluator.language_guards.baselines = {k: g["baseline"] for k, g in languages[0].items()}
         else:
-            run.evaluator.language_guards.check(StudentEncoder(run.st, run.prompt), 0)
+            run.evaluator.language_guards.check(StudentEncoder(run.st, run.prompt))
     run.composer.load_state_dict(load_checkpoint(run.accelerator, run.model, ckpt, run.frozen)["composer"])
     log.info("resumed from %s (step %d)", ckpt, run.start)

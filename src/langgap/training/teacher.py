@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -58,7 +58,7 @@ def language_priority(pairs: Iterable[Pair], given: Sequence[str] = ()) -> list[
     return [*given, *rest]
 
 
-def _oriented(batch: Batch | Sequence[Pair], order: Sequence[str]) -> Iterator[tuple[str, str, str, str]]:
+def oriented(batch: Batch | Sequence[Pair], order: Sequence[str]) -> list[tuple[str, str, str, str]]:
     """Per pair ``(first text, second text, first language, second language)``, the first in the
     higher-priority language; a tie keeps the order. Languages missing from ``order`` rank last."""
     rank = {lang: i for i, lang in enumerate(order)}
@@ -68,23 +68,16 @@ def _oriented(batch: Batch | Sequence[Pair], order: Sequence[str]) -> Iterator[t
         rows = zip(batch.texts_a, batch.texts_b, batch.langs_a, batch.langs_b, strict=True)
     else:
         rows = ((p.text_a, p.text_b, p.lang_a, p.lang_b) for p in batch)
-    for ta, tb, la, lb in rows:
-        yield (tb, ta, lb, la) if rank.get(lb, last) < rank.get(la, last) else (ta, tb, la, lb)
+    return [
+        (tb, ta, lb, la) if rank.get(lb, last) < rank.get(la, last) else (ta, tb, la, lb)
+        for ta, tb, la, lb in rows
+    ]
 
 
 def orient(batch: Batch | Sequence[Pair], order: Sequence[str]) -> tuple[list[str], list[str]]:
-    """Per pair, ``(text in the higher-priority language, the other text)``; a tie keeps the order.
-
-    Languages missing from ``order`` rank after all listed ones.
-    """
-    rows = list(_oriented(batch, order))
+    """Per pair, ``(text in the higher-priority language, the other text)`` (:func:`oriented`'s texts)."""
+    rows = oriented(batch, order)
     return [r[0] for r in rows], [r[1] for r in rows]
-
-
-def orient_languages(batch: Batch | Sequence[Pair], order: Sequence[str]) -> tuple[list[str], list[str]]:
-    """The languages of :func:`orient`'s two lists, in the same order."""
-    rows = list(_oriented(batch, order))
-    return [r[2] for r in rows], [r[3] for r in rows]
 
 
 class TeacherCache:
