@@ -3,13 +3,16 @@
 # protocol (bench/many_languages_data.py): 195 FLORES dev languages paired with English (408 rows
 # each), evaluated on held-out rows and on 10 languages never trained (FLORES and Tatoeba), 8
 # Tatoeba languages FLORES lacks, and STS17. multilingual-e5-small = the offline 4-bit-derived copy.
-# Usage: bash bench/experiments_many.sh [STEP ...]  (steps: data base pilot recipe freeze compare)
+# Usage: bash bench/experiments_many.sh [STEP ...]
+#        (steps: data base pilot recipe freeze compare guard merge preserve mono)
 #        SEEDS="0 1 2" bash bench/experiments_many.sh pilot recipe
 set -euo pipefail
 . .venv/bin/activate
 X=runs/exp-e
 ME5=intfloat/multilingual-e5-small
 SEEDS=${SEEDS:-0}
+D=../shared/data
+GUARDS="--guard-sts $D/sts17/ar-ar.tsv --guard-sts $D/sts17/es-es.tsv --guard-sts $D/korsts/ko-test.tsv"
 mkdir -p $X
 COMMON="--model $ME5 --prompt query: --multiway $X/flores_train --pivot eng_Latn --save-every 0 --quiet"
 
@@ -41,6 +44,37 @@ freeze() {  # issue 20: the recipe (seed 0) with --freeze-layers 0 / 4 / 6, and 
   for s in $SEEDS; do
     for n in 0 6 4; do run freeze$n-s$s --recipe many-languages --seed $s --freeze-layers $n; done
     run recipe-b1-s$s --recipe many-languages --seed $s --length-buckets 1
+  done
+}
+
+guard() {  # issue 23: v1 as experiment e ran it, watching three same-language STS files
+  for s in $SEEDS; do run guard-s$s --recipe many-languages-v1 --seed $s $GUARDS --eval-every 100; done
+}
+
+merge() {  # issue 23: WiSE-FT of the guarded run with the base model, ALPHAS="0.5 0.75"
+  for s in $SEEDS; do
+    for a in ${ALPHAS:-0.5 0.75}; do
+      local m=$X/merge$a-s$s
+      [ -f $m/model/config.json ] || timed merge-$a-s$s langgap merge $ME5 $X/guard-s$s/model --alpha $a --out $m/model -q
+      [ -f $m/measure/results.json ] || timed measure-merge$a-s$s langgap measure --model $m/model \
+        $(cat $X/eval.args) --out $m/measure -q
+    done
+  done
+}
+
+preserve() {  # issue 23: v1 plus the same-language relational term, W=10 (PRESERVE)
+  for s in $SEEDS; do
+    run preserve${PRESERVE:-10}-s$s --recipe many-languages-v1 --seed $s --preserve ${PRESERVE:-10} $GUARDS --eval-every 100
+  done
+}
+
+mono() {  # every same-language STS file of the shared data, for the base and every model under $X
+  local files="$D/sts17/ar-ar.tsv $D/sts17/es-es.tsv $D/sts17/en-en.tsv $D/korsts/ko-test.tsv $D/stsb_multi_mt/*-test.tsv"
+  local sts=$(for f in $files; do printf -- '--sts %s ' $f; done)
+  [ -f $X/base-mono/results.json ] || langgap measure --model $ME5 $sts --out $X/base-mono -q
+  for m in $X/*/model; do
+    local d=${m%/model}
+    [ -f $d/mono/results.json ] || langgap measure --model $m $sts --out $d/mono -q
   done
 }
 

@@ -3,6 +3,8 @@ globs, language-balanced sampling, recipes, and the collapse guard."""
 
 from __future__ import annotations
 
+import hashlib
+
 import json
 from collections import Counter
 
@@ -140,6 +142,12 @@ def test_recipes_listed_read_and_overridden(tmp_path):
         InputError, match="unknown --recipe 'many-language' \\(did you mean 'many-languages'\\?\\)"
     ):
         recipe_path("many-language")
+    with pytest.raises(InputError, match="^--recipe nowhere/r.toml: no such file$"):
+        recipe_path("nowhere/r.toml")
+    v1 = TrainConfig.from_sources(None, {}, recipe_path("many-languages-v1"))
+    assert v1.output.recipe_sha256 == hashlib.sha256(recipe_path("many-languages-v1").read_bytes()).hexdigest()
+    assert v1.optim.max_steps == 300 and v1.objective.labels == "priority"  # experiment e's recipe, kept
+    assert TrainConfig.from_sources(None, {}).output.recipe_sha256 is None
     bad = tmp_path / "r.toml"
     bad.write_text('[train]\nobjectiv = "soft"\n')
     with pytest.raises(InputError, match="unknown setting 'objectiv' \\(did you mean 'objective'\\?\\)"):
@@ -189,18 +197,25 @@ def test_model_card_and_tensorboard(tmp_path, tiny_model_dir):
     pairs.write_text("".join(f"w{i} w{i + 1}\tw{i} w{i + 2}\n" for i in range(40)))
     sts = tmp_path / "xx-xx.tsv"
     sts.write_text("".join(f"{i % 5}\tw{i} w{i + 1}\tw{i} w{i + 3}\n" for i in range(100, 116)))
+    own = tmp_path / "mine.toml"  # a recipe file of one's own (what langgap tune writes)
+    own.write_text('description = "tuned"\n[train]\nlr = 1e-4\n')
     cfg = TrainConfig.from_sources(
         None,
-        {"model": str(tiny_model_dir), "pairs": [str(pairs)], "batch_size": 8, "max_steps": 3, "recipe": "many-languages",
+        {"model": str(tiny_model_dir), "pairs": [str(pairs)], "batch_size": 8, "max_steps": 3, "recipe": str(own),
          "objective": "infonce", "eval_sts": [str(sts)], "report_to": "tensorboard", "out": str(tmp_path / "run")},
+        recipe_path(str(own)),
     )  # fmt: skip
+    digest = hashlib.sha256(own.read_bytes()).hexdigest()
+    assert cfg.optim.lr == 1e-4 and cfg.output.recipe_sha256 == digest
     res = train(cfg)
     card = (res.model_dir / "README.md").read_text()
     assert card.startswith("---\nlibrary_name: sentence-transformers")  # a local base: no base_model id
     assert f"- **Base model:** `{tiny_model_dir}` (a local folder)" in card
     assert "- xx\n- yy\n---" in card and "# SentenceTransformer based on" in card
     assert "| sts:xx-xx | STS ρ ↑ | " in card and "| step 0 | step 3 |" in card
-    assert "- **Recipe:** many-languages" in card and "**Output Dimensionality:** 32 dimensions" in card
+    assert f"- **Recipe:** {own} (file sha256 {digest[:12]})" in card
+    assert "**Output Dimensionality:** 32 dimensions" in card
+    assert json.loads((tmp_path / "run" / "config.json").read_text())["config"]["recipe_sha256"] == digest
     events = list((tmp_path / "run" / "logs").rglob("events.out.tfevents.*"))
     assert events and events[0].stat().st_size > 100  # TensorBoard's event file, written offline
 

@@ -177,7 +177,8 @@ def train(
     seed: Annotated[int | None, Opt(help="Seed of batches and dropout (0).")] = None,
     resume: Annotated[bool, Opt("--resume", help="Continue from the last checkpoint in --out.")] = False,
     recipe: Annotated[
-        str | None, Opt(help="A shipped recipe (--list-recipes); options given here win.")
+        str | None,
+        Opt(help="A shipped recipe (--list-recipes) or a recipe FILE.toml; options given here win."),
     ] = None,
     list_recipes: Annotated[bool, Opt("--list-recipes", help="List the shipped recipes and exit.")] = False,
     config: Annotated[Path | None, Opt(help="TOML file of settings; options given here override it.")] = None,

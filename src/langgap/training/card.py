@@ -130,7 +130,7 @@ def model_card(
         "",
         "## Training Details",
         "",
-        f"- **Recipe:** {settings.get('recipe') or 'none (options given directly)'}",
+        f"- **Recipe:** {_recipe(settings)}",
         f"- **Steps:** {steps} optimizer steps, batches of {settings['batch_size']} pairs",
         *[f"- `{k}`: `{v}`" for k, v in shown.items()],
         "",
@@ -140,3 +140,11 @@ def model_card(
         "",
     ]
     return "\n".join(lines)
+
+
+def _recipe(settings: Mapping[str, Any]) -> str:
+    """The recipe line: its name or file and the sha256 of the file (the first 12 digits)."""
+    name, digest = settings.get("recipe"), settings.get("recipe_sha256")
+    if not name:
+        return "none (options given directly)"
+    return f"{name} (file sha256 {digest[:12]})" if digest else str(name)

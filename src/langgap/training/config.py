@@ -32,6 +32,7 @@ from typing import Any, ClassVar, Literal, get_args
 
 from langgap.encoders.st import DEFAULT_MODEL
 from langgap.errors import InputError, did_you_mean
+from langgap.training.recipes import recipe_sha256
 from langgap.training.settings import Layout, option_of, read_toml
 
 Objective = Literal["infonce", "soft", "mse"]
@@ -204,7 +205,8 @@ class OutputConfig:
     out: str = "runs/train"  # run folder: model/, checkpoints/, logs, config.json
     save_every: int = 500  # steps between checkpoints (0 = none); the last 2 are kept
     report_to: ReportTo | None = None  # an Accelerate tracker: tensorboard | wandb | mlflow | trackio
-    recipe: str | None = None  # the shipped recipe these settings started from (recorded only)
+    recipe: str | None = None  # the recipe (name or file) these settings started from (recorded only)
+    recipe_sha256: str | None = None  # the sha256 of that recipe's file (recorded only)
     interpolate: float = 1.0  # model/ = (1 - a) * starting + a * trained weights (WiSE-FT); 1: as trained
 
     def __post_init__(self) -> None:
@@ -272,6 +274,8 @@ class TrainConfig:
         for source in (recipe, toml_path):
             if source is not None:
                 values.update(LAYOUT.check(LAYOUT.flatten(read_toml(source), str(source)), str(source)))
+        if recipe is not None:
+            values["recipe_sha256"] = recipe_sha256(recipe)
         values.update(LAYOUT.check({k: v for k, v in overrides.items() if v is not None}, "options"))
         return cls._build(values)
 
