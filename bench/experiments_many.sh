@@ -12,7 +12,7 @@ X=runs/exp-e
 ME5=intfloat/multilingual-e5-small
 SEEDS=${SEEDS:-0}
 D=../shared/data
-GUARDS="--guard-sts $D/sts17/ar-ar.tsv --guard-sts $D/sts17/es-es.tsv --guard-sts $D/korsts/ko-test.tsv"
+GUARDS="--guard-sts $D/sts17/ar-ar.tsv --guard-sts $D/sts17/es-es.tsv --guard-sts ko,ko=$D/korsts/ko-test.tsv"
 mkdir -p $X
 COMMON="--model $ME5 --prompt query: --multiway $X/flores_train --pivot eng_Latn --save-every 0 --quiet"
 
@@ -69,8 +69,10 @@ preserve() {  # issue 23: v1 plus the same-language relational term, W=10 (PRESE
 }
 
 mono() {  # every same-language STS file of the shared data, for the base and every model under $X
-  local files="$D/sts17/ar-ar.tsv $D/sts17/es-es.tsv $D/sts17/en-en.tsv $D/korsts/ko-test.tsv $D/stsb_multi_mt/*-test.tsv"
-  local sts=$(for f in $files; do printf -- '--sts %s ' $f; done)
+  local sts="--sts $D/sts17/ar-ar.tsv --sts $D/sts17/es-es.tsv --sts $D/sts17/en-en.tsv --sts ko,ko=$D/korsts/ko-test.tsv"
+  for f in $D/stsb_multi_mt/*-test.tsv; do  # STS-B translations: the language is the file's prefix
+    local l=$(basename $f -test.tsv); sts="$sts --sts $l,$l=$f"
+  done
   [ -f $X/base-mono/results.json ] || langgap measure --model $ME5 $sts --out $X/base-mono -q
   for m in $X/*/model; do
     local d=${m%/model}

@@ -17,9 +17,10 @@ import langgap.cli.report  # noqa: F401
 import langgap.cli.table  # noqa: F401
 import langgap.cli.tokens  # noqa: F401
 import langgap.cli.train  # noqa: F401
+import langgap.cli.tune  # noqa: F401
 from langgap.cli import app
 
-COMMANDS = ("measure", "train", "mine", "embed", "compare", "report", "table", "tokens", "merge")
+COMMANDS = ("measure", "train", "mine", "embed", "compare", "report", "table", "tokens", "merge", "tune")
 
 
 def _help(args: list[str], columns: int) -> str:

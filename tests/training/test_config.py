@@ -173,6 +173,7 @@ def test_sources_are_checked_together_once_merged(tmp_path):
 
 def test_the_shipped_recipes_keep_their_settings():
     """The recipes are written in sections; these are the values their flat versions gave."""
+
     def read(name: str) -> TrainConfig:  # the settings, without the file's hash
         return TrainConfig.from_sources(None, {}, recipe_path(name)).replace(recipe_sha256=None)
 

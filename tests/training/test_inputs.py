@@ -4,7 +4,6 @@ globs, language-balanced sampling, recipes, and the collapse guard."""
 from __future__ import annotations
 
 import hashlib
-
 import json
 from collections import Counter
 
@@ -145,7 +144,9 @@ def test_recipes_listed_read_and_overridden(tmp_path):
     with pytest.raises(InputError, match="^--recipe nowhere/r.toml: no such file$"):
         recipe_path("nowhere/r.toml")
     v1 = TrainConfig.from_sources(None, {}, recipe_path("many-languages-v1"))
-    assert v1.output.recipe_sha256 == hashlib.sha256(recipe_path("many-languages-v1").read_bytes()).hexdigest()
+    assert (
+        v1.output.recipe_sha256 == hashlib.sha256(recipe_path("many-languages-v1").read_bytes()).hexdigest()
+    )
     assert v1.optim.max_steps == 300 and v1.objective.labels == "priority"  # experiment e's recipe, kept
     assert TrainConfig.from_sources(None, {}).output.recipe_sha256 is None
     bad = tmp_path / "r.toml"

@@ -70,6 +70,7 @@ def main() -> None:
     from langgap.cli import table as _table  # noqa: F401
     from langgap.cli import tokens as _tokens  # noqa: F401
     from langgap.cli import train as _train  # noqa: F401
+    from langgap.cli import tune as _tune  # noqa: F401
 
     signal.signal(signal.SIGTERM, terminate_as_interrupt)
     try:

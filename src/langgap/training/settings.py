@@ -115,21 +115,26 @@ def _put(out: dict[str, Any], name: str, value: Any, twice: str) -> None:
     out[name] = value
 
 
-def read_toml(path: str | Path) -> dict[str, Any]:
-    """The settings table of a TOML file: its ``[train]`` table if it has one, else the top level."""
+def read_toml_file(path: str | Path) -> dict[str, Any]:
+    """The whole TOML file; a missing, unreadable or invalid file is an error naming it."""
     try:
         import tomllib
     except ModuleNotFoundError:  # Python 3.10; tomllib is in the standard library from 3.11
-        raise InputError("--config needs Python >= 3.11 (tomllib)") from None
+        raise InputError("TOML files need Python >= 3.11 (tomllib)") from None
     path = Path(path)
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise InputError(f"{path}: no such file") from None
     except (OSError, UnicodeDecodeError) as e:
         raise InputError(f"{path}: cannot read ({e})") from None
     except tomllib.TOMLDecodeError as e:
         raise InputError(f"{path}: invalid TOML: {e}") from None
+
+
+def read_toml(path: str | Path) -> dict[str, Any]:
+    """The settings table of a TOML file: its ``[train]`` table if it has one, else the top level."""
+    data = read_toml_file(path)
     table = data.get("train", data)
     if not isinstance(table, dict):
         raise InputError(f"{path}: [train] must be a table")
