@@ -14,7 +14,7 @@ SEEDS=${SEEDS:-0}
 D=../shared/data
 GUARDS="--guard-sts $D/sts17/ar-ar.tsv --guard-sts $D/sts17/es-es.tsv --guard-sts ko,ko=$D/korsts/ko-test.tsv"
 mkdir -p $X
-COMMON="--model $ME5 --prompt query: --multiway $X/flores_train --pivot eng_Latn --save-every 0 --quiet"
+COMMON="--model $ME5 --multiway $X/flores_train --pivot eng_Latn --save-every 0 --quiet"
 
 . "$(dirname "$0")/timed.sh"
 

@@ -28,6 +28,21 @@ def test_prompt_name_uses_configured_prompt(tiny_model_dir):
         SentenceTransformerEncoder(str(tiny_model_dir), prompt="x", prompt_name="query")
 
 
+def test_a_prompt_that_differs_from_a_configured_one_only_in_whitespace_is_flagged(tiny_model_dir, caplog):
+    with caplog.at_level("WARNING", logger="langgap.encoders.st"):
+        enc = SentenceTransformerEncoder(str(tiny_model_dir), prompt="query:")  # `--prompt query:` unquoted
+    assert enc.prompt == "query:" and len(caplog.records) == 1
+    assert caplog.records[0].getMessage() == (
+        "--prompt 'query:' differs from the model's 'query' prompt 'query: ' only in whitespace, so texts are "
+        "embedded as 'query:text'; give --prompt 'query: ' (quoted) or --prompt-name query"
+    )
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="langgap.encoders.st"):
+        for prompt in ("query: ", "passage: ", "x:", ""):
+            SentenceTransformerEncoder(str(tiny_model_dir), prompt=prompt)
+    assert caplog.records == []
+
+
 def test_default_prompt_and_describe(tiny_model_dir):
     enc = load_encoder(str(tiny_model_dir), batch_size=2, max_length=16)
     assert enc.prompt_adopted and (enc.prompt, enc.prompt_name) == ("query: ", "query")

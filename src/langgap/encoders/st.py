@@ -149,6 +149,23 @@ def encode_live(
     return np.asarray(out, dtype=np.float32)
 
 
+def prompt_mismatch(prompt: str | None, prompts: dict[str, str]) -> str | None:
+    """A warning when a literal ``prompt`` differs from one of the model's configured prompts only
+    in whitespace (``--prompt query:`` unquoted in a shell, where e5 wants ``"query: "``): the
+    texts are then embedded as ``query:<text>``, which moves some languages' embeddings far more
+    than others'. ``None`` when the prompt is one of them or like none."""
+    if not prompt:
+        return None
+    for name, configured in prompts.items():
+        if prompt != configured and prompt.strip() == configured.strip():
+            return (
+                f"--prompt {prompt!r} differs from the model's {name!r} prompt {configured!r} only in "
+                f"whitespace, so texts are embedded as {prompt + 'text'!r}; give --prompt {configured!r} "
+                f"(quoted) or --prompt-name {name}"
+            )
+    return None
+
+
 def save_model(st: Any, folder: str | Path, prompt: str | None, max_length: int | None = None) -> None:
     """Save ``st`` as a sentence-transformers folder whose default ``query`` prompt is ``prompt``,
     so ``SentenceTransformer(folder).encode`` embeds as training did (``None``: its prompts as they
@@ -220,6 +237,9 @@ class SentenceTransformerEncoder:
                     f"model {model!r} has no prompt named {prompt_name!r}; configured: {sorted(prompts) or 'none'}"
                 )
             prompt = prompts[prompt_name]
+        near = prompt_mismatch(prompt, prompts) if prompt_name is None else None
+        if near is not None:
+            log.warning(near)
         self.prompt_adopted = prompt is None and prompt_name is None and default_prompt in prompts
         if self.prompt_adopted:
             prompt_name = default_prompt
