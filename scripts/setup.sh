@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Set up langgap on a fresh machine: .venv with torch (CPU wheel first), langgap and its
-# dependencies; with --test also the test dependencies. When the Hugging Face Hub cannot be
+# dependencies (Optuna for langgap tune included); with --test also the test dependencies. When the Hugging Face Hub cannot be
 # reached and ../shared/tools/materialize_models.py exists, build the offline model copies
 # into $LANGGAP_MODELS_DIR (default ~/.cache/langgap/models), where langgap finds them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-extras=""
+extras="[tune]"
 if [ "${1:-}" = "--test" ]; then
-  extras="[test]"
+  extras="[test]"  # includes Optuna
   # the report test renders report.html in a real headless Chromium (Debian's package)
   if ! command -v chromium >/dev/null; then
     echo "setup: installing Debian's chromium for the browser test" >&2
