@@ -4,7 +4,7 @@
 # each), evaluated on held-out rows and on 10 languages never trained (FLORES and Tatoeba), 8
 # Tatoeba languages FLORES lacks, and STS17. multilingual-e5-small = the offline 4-bit-derived copy.
 # Usage: bash bench/experiments_many.sh [STEP ...]
-#        (steps: data base pilot recipe freeze compare guard merge preserve mono)
+#        (steps: data base pilot recipe freeze compare guard merge preserve mono tune)
 #        SEEDS="0 1 2" bash bench/experiments_many.sh pilot recipe
 set -euo pipefail
 . .venv/bin/activate
@@ -78,6 +78,10 @@ mono() {  # every same-language STS file of the shared data, for the base and ev
     local d=${m%/model}
     [ -f $d/mono/results.json ] || langgap measure --model $m $sts --out $d/mono -q
   done
+}
+
+tune() {  # issue 23: langgap tune on the validation split (runs/exp-e/tune_space.toml), from v1
+  timed tune langgap tune $X/tune_space.toml --recipe many-languages-v1 --trials ${TRIALS:-6} --out $X/tune
 }
 
 compare() {

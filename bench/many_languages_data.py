@@ -9,9 +9,16 @@ From ../shared/data it writes under OUT:
 - ``eval.args``: the ``langgap measure`` data options: those FLORES rows, the Tatoeba files of
   the same 10 trained and 10 held-out languages plus 8 Tatoeba languages FLORES does not have,
   and every STS17 file;
-- ``langs.json``: which languages are which.
+- ``langs.json``: which languages are which;
+- ``val/`` and ``tune_space.toml`` (issue 23): the validation split of ``langgap tune``,
+  disjoint in languages and rows from the evaluation above: 200 Tatoeba rows of 6 trained
+  FLORES languages and 4 languages outside FLORES that the evaluation does not use (not cmn or
+  kur either, which FLORES has as zho and kmr/ckb), and 300 rows
+  of the *dev* splits of KorSTS and the STS-B translations into Polish, Russian and Japanese as
+  same-language guards (the final table measures the *test* splits).
 
-Rows and languages are chosen with a fixed seed (0), the same for every run and seed.
+Rows and languages are chosen with a fixed seed (0), the same for every run and seed; the
+validation split with its own seed (1), so adding it changed nothing above.
 """
 
 from __future__ import annotations
@@ -61,6 +68,35 @@ def main(out: Path) -> None:
         "tatoeba": {"trained": [code[x] for x in trained_eval], "held_out": [code[x] for x in held], "outside": outside},
         "flores_train_languages": len(flores) - len(held), "train_rows": len(train_rows), "eval_rows": len(eval_rows),
     }, indent=1) + "\n")  # fmt: skip
+    validation(out, [x for x in both if x not in picked[:20]], sorted(
+        tatoeba - {code[x] for x in flores} - set(outside) - {"cmn", "kur"}), code)  # fmt: skip
+
+
+def validation(out: Path, trained: list[str], outside: list[str], code: dict[str, str]) -> None:
+    """``val/`` and ``tune_space.toml``: see the module docstring."""
+    rng = np.random.default_rng(1)
+    bitext = sorted(code[trained[i]] for i in rng.permutation(len(trained))[:6])
+    bitext += sorted(outside[i] for i in rng.permutation(len(outside))[:4])
+    (out / "val").mkdir(parents=True, exist_ok=True)
+    for lang in bitext:
+        lines = (DATA / "tatoeba" / f"{lang}-eng.tsv").read_text(encoding="utf-8").splitlines()
+        (out / "val" / f"{lang}-eng.tsv").write_text("".join(x + "\n" for x in lines[:200]), encoding="utf-8")
+    guards = {"ko": DATA / "korsts" / "ko-dev.tsv"}
+    guards |= {x: DATA / "stsb_multi_mt" / f"{x}-dev.tsv" for x in ("pl", "ru", "ja")}
+    for lang, path in guards.items():
+        lines = path.read_text(encoding="utf-8").splitlines()
+        (out / "val" / f"{lang}-{lang}-dev.tsv").write_text("".join(x + "\n" for x in lines[:300]), encoding="utf-8")
+    val = (out / "val").resolve()
+    eval_bitext = ", ".join(f'"{val}/{x}-eng.tsv"' for x in bitext)
+    guard_sts = ", ".join(f'"{x},{x}={val}/{x}-{x}-dev.tsv"' for x in guards)
+    (out / "tune_space.toml").write_text(
+        'description = "experiment e\'s protocol, validation split (bench/many_languages_data.py)"\n\n'
+        f'[train]\nmodel = "intfloat/multilingual-e5-small"\nmultiway = "{(out / "flores_train").resolve()}"\n'
+        f'pivot = "eng_Latn"\neval_bitext = [{eval_bitext}]\nguard_sts = [{guard_sts}]\n'
+        "eval_every = 50\nmax_steps = 150\n\n"
+        "[space]\ntemperature = { low = 0.01, high = 0.1, log = true }\nlr = { low = 1e-5, high = 1e-4, log = true }\n"
+        'labels = ["priority", "average"]\npreserve = [0.0, 10.0]\ninterpolate = { low = 0.5, high = 1.0 }\n'
+    )
 
 
 if __name__ == "__main__":
