@@ -4,7 +4,7 @@
 # each), evaluated on held-out rows and on 10 languages never trained (FLORES and Tatoeba), 8
 # Tatoeba languages FLORES lacks, and STS17. multilingual-e5-small = the offline 4-bit-derived copy.
 # Usage: bash bench/experiments_many.sh [STEP ...]
-#        (steps: data base pilot recipe freeze compare guard merge preserve mono tune)
+#        (steps: data base pilot recipe freeze compare colon guard merge preserve mono tune)
 #        SEEDS="0 1 2" bash bench/experiments_many.sh pilot recipe
 set -euo pipefail
 . .venv/bin/activate
@@ -45,6 +45,11 @@ freeze() {  # issue 20: the recipe (seed 0) with --freeze-layers 0 / 4 / 6, and 
     for n in 0 6 4; do run freeze$n-s$s --recipe many-languages --seed $s --freeze-layers $n; done
     run recipe-b1-s$s --recipe many-languages --seed $s --length-buckets 1
   done
+}
+
+colon() {  # the base model with the prompt experiment e's runs trained with ("query:", no space)
+  [ -f $X/base-colon/results.json ] || timed measure-base-colon langgap measure --model $ME5 --prompt query: \
+    $(cat $X/eval.args) --out $X/base-colon -q
 }
 
 guard() {  # issue 23: v1 as experiment e ran it, watching three same-language STS files

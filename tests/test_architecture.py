@@ -26,6 +26,7 @@ ADAPTERS = {
     "faiss": {"knn/__init__.py"},
     "onnxruntime": {"encoders/onnx.py"},
     "datasets": {"data/tables.py"},
+    "optuna": {"training/study.py"},
     "pyarrow": set(),  # reached only through datasets
 }
 

@@ -102,3 +102,24 @@ def test_an_export_failure_names_the_way_out(tiny_model_dir, monkeypatch):
     ):
         enc.encode(TEXTS[:2])
     assert not list(onnx.cache_dir().glob("*"))
+
+
+def test_signals_during_a_native_import_are_delivered_after_it():
+    """Ctrl-C while ONNX Runtime imports: held back, then raised as KeyboardInterrupt (not the
+    ImportError a native init would turn it into); the handlers are restored."""
+    import os
+    import signal
+
+    from langgap.encoders.onnx import signals_held
+
+    before = signal.getsignal(signal.SIGINT)
+    done = []
+    with pytest.raises(KeyboardInterrupt):
+        with signals_held():
+            os.kill(os.getpid(), signal.SIGINT)
+            os.kill(os.getpid(), signal.SIGINT)  # twice: delivered once
+            done.append("the body ran to its end")
+    assert done == ["the body ran to its end"] and signal.getsignal(signal.SIGINT) is before
+    with signals_held():  # nothing held: nothing raised
+        done.append("quiet")
+    assert done[-1] == "quiet"

@@ -178,7 +178,7 @@ def test_failed_and_interrupted_trials(tmp_path):
     def diverges(number, sampled, report):
         raise TrainingDiverged("step 3: the loss is nan")
 
-    study.run_one(diverges, (TrainingDiverged,))
+    assert study.run_one(diverges, (TrainingDiverged,)) == 0
     assert study.records()[0].state == "failed" and study.records()[0].note == "step 3: the loss is nan"
     assert study.finished() == 1  # a failed training counts against the budget
 
@@ -192,7 +192,7 @@ def test_failed_and_interrupted_trials(tmp_path):
     again = _study(tmp_path)  # the study resumed
     assert again.requeue_interrupted() == [1] and again.requeue_interrupted() == []
     seen = []
-    again.run_one(lambda n, s, report: seen.append(s["lr"]) or 0.5, ())
+    assert again.run_one(lambda n, s, report: seen.append(s["lr"]) or 0.5, ()) == 2
     assert seen == [lr] and again.finished() == 2  # the interrupted settings ran again
 
 

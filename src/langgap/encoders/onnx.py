@@ -19,8 +19,11 @@ import copy
 import hashlib
 import importlib.util
 import os
+import signal
+import threading
 import warnings
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Literal
 
@@ -146,11 +149,34 @@ def export(st: Any, path: Path, names: tuple[str, ...]) -> None:
         tmp.unlink(missing_ok=True)  # an interrupted export leaves nothing
 
 
+@contextmanager
+def signals_held(signals: tuple[int, ...] = (signal.SIGINT, signal.SIGTERM)) -> Iterator[None]:
+    """Hold ``signals`` back while the body runs, then deliver them to the handlers that were set.
+
+    Importing a native extension (ONNX Runtime's ``initialization failed``, numpy's ``import numpy
+    failed``) turns a KeyboardInterrupt raised inside it into an ImportError, so Ctrl-C at that
+    moment would end the command with a traceback and exit 1 instead of 130. Off the main thread
+    (where handlers cannot be set) the body just runs."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    held: list[int] = []
+    old = {sig: signal.signal(sig, lambda number, frame: held.append(number)) for sig in signals}
+    try:
+        yield
+    finally:
+        for sig, handler in old.items():
+            signal.signal(sig, handler)
+        for sig in dict.fromkeys(held):
+            signal.raise_signal(sig)
+
+
 class OnnxSession:
     """An ONNX Runtime session over an exported graph, on the CPU with ``threads`` threads."""
 
     def __init__(self, path: Path, threads: int) -> None:
-        import onnxruntime as ort
+        with signals_held():  # Ctrl-C inside its native init would surface as "ImportError"
+            import onnxruntime as ort
 
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads

@@ -113,12 +113,16 @@ class Study:
         objective: Callable[[int, dict[str, Any], Callable[[float, int], None]], float],
         failures: tuple[type[BaseException], ...],
         on_start: Callable[[int, dict[str, Any]], None] | None = None,
-    ) -> None:
+    ) -> int:
         """Run one trial: ``objective(number, settings, report)`` trains and returns the score;
         ``report(score, step)`` records an intermediate score and stops a trial the pruner
-        stops. An exception in ``failures`` marks the trial failed (with its message)."""
+        stops. An exception in ``failures`` marks the trial failed (with its message). Returns
+        the trial's number."""
+        number = -1
 
         def wrapped(trial: Any) -> float:
+            nonlocal number
+            number = trial.number
             sampled = {name: _suggest(trial, name, p) for name, p in self.space.params.items()}
             if on_start is not None:
                 on_start(trial.number, sampled)
@@ -138,6 +142,7 @@ class Study:
                 raise
 
         self.study.optimize(wrapped, n_trials=1, catch=failures)
+        return number
 
     def records(self) -> list[TrialRecord]:
         """Every trial of the study, in order."""

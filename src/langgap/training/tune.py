@@ -163,13 +163,13 @@ def tune(
 
     ran = 0
     while runner.finished() < trials:
-        runner.run_one(objective, FAILURES, on_trial_start)
+        number = runner.run_one(objective, FAILURES, on_trial_start)
         ran += 1
         records = runner.records()
         _keep_best_model(out, records, keep_models)
         _write_records(out, runner, records, start)
-        if on_trial_end is not None:
-            on_trial_end(records[-1])
+        if on_trial_end is not None:  # this worker's trial (others may share the study)
+            on_trial_end(next(r for r in records if r.number == number))
     records = runner.records()
     best = _best(records)
     _write_records(out, runner, records, start)
