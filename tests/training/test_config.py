@@ -40,6 +40,7 @@ ADDED = [
     "guard_sts_stop",
     "preserve",
     "recipe_sha256",
+    "language_block",
 ]  # settings added since: an older config.json lacks them (their default)
 
 

@@ -101,6 +101,65 @@ def test_language_balanced_sampling_follows_n_to_the_alpha():
         assert len(set(batch.texts_a + batch.texts_b)) == 20  # still no sentence twice in a batch
 
 
+def _naive_order(pairs, alpha, rng, block):
+    """balanced_order written out: a language pair per draw of ``block`` pairs, each from its own shuffle."""
+    groups = {}
+    for i, p in enumerate(pairs):
+        groups.setdefault((p.lang_a, p.lang_b), []).append(i)
+    members = list(groups.values())
+    weights = np.array([len(m) ** alpha for m in members], dtype=np.float64)
+    picks = rng.choice(len(members), size=(len(pairs) + block - 1) // block, p=weights / weights.sum())
+    queues, out = [[] for _ in members], []
+    for g in picks:
+        for _ in range(block):
+            if len(out) == len(pairs):
+                return out
+            if not queues[g]:
+                queues[g] = list(reversed([members[g][j] for j in rng.permutation(len(members[g]))]))
+            out.append(queues[g].pop())
+    return out
+
+
+@pytest.mark.parametrize("block", [1, 3, 8])
+def test_language_blocks_draw_runs_of_one_language_pair(block):
+    from langgap.training.pairs import PairPool, balanced_order
+
+    pairs = PairPool.build(_bitexts({"deu": 50, "swh": 7, "fin": 20}), None).cross
+    got = balanced_order(pairs, 0.3, np.random.default_rng(5), block)
+    assert got == _naive_order(pairs, 0.3, np.random.default_rng(5), block) and len(got) == len(pairs)
+    langs = [pairs[i].lang_a for i in got]
+    runs = [langs[i : i + block] for i in range(0, len(langs), block)]
+    assert all(len(set(r)) == 1 for r in runs)  # each run of `block` draws is one language pair
+
+
+def test_language_blocks_put_few_language_pairs_in_a_batch_and_resume():
+    sizes = {f"l{k:02d}": 40 for k in range(30)}
+
+    def make(block):
+        return BatchComposer(_bitexts(sizes), batch_size=16, cross_lingual_fraction=1.0, sampling_alpha=0.3,
+                             language_block=block)  # fmt: skip
+
+    flat = [len(set(b.langs_a)) for b in make(1)]
+    grouped = [len(set(b.langs_a)) for b in make(8)]
+    assert sum(flat) / len(flat) > 8 and max(grouped) <= 3 and sum(grouped) / len(grouped) <= 2.2
+    full, first = [b.texts_a for b in make(8)], make(8)
+    it = iter(first)
+    head = [next(it).texts_a for _ in range(5)]
+    again = make(8)
+    again.load_state_dict(first.state_dict())
+    assert head + [b.texts_a for b in again] == full
+    old = make(1).state_dict()
+    del old["language_block"]  # a checkpoint written before the option: block 1
+    make(1).load_state_dict(old)
+    with pytest.raises(InputError, match="language_block=1"):
+        make(8).load_state_dict(old)
+    for bad in ({"language_block": 0, "sampling_alpha": 0.3}, {"language_block": 4}):
+        with pytest.raises(InputError, match="--language-block must be >= 1 and needs --sampling-alpha"):
+            BatchComposer(_bitexts(sizes), batch_size=16, cross_lingual_fraction=1.0, **bad)
+        with pytest.raises(InputError, match="--language-block must be >= 1 and needs --sampling-alpha"):
+            TrainConfig.from_flat(**bad)
+
+
 def test_balanced_sampling_resumes_where_it_stopped():
     def make() -> BatchComposer:
         return BatchComposer(

@@ -96,6 +96,9 @@ def train(
         float | None,
         Opt(help="Sample language pairs with p ~ n^alpha (XLM-R: 0.3); default: one flat shuffle."),
     ] = None,
+    language_block: Annotated[
+        int | None, Opt(help="With --sampling-alpha: draw N pairs of one language pair at a time (1).")
+    ] = None,
     objective: Annotated[str | None, Opt(help="infonce | soft | mse.", show_default="infonce")] = None,
     labels: Annotated[
         str | None, Opt(help="Soft labels: priority | average.", show_default="priority")

@@ -17,7 +17,8 @@ Composition
 Language-balanced sampling
     With ``sampling_alpha`` the cross-language pairs are drawn by language pair with
     temperature sampling (p ∝ n^alpha, :func:`~langgap.training.pairs.balanced_order`) instead of one
-    flat shuffle: an epoch is then as many draws as there are pairs.
+    flat shuffle: an epoch is then as many draws as there are pairs; ``language_block`` N draws N
+    pairs of one language pair at a time, so a batch holds about B / N language pairs.
 
 Epoch
     An epoch is one pass over the *primary* pool: the cross-language pairs when the batch holds
@@ -78,6 +79,12 @@ class _Plan:
     stats: EpochStats
 
 
+# the options a checkpoint's composer must share with the one resuming it
+_STATE_KEYS = (
+    "seed batch_size cross_lingual_fraction drop_last sampling_alpha language_block pairs_sha256".split()
+)
+
+
 class BatchComposer:
     """Composes batches of cross- and same-language pairs; see the module docstring.
 
@@ -93,6 +100,8 @@ class BatchComposer:
             cross-language pairs.
         seed: non-negative integer; with the epoch it fixes every shuffle.
         drop_last: only full batches (see the module docstring); else the last ones may be short.
+        sampling_alpha, language_block: language pairs by temperature, ``language_block`` pairs
+            of one at a time (:func:`~langgap.training.pairs.balanced_order`).
 
     Raises:
         InputError: a bad option, a bitext with unequal sides, no pairs for a requested kind,
@@ -109,10 +118,15 @@ class BatchComposer:
         seed: int = 0,
         drop_last: bool = True,
         sampling_alpha: float | None = None,
+        language_block: int = 1,
     ) -> None:
         if sampling_alpha is not None and not 0.0 <= sampling_alpha <= 1.0:
             raise InputError(f"--sampling-alpha must be in [0, 1], got {sampling_alpha:g}")
-        self.sampling_alpha = sampling_alpha
+        if language_block < 1 or (language_block > 1 and sampling_alpha is None):
+            raise InputError(
+                f"--language-block must be >= 1 and needs --sampling-alpha, got {language_block}"
+            )
+        self.sampling_alpha, self.language_block = sampling_alpha, language_block
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 2:
             raise InputError(f"batch size must be an integer >= 2 (in-batch negatives), got {batch_size!r}")
         r = cross_lingual_fraction
@@ -202,33 +216,19 @@ class BatchComposer:
         """
         if self._sha256 is None:
             self._sha256 = self.pool.sha256()
-        return {
-            "format": STATE_FORMAT,
-            "epoch": self._epoch,
-            "batch_index": self._index,
-            "seed": self.seed,
-            "batch_size": self.batch_size,
-            "cross_lingual_fraction": self.cross_lingual_fraction,
-            "drop_last": self.drop_last,
-            "sampling_alpha": self.sampling_alpha,
-            "pairs_sha256": self._sha256,
-        }
+        options = {key: getattr(self, key) for key in _STATE_KEYS if key != "pairs_sha256"}
+        position = {"format": STATE_FORMAT, "epoch": self._epoch, "batch_index": self._index}
+        return position | options | {"pairs_sha256": self._sha256}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         """Continue where the composer that wrote ``state`` stopped (same options and pairs)."""
         if not isinstance(state, dict) or state.get("format") != STATE_FORMAT:
             raise InputError(f"not a batch-composer state (expected format {STATE_FORMAT!r})")
         own = self.state_dict()
-        for key in (
-            "seed",
-            "batch_size",
-            "cross_lingual_fraction",
-            "drop_last",
-            "sampling_alpha",
-            "pairs_sha256",
-        ):
-            if state.get(key) != own[key]:
-                what = "different training pairs" if key == "pairs_sha256" else f"{key}={state.get(key)!r}"
+        for key in _STATE_KEYS:
+            theirs = state.get(key, 1 if key == "language_block" else None)  # 1: written before the option
+            if theirs != own[key]:
+                what = "different training pairs" if key == "pairs_sha256" else f"{key}={theirs!r}"
                 raise InputError(
                     f"the checkpoint's batch composer was built with {what}; this one has {key}={own[key]!r}"
                 )
@@ -247,7 +247,7 @@ class BatchComposer:
     def _order(self, epoch: int, pool: int, pass_no: int) -> list[int]:
         rng = np.random.default_rng(np.random.SeedSequence([self.seed, epoch, pool, pass_no]))
         if self.sampling_alpha is not None and pool == _CROSS:  # language pairs by temperature
-            return balanced_order(self._pools[pool], self.sampling_alpha, rng)
+            return balanced_order(self._pools[pool], self.sampling_alpha, rng, self.language_block)
         return rng.permutation(len(self._pools[pool])).tolist()
 
     def upcoming(self, batches: int) -> Iterator[Batch]:

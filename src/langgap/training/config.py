@@ -31,9 +31,17 @@ from pathlib import Path
 from typing import Any, ClassVar, Literal, get_args
 
 from langgap.encoders.st import DEFAULT_MODEL
-from langgap.errors import InputError, did_you_mean
+from langgap.errors import InputError
 from langgap.training.recipes import recipe_sha256
-from langgap.training.settings import Layout, option_of, read_toml
+from langgap.training.settings import (
+    Layout,
+    at_least,
+    choice,
+    non_negative,
+    positive,
+    read_toml,
+    tuples,
+)
 
 Objective = Literal["infonce", "soft", "mse"]
 Labels = Literal["priority", "average"]
@@ -58,8 +66,8 @@ class ModelConfig:
     trim_vocab: bool = False  # with --tokenizer: keep only the tokens of the training/eval texts
 
     def __post_init__(self) -> None:
-        _at_least(self, 1, "max_length")
-        _at_least(self, 0, "freeze_layers")
+        at_least(self, 1, "max_length")
+        at_least(self, 0, "freeze_layers")
         if self.prompt is not None and self.prompt_name is not None:
             raise InputError("give --prompt or --prompt-name, not both")
         if self.trim_vocab and not self.tokenizer:
@@ -78,10 +86,11 @@ class DataConfig:
     all_pairs: bool = False  # --multiway: every language pair, not only those with the pivot
     holdout_rows: float = 0.0  # --multiway: seeded share of rows kept out of training (0 = none)
     sampling_alpha: float | None = None  # language pairs drawn with p ∝ n^alpha (None: one flat shuffle)
+    language_block: int = 1  # with sampling_alpha: consecutive pairs drawn from one language pair
     cross_lingual_fraction: float = 1.0  # share of cross-language pairs per batch, in [0, 1]
 
     def __post_init__(self) -> None:
-        _tuples(self, "pairs", "mono_pairs", "langs")
+        tuples(self, "pairs", "mono_pairs", "langs")
         r = self.cross_lingual_fraction
         if not (math.isfinite(r) and 0 <= r <= 1):
             raise InputError(f"--cross-lingual-fraction must be in [0, 1], got {r:g}")
@@ -92,6 +101,10 @@ class DataConfig:
         if (self.langs or self.pivot or self.all_pairs or self.holdout_rows) and not self.multiway:
             raise InputError(
                 "--langs, --pivot, --all-pairs and --holdout-rows describe --multiway; give --multiway too"
+            )
+        if self.language_block < 1 or (self.language_block > 1 and self.sampling_alpha is None):
+            raise InputError(
+                f"--language-block must be >= 1 and needs --sampling-alpha, got {self.language_block}"
             )
         if self.multiway and not self.pivot and not self.all_pairs:
             raise InputError("--multiway needs --pivot LANG (pairs to it) or --all-pairs")
@@ -121,17 +134,17 @@ class ObjectiveConfig:
     preserve: float = 0.0  # weight of the same-language relational term against the starting model
 
     def __post_init__(self) -> None:
-        _tuples(self, "priority")
-        _non_negative(self, "preserve")
+        tuples(self, "priority")
+        non_negative(self, "preserve")
         if self.preserve and self.teacher != SAME:
             raise InputError(
                 "--preserve holds same-language similarities to the starting model's: it needs "
                 f"--teacher SAME, not {self.teacher!r}"
             )
-        _choice(self, "kind", get_args(Objective))
-        _choice(self, "labels", get_args(Labels))
-        _positive(self, "temperature", "teacher_temperature")
-        _non_negative(self, "tcm_weight", "margin")
+        choice(self, "kind", get_args(Objective))
+        choice(self, "labels", get_args(Labels))
+        positive(self, "temperature", "teacher_temperature")
+        non_negative(self, "tcm_weight", "margin")
         if not self.teacher:
             raise InputError("--teacher must be SAME or a model id / path")
 
@@ -156,14 +169,14 @@ class OptimConfig:
     # no effect with cache_chunk, whose chunks are its forwards)
 
     def __post_init__(self) -> None:
-        _choice(self, "mixed_precision", get_args(MixedPrecision))
-        _at_least(self, 1, "epochs", "grad_accum", "length_buckets")
-        _at_least(self, 2, "batch_size")
-        _at_least(self, 0, "cache_chunk", "seed")
+        choice(self, "mixed_precision", get_args(MixedPrecision))
+        at_least(self, 1, "epochs", "grad_accum", "length_buckets")
+        at_least(self, 2, "batch_size")
+        at_least(self, 0, "cache_chunk", "seed")
         if self.max_steps is not None and self.max_steps < 1:
             raise InputError(f"--max-steps must be >= 1, got {self.max_steps}")
-        _positive(self, "lr")
-        _non_negative(self, "weight_decay", "max_grad_norm")
+        positive(self, "lr")
+        non_negative(self, "weight_decay", "max_grad_norm")
         if not 0 <= self.warmup_ratio < 1:
             raise InputError(f"--warmup-ratio must be in [0, 1), got {self.warmup_ratio}")
 
@@ -186,13 +199,13 @@ class EvalConfig:
     guard_sts_stop: float | None = None  # stop training when one falls by more than this (None: never)
 
     def __post_init__(self) -> None:
-        _tuples(self, "eval_bitext", "eval_sts", "guard_sts")
-        _non_negative(self, "guard_threshold", "guard_sts_warn")
+        tuples(self, "eval_bitext", "eval_sts", "guard_sts")
+        non_negative(self, "guard_threshold", "guard_sts_warn")
         if self.guard_sts_stop is not None and not self.guard_sts_stop > 0:
             raise InputError(f"--guard-sts-stop must be > 0, got {self.guard_sts_stop:g}")
         if (self.guard_sts_stop is not None or self.guard_sts_warn != GUARD_STS_WARN) and not self.guard_sts:
             raise InputError("--guard-sts-warn and --guard-sts-stop need --guard-sts FILE")
-        _at_least(self, 0, "eval_every")
+        at_least(self, 0, "eval_every")
         if not 0.0 < self.collapse_threshold <= 1.0:
             raise InputError(f"--collapse-threshold must be in (0, 1], got {self.collapse_threshold:g}")
 
@@ -210,7 +223,7 @@ class OutputConfig:
     interpolate: float = 1.0  # model/ = (1 - a) * starting + a * trained weights (WiSE-FT); 1: as trained
 
     def __post_init__(self) -> None:
-        _at_least(self, 0, "save_every")
+        at_least(self, 0, "save_every")
         if not 0.0 <= self.interpolate <= 1.0:  # also refuses NaN
             raise InputError(
                 f"--interpolate must be in [0, 1] (1: the trained weights), got {self.interpolate}"
@@ -310,41 +323,3 @@ def resolve_mixed_precision(setting: str, *, cuda: bool, bf16: bool, cpu_bf16: b
     if not cuda:
         return "no"
     return "bf16" if bf16 else "fp16"
-
-
-# -- the parts' checks: messages name the option --------------------------------------------
-
-
-def _tuples(part: Any, *names: str) -> None:
-    """Make tuple fields tuples of strings (one string is a 1-tuple)."""
-    for name in names:
-        value = getattr(part, name)
-        value = (value,) if isinstance(value, str) else value
-        object.__setattr__(part, name, tuple(str(v) for v in value))
-
-
-def _choice(part: Any, name: str, choices: tuple[str, ...]) -> None:
-    value = getattr(part, name)
-    if value not in choices:
-        raise InputError(
-            f"unknown {option_of(part, name)} {value!r}{did_you_mean(str(value), choices)}; "
-            f"expected one of: {', '.join(choices)}"
-        )
-
-
-def _at_least(part: Any, low: int, *names: str) -> None:
-    for name in names:
-        if getattr(part, name) < low:
-            raise InputError(f"{option_of(part, name)} must be >= {low}, got {getattr(part, name)}")
-
-
-def _positive(part: Any, *names: str) -> None:
-    for name in names:
-        if not getattr(part, name) > 0:
-            raise InputError(f"{option_of(part, name)} must be > 0, got {getattr(part, name)}")
-
-
-def _non_negative(part: Any, *names: str) -> None:
-    for name in names:
-        if not getattr(part, name) >= 0:
-            raise InputError(f"{option_of(part, name)} must be >= 0, got {getattr(part, name)}")

@@ -125,6 +125,7 @@ def composer_for(
         cross_lingual_fraction=data.cross_lingual_fraction,
         seed=optim.seed,
         sampling_alpha=data.sampling_alpha,
+        language_block=data.language_block,
     )
 
 

@@ -194,14 +194,18 @@ class PairStream:
         return True
 
 
-def balanced_order(pairs: Sequence[Pair], alpha: float, rng: np.random.Generator) -> list[int]:
+def balanced_order(
+    pairs: Sequence[Pair], alpha: float, rng: np.random.Generator, block: int = 1
+) -> list[int]:
     """``len(pairs)`` draws of pair indices with language pairs sampled by temperature.
 
     Each draw picks a language pair ``g`` (its pairs: ``n_g``) with probability proportional to
-    ``n_g ** alpha`` and takes the next pair of ``g``'s own shuffle (reshuffled when used up).
-    ``alpha = 1`` follows the corpus sizes, ``alpha = 0`` draws every language pair equally often;
-    XLM-R and mT5 sample languages with ``alpha = 0.3``. Small language pairs repeat within an
-    epoch, big ones are subsampled.
+    ``n_g ** alpha`` and takes the next ``block`` pairs of ``g``'s own shuffle (reshuffled when
+    used up). ``alpha = 1`` follows the corpus sizes, ``alpha = 0`` draws every language pair
+    equally often; XLM-R and mT5 sample languages with ``alpha = 0.3``. Small language pairs
+    repeat within an epoch, big ones are subsampled. With ``block`` > 1 a batch of ``B`` pairs
+    holds about ``B / block`` language pairs: sentences of one language meet in it (same-language
+    negatives, and pairs for ``--preserve``). ``block = 1`` is the order it always was.
     """
     groups: dict[tuple[str, str], list[int]] = {}
     for i, p in enumerate(pairs):
@@ -209,10 +213,10 @@ def balanced_order(pairs: Sequence[Pair], alpha: float, rng: np.random.Generator
     members = list(groups.values())
     sizes = np.array([len(m) for m in members], dtype=np.float64)
     probs = sizes**alpha / (sizes**alpha).sum()
-    picks = rng.choice(len(members), size=len(pairs), p=probs)  # (len(pairs),) language pair per draw
+    picks = rng.choice(len(members), size=-(-len(pairs) // block), p=probs)  # a language pair per draw
     queues: list[list[int]] = [[] for _ in members]
     out = []
-    for g in picks:
+    for g in np.repeat(picks, block)[: len(pairs)]:
         if not queues[g]:
             queues[g] = [members[g][j] for j in rng.permutation(len(members[g]))][::-1]
         out.append(queues[g].pop())

@@ -171,3 +171,41 @@ def coerce(name: str, kind: str, value: Any, where: str) -> Any:
     if not isinstance(value, str):
         raise bad
     return value
+
+
+# -- the parts' checks: messages name the option --------------------------------------------
+
+
+def tuples(part: Any, *names: str) -> None:
+    """Make tuple fields tuples of strings (one string is a 1-tuple)."""
+    for name in names:
+        value = getattr(part, name)
+        value = (value,) if isinstance(value, str) else value
+        object.__setattr__(part, name, tuple(str(v) for v in value))
+
+
+def choice(part: Any, name: str, choices: tuple[str, ...]) -> None:
+    value = getattr(part, name)
+    if value not in choices:
+        raise InputError(
+            f"unknown {option_of(part, name)} {value!r}{did_you_mean(str(value), choices)}; "
+            f"expected one of: {', '.join(choices)}"
+        )
+
+
+def at_least(part: Any, low: int, *names: str) -> None:
+    for name in names:
+        if getattr(part, name) < low:
+            raise InputError(f"{option_of(part, name)} must be >= {low}, got {getattr(part, name)}")
+
+
+def positive(part: Any, *names: str) -> None:
+    for name in names:
+        if not getattr(part, name) > 0:
+            raise InputError(f"{option_of(part, name)} must be > 0, got {getattr(part, name)}")
+
+
+def non_negative(part: Any, *names: str) -> None:
+    for name in names:
+        if not getattr(part, name) >= 0:
+            raise InputError(f"{option_of(part, name)} must be >= 0, got {getattr(part, name)}")
