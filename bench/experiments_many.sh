@@ -67,9 +67,11 @@ merge() {  # issue 23: WiSE-FT of the guarded run with the base model, ALPHAS="0
   done
 }
 
-preserve() {  # issue 23: v1 plus the same-language relational term, W=10 (PRESERVE)
+preserve() {  # issue 23: v1 plus the same-language relational term, W=10 (PRESERVE); BLOCK=8 adds
+  # --language-block 8 (a batch of 32 then holds ~4 language pairs: same-language pairs beyond English)
+  local w=${PRESERVE:-10} b=${BLOCK:-1}
   for s in $SEEDS; do
-    run preserve${PRESERVE:-10}-s$s --recipe many-languages-v1 --seed $s --preserve ${PRESERVE:-10} $GUARDS --eval-every 100
+    run preserve$w-b$b-s$s --recipe many-languages-v1 --seed $s --preserve $w --language-block $b $GUARDS --eval-every 100
   done
 }
 

@@ -149,7 +149,13 @@ def _study(tmp_path, prune=True):
 
 
 def test_the_median_pruner_stops_a_trial_below_the_others(tmp_path):
+    import logging
+
     study = _study(tmp_path)
+    optuna_log = logging.getLogger("optuna")  # its lines go through logging, errors only
+    assert (
+        optuna_log.getEffectiveLevel() == logging.ERROR and not optuna_log.handlers and optuna_log.propagate
+    )
     for value in (0.5, 0.6, 0.7, 0.1):
 
         def objective(number, sampled, report, value=value):

@@ -67,8 +67,7 @@ def tune(
     from langgap.training.tune import tune as run_tune
 
     log_warnings()
-    for name in ("optuna", "langgap.training.evaluate"):
-        logging.getLogger(name).setLevel(logging.ERROR)  # the trial lines say what failed
+    logging.getLogger("langgap.training.evaluate").setLevel(logging.ERROR)  # the trial lines say it
     from langgap.training.recipes import recipe_path
 
     parsed = read_space(space, recipe_path(recipe) if recipe else None)

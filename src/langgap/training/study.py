@@ -6,8 +6,8 @@ samples a :class:`~langgap.training.space.SearchSpace` with TPE (seeded), prunes
 validation score falls below the median of earlier trials at the same step (Optuna's
 ``MedianPruner``, after 3 finished trials), and keeps heartbeats: a trial whose process died is
 marked failed by the next worker and run again with the same settings, as is a trial
-interrupted with Ctrl-C when the study is resumed. Optuna's log lines go to Python's
-``logging`` (the library prints nothing).
+interrupted with Ctrl-C when the study is resumed. Optuna's errors go to Python's ``logging``
+(the library prints nothing; a trial's end and a failure's reason are in its record).
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ def _optuna() -> Any:
         raise InputError("langgap tune needs Optuna: pip install 'langgap[tune]' (or optuna)") from None
     optuna.logging.disable_default_handler()
     optuna.logging.enable_propagation()
+    optuna.logging.set_verbosity(optuna.logging.ERROR)  # trials' ends and failures are in the records
     return optuna
 
 
