@@ -210,7 +210,7 @@ def _tiny_data(tmp_path):
     return pairs, val
 
 
-def test_a_search_on_the_tiny_model_resumes_and_keeps_the_best(tmp_path, tiny_model_dir):
+def test_a_search_on_the_tiny_model_resumes_and_keeps_the_best(tmp_path, tiny_model_dir, monkeypatch):
     pairs, val = _tiny_data(tmp_path)
     train = (
         f'model = "{tiny_model_dir}"\npairs = ["{pairs}"]\neval_bitext = ["xx,yy={val}"]\n'
@@ -242,8 +242,19 @@ def test_a_search_on_the_tiny_model_resumes_and_keeps_the_best(tmp_path, tiny_mo
     recipe = TrainConfig.from_sources(None, {}, recipe_path(str(out / "best.toml")))
     assert recipe.objective.temperature == best.params["temperature"]
     assert recipe.optim.max_steps == best.params["max_steps"] and recipe.optim.batch_size == 8
-    more = tune(space, out, 4)  # resumed: one trial more, the three kept
-    assert more.ran == 1 and [r.number for r in more.trials] == [0, 1, 2, 3]
+
+    def interrupted(cfg, **kwargs):
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as patch:  # Ctrl-C in the fourth trial
+        patch.setattr("langgap.training.tune.train", interrupted)
+        with pytest.raises(KeyboardInterrupt):
+            tune(space, out, 4)
+    rows = (out / "trials.tsv").read_text().splitlines()
+    assert len(rows) == 5 and rows[-1].split("\t")[1] == "failed" and rows[-1].endswith("\tinterrupted")
+    more = tune(space, out, 4)  # resumed: the interrupted trial again, the three kept
+    assert more.ran == 1 and [r.number for r in more.trials] == [0, 1, 2, 3, 4]
+    assert more.trials[4].params == more.trials[3].params and more.trials[4].state in ("complete", "pruned")
     assert tune(space, out, 4).ran == 0  # the budget is spent
 
 

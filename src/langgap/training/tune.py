@@ -163,7 +163,11 @@ def tune(
 
     ran = 0
     while runner.finished() < trials:
-        number = runner.run_one(objective, FAILURES, on_trial_start)
+        try:
+            number = runner.run_one(objective, FAILURES, on_trial_start)
+        except KeyboardInterrupt:  # the interrupted trial is recorded as such before going
+            _write_records(out, runner, runner.records(), start)
+            raise
         ran += 1
         records = runner.records()
         _keep_best_model(out, records, keep_models)
