@@ -179,3 +179,26 @@ def build_measure_run(root: Path) -> Path:
     }
     (root / "published.json").write_text(json.dumps(published), encoding="utf-8")
     return root / "me5-all"
+
+
+def build_exp_f(root: Path) -> Path:
+    """``runs/exp-e`` as ``bench/experiments_many.sh guard merge mono`` leaves it: base, v1
+    (``guard-s0``) and one merge, each measured on experiment e's tasks and on same-language STS
+    files (``mono``, ``base-mono``)."""
+    d, x = root / "data", root / "exp-e"
+    d.mkdir(parents=True)
+    flores = ["eng_Latn", *FLORES["trained_eval"], *FLORES["held_out"]]
+    tasks = [
+        *_bitexts(d, [c for codes in TATOEBA.values() for c in codes]),
+        multiway_task(write_multiway(d / "flores_eval", flores, 30), ",".join(flores)),
+        *[sts_task(_sts(d, s)) for s in ["en-en", "ar-ar", "es-es", "en-de"]],
+    ]
+    mono = [sts_task(_sts(d, s)) for s in ["en-en", "ar-ar", "es-es"]]
+    x.mkdir(parents=True)
+    (x / "langs.json").write_text(json.dumps({**FLORES, "tatoeba": TATOEBA}), encoding="utf-8")
+    measure(ToyEncoder(gap=0.8, noise=1.3), tasks).save(x / "base")
+    measure(ToyEncoder(gap=0.8, noise=1.3), mono).save(x / "base-mono")
+    for name, gap in (("guard-s0", 0.4), ("merge0.5-s0", 0.6)):
+        measure(ToyEncoder(gap=gap, noise=1.1), tasks).save(x / name / "measure")
+        measure(ToyEncoder(gap=gap, noise=1.2), mono).save(x / name / "mono")
+    return x

@@ -49,3 +49,48 @@ def test_rewritten_script_prints_what_the_old_one_did(script, build, extra, tmp_
     # real numbers, not tables of dashes; and not all the same value
     numbers = re.findall(r"[-+]?\d\.\d{3}", new)
     assert len(numbers) > 40 and len(set(numbers)) > 20
+
+
+def test_experiment_f_tables_against_the_results_files(tmp_path):
+    """bench/experiment_keep_tables.py: every cell is the value and change a naive read of the
+    results.json files gives."""
+    import json
+
+    x = exp_fixtures.build_exp_f(tmp_path)
+    text = _run(BENCH / "experiment_keep_tables.py", str(x))
+
+    def metrics(folder):
+        return {t["name"]: t["metrics"] for t in json.loads((folder / "results.json").read_text())["tasks"]}
+
+    base, v1, half = (
+        metrics(x / "base"),
+        metrics(x / "guard-s0" / "measure"),
+        metrics(x / "merge0.5-s0" / "measure"),
+    )
+
+    def tatoeba(m, group):
+        codes = exp_fixtures.TATOEBA[group]
+        accs = [
+            (m[f"bitext:{c}-eng"]["accuracy_src2tgt"] + m[f"bitext:{c}-eng"]["accuracy_tgt2src"]) / 2
+            for c in codes
+        ]
+        return sum(accs) / len(accs)
+
+    row = next(line for line in text.splitlines() if line.startswith("| tatoeba held_out |"))
+    b, a, h = tatoeba(base, "held_out"), tatoeba(v1, "held_out"), tatoeba(half, "held_out")
+    assert row == f"| tatoeba held_out | {b:.4f} | {a:.4f} ({a - b:+.4f}) | {h:.4f} ({h - b:+.4f}) |"
+    ar = [m["sts:ar-ar"]["spearman"] for m in (base, v1, half)]
+    assert f"| STS17 ar-ar | {ar[0]:.4f} | {ar[1]:.4f} ({ar[1] - ar[0]:+.4f}) |" in text
+    assert text.splitlines()[0] == "| metric | base | v1 | v1, merged α 0.5 |"
+    mono = [metrics(f) for f in (x / "base-mono", x / "guard-s0" / "mono", x / "merge0.5-s0" / "mono")]
+    es = [m["sts:es-es"]["spearman"] for m in mono]
+    assert (
+        f"| es-es | {es[0]:.4f} | {es[1]:.4f} ({es[1] - es[0]:+.4f}) | {es[2]:.4f} ({es[2] - es[0]:+.4f}) |"
+        in text
+    )
+    means = [sum(v["spearman"] for v in m.values()) / 3 for m in mono]
+    assert (
+        text.rstrip()
+        .splitlines()[-1]
+        .startswith(f"| mean | {means[0]:.4f} | {means[1]:.4f} ({means[1] - means[0]:+.4f})")
+    )
