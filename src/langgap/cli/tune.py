@@ -63,13 +63,13 @@ def tune(
     A trial's score: mean validation score minus each guard's fall beyond its allowance.
 
     Run the same command again to resume it; give other machines the same --storage to share it."""
+    from langgap.report.tune import write_tune_figures
+    from langgap.training.recipes import recipe_path
     from langgap.training.space import read_space
     from langgap.training.tune import tune as run_tune
 
     log_warnings()
     logging.getLogger("langgap.training.evaluate").setLevel(logging.ERROR)  # the trial lines say it
-    from langgap.training.recipes import recipe_path
-
     parsed = read_space(space, recipe_path(recipe) if recipe else None)
     bar = progress_bar(quiet)
     done = bar.add_task("trials", total=trials, info="", visible=False)
@@ -112,8 +112,6 @@ def tune(
         ) from None
     finally:
         bar.stop()
-    from langgap.report.tune import write_tune_figures
-
     write_tune_figures(result.trials, list(parsed.params), out)
     if quiet:
         return

@@ -9,14 +9,14 @@ score against the value it tried (Optuna's slice plot; choices on a categorical 
 
 from __future__ import annotations
 
-import io
 import math
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from langgap import atomic
-from langgap.report.mpl import pyplot, save
+from langgap.report.html import figure_png
+from langgap.report.mpl import pyplot
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -95,8 +95,7 @@ def write_tune_figures(trials: Sequence[TrialRecord], settings: Sequence[str], o
     for name, fig in (("history", history_figure(trials)), ("settings", settings_figure(trials, settings))):
         if fig is None:
             continue
-        buffer, path = io.BytesIO(), Path(out) / f"tune_{name}.png"
-        save(fig, buffer)
-        atomic.write_bytes(path, buffer.getvalue())
+        path = Path(out) / f"tune_{name}.png"
+        atomic.write_bytes(path, figure_png(fig))
         paths.append(path)
     return paths

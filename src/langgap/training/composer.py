@@ -65,6 +65,7 @@ import numpy as np
 from langgap.data.corpora import Bitext
 from langgap.errors import InputError
 from langgap.training.pairs import Batch, EpochStats, Pair, PairPool, PairStream, balanced_order
+from langgap.training.pairs import check_language_block as check_block
 
 logger = logging.getLogger(__name__)
 
@@ -122,10 +123,7 @@ class BatchComposer:
     ) -> None:
         if sampling_alpha is not None and not 0.0 <= sampling_alpha <= 1.0:
             raise InputError(f"--sampling-alpha must be in [0, 1], got {sampling_alpha:g}")
-        if language_block < 1 or (language_block > 1 and sampling_alpha is None):
-            raise InputError(
-                f"--language-block must be >= 1 and needs --sampling-alpha, got {language_block}"
-            )
+        check_block(language_block, sampling_alpha)
         self.sampling_alpha, self.language_block = sampling_alpha, language_block
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 2:
             raise InputError(f"batch size must be an integer >= 2 (in-batch negatives), got {batch_size!r}")

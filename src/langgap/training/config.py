@@ -32,6 +32,7 @@ from typing import Any, ClassVar, Literal, get_args
 
 from langgap.encoders.st import DEFAULT_MODEL
 from langgap.errors import InputError
+from langgap.training.pairs import check_language_block
 from langgap.training.recipes import recipe_sha256
 from langgap.training.settings import (
     Layout,
@@ -102,10 +103,7 @@ class DataConfig:
             raise InputError(
                 "--langs, --pivot, --all-pairs and --holdout-rows describe --multiway; give --multiway too"
             )
-        if self.language_block < 1 or (self.language_block > 1 and self.sampling_alpha is None):
-            raise InputError(
-                f"--language-block must be >= 1 and needs --sampling-alpha, got {self.language_block}"
-            )
+        check_language_block(self.language_block, self.sampling_alpha)
         if self.multiway and not self.pivot and not self.all_pairs:
             raise InputError("--multiway needs --pivot LANG (pairs to it) or --all-pairs")
         if self.langs and self.pivot and self.pivot not in self.langs:
@@ -286,7 +284,7 @@ class TrainConfig:
         values: dict[str, Any] = {}
         for source in (recipe, toml_path):
             if source is not None:
-                values.update(LAYOUT.check(LAYOUT.flatten(read_toml(source), str(source)), str(source)))
+                values.update(read_settings(source))
         if recipe is not None:
             values["recipe_sha256"] = recipe_sha256(recipe)
         values.update(LAYOUT.check({k: v for k, v in overrides.items() if v is not None}, "options"))
@@ -303,6 +301,12 @@ class TrainConfig:
             value = getattr(getattr(self, part), name)
             out[flat] = list(value) if isinstance(value, tuple) else value
         return out
+
+
+def read_settings(path: str | Path) -> dict[str, Any]:
+    """The flat settings of a TOML file (a recipe or ``--config``), names and types checked;
+    errors name the file."""
+    return LAYOUT.check(LAYOUT.flatten(read_toml(path), str(path)), str(path))
 
 
 def resolve_mixed_precision(setting: str, *, cuda: bool, bf16: bool, cpu_bf16: bool = False) -> str:

@@ -194,6 +194,12 @@ class PairStream:
         return True
 
 
+def check_language_block(block: int, alpha: float | None) -> None:
+    """``--language-block`` is at least 1, and above 1 only with ``--sampling-alpha``."""
+    if block < 1 or (block > 1 and alpha is None):
+        raise InputError(f"--language-block must be >= 1 and needs --sampling-alpha, got {block}")
+
+
 def balanced_order(
     pairs: Sequence[Pair], alpha: float, rng: np.random.Generator, block: int = 1
 ) -> list[int]:

@@ -137,10 +137,10 @@ def _param(key: str, value: Any, where: str) -> Param:
         for v in value:
             if isinstance(v, dict) or (isinstance(v, list) and not all(isinstance(x, str) for x in v)):
                 raise InputError(f"{at}: a choice is a string, number, boolean or list of strings, got {v!r}")
-        labels = [json.dumps(v) if isinstance(v, list) else v for v in value]
-        if len(set(map(repr, labels))) != len(labels):
+        choice = Choice(tuple(value))
+        if len(set(map(repr, choice.labels))) != len(value):
             raise InputError(f"{at}: a value is given twice in {value!r}")
-        return Choice(tuple(value))
+        return choice
     if not isinstance(value, dict):
         raise InputError(f"{at} = {value!r}: expected a range {{low = ..., high = ...}} or a list of choices")
     extra = sorted(set(value) - set(RANGE_KEYS))

@@ -39,12 +39,11 @@ from typing import Any
 from langgap import atomic
 from langgap.errors import InputError
 from langgap.metrics.registry import greater_is_better
-from langgap.training.config import LAYOUT, TrainConfig
+from langgap.training.config import LAYOUT, TrainConfig, read_settings
 from langgap.training.guards import TrainingCollapsed
 from langgap.training.language_guard import LanguageGuardStopped
 from langgap.training.loop import TrainingDiverged, train
 from langgap.training.recipes import recipe_path
-from langgap.training.settings import read_toml
 from langgap.training.space import SearchSpace
 from langgap.training.study import Study, TrialRecord
 
@@ -131,8 +130,14 @@ def tune(
     if not guard_weight >= 0:
         raise InputError(f"--guard-weight must be >= 0, got {guard_weight}")
     source = recipe_path(recipe) if recipe else None
-    start = LAYOUT.check(LAYOUT.flatten(read_toml(source), str(source)), str(source)) if source else {}
-    base = TrainConfig.from_sources(None, space.trial_settings({}) | {"save_every": 0}, source)
+    start = read_settings(source) if source else {}
+
+    def config(sampled: dict[str, Any], folder: Path | None = None) -> TrainConfig:
+        """A trial's config: the recipe, no checkpoints unless [train] asks, [train], the sampled values."""
+        settings = {"save_every": 0, **space.trial_settings(sampled), "recipe": recipe}
+        return TrainConfig.from_sources(None, settings | ({"out": str(folder)} if folder else {}), source)
+
+    base = config({})
     if not (base.eval.eval_bitext or base.eval.eval_sts):
         raise InputError(
             f"{space.source}: [train] gives no validation data (eval_bitext, eval_sts): a trial would have no score"
@@ -148,8 +153,7 @@ def tune(
 
     def objective(number: int, sampled: dict[str, Any], report: Callable[[float, int], None]) -> float:
         folder = out / "trials" / f"trial-{number:04d}"
-        settings = {"save_every": 0, **space.trial_settings(sampled), "out": str(folder), "recipe": recipe}
-        cfg = TrainConfig.from_sources(None, settings, source)
+        cfg = config(sampled, folder)
 
         def on_eval(record: dict[str, Any]) -> None:
             if record["step"] > 0 and "interpolated" not in record:
