@@ -85,7 +85,9 @@ def validation(out: Path, trained: list[str], outside: list[str], code: dict[str
     guards |= {x: DATA / "stsb_multi_mt" / f"{x}-dev.tsv" for x in ("pl", "ru", "ja")}
     for lang, path in guards.items():
         lines = path.read_text(encoding="utf-8").splitlines()
-        (out / "val" / f"{lang}-{lang}-dev.tsv").write_text("".join(x + "\n" for x in lines[:300]), encoding="utf-8")
+        (out / "val" / f"{lang}-{lang}-dev.tsv").write_text(
+            "".join(x + "\n" for x in lines[:300]), encoding="utf-8"
+        )
     val = (out / "val").resolve()
     eval_bitext = ", ".join(f'"{val}/{x}-eng.tsv"' for x in bitext)
     guard_sts = ", ".join(f'"{x},{x}={val}/{x}-{x}-dev.tsv"' for x in guards)

@@ -1,4 +1,4 @@
-# Sourced by the experiment scripts (bench/experiments.sh, experiments_many.sh, experiment_d.sh),
+# Sourced by the experiment scripts (bench/experiments.sh, experiments_many.sh, experiment_d.sh, experiment_mined.sh),
 # which set X, their run folder, first.
 timed() {  # timed NAME CMD...: run, append "NAME<TAB>wall seconds" to $X/times.tsv
   local name=$1; shift

@@ -20,6 +20,7 @@ from langgap.training.config import (
     OutputConfig,
     TrainConfig,
 )
+from langgap.training.mine_config import MineConfig
 from langgap.training.recipes import recipe_path
 
 # the keys of config.json's "config" as the one-class TrainConfig wrote them (a run written then
@@ -41,6 +42,14 @@ ADDED = [
     "preserve",
     "recipe_sha256",
     "language_block",
+    "mine_from",
+    "rounds",
+    "mine_k",
+    "mine_threshold",
+    "mine_calibrate",
+    "mine_max_ratio",
+    "mine_cap",
+    "mine_dev",
 ]  # settings added since: an older config.json lacks them (their default)
 
 
@@ -108,7 +117,21 @@ def test_replace_changes_flat_settings_and_checks_them():
         (lambda: ObjectiveConfig(temperature=0), r"^--temperature must be > 0, got 0$"),
         (lambda: ModelConfig(max_length=0), r"^--max-length must be >= 1, got 0$"),
         (lambda: ModelConfig(prompt="q", prompt_name="query"), "give --prompt or --prompt-name, not both"),
-        (lambda: DataConfig(pivot="eng"), "describe --multiway; give --multiway too"),
+        (lambda: DataConfig(pivot="eng"), "^--pivot is the language --multiway or --mine-from pairs with"),
+        (lambda: DataConfig(langs=("eng",)), "describe --multiway; give --multiway too"),
+        (lambda: DataConfig(mine_from="mono"), r"^--mine-from needs --pivot LANG"),
+        (lambda: MineConfig(rounds=0), r"^--rounds must be >= 1, got 0$"),
+        (
+            lambda: MineConfig(mine_calibrate=True),
+            "--mine-calibrate finds each language's threshold on --mine-dev",
+        ),
+        (lambda: MineConfig(mine_threshold=1.0, mine_calibrate=True, mine_dev=("x-eng.tsv",)), "not both"),
+        (lambda: MineConfig(mine_max_ratio=0.5), r"^--mine-max-ratio must be >= 1 \(0: no limit\), got 0.5$"),
+        (lambda: MineConfig(mine_cap=-1), r"^--mine-cap must be >= 0"),
+        (
+            lambda: TrainConfig.from_flat(rounds=2),
+            r"^--rounds and the --mine-\* options describe --mine-from DIR",
+        ),
         (lambda: OptimConfig(batch_size=1), r"^--batch-size must be >= 2, got 1$"),
         (lambda: OptimConfig(mixed_precision="fp8"), r"^unknown --mixed-precision 'fp8'"),  # type: ignore[arg-type]
         (lambda: EvalConfig(collapse_threshold=0), r"^--collapse-threshold must be in \(0, 1\]"),

@@ -87,7 +87,36 @@ def train(
         Opt(help="FLORES-style folder (<lang>.txt) or a table, a column per language: pairs to --pivot."),
     ] = None,
     langs: Annotated[str | None, Opt(help="Comma-separated --multiway languages (default: all).")] = None,
-    pivot: Annotated[str | None, Opt(help="--multiway: the language every other is paired with.")] = None,
+    pivot: Annotated[
+        str | None, Opt(help="--multiway / --mine-from: the language every other is paired with.")
+    ] = None,
+    mine_from: Annotated[
+        str | None,
+        Opt(
+            help="Folder of unaligned <lang>.txt (one sentence per line): pairs mined to --pivot, then trained."
+        ),
+    ] = None,
+    rounds: Annotated[
+        int | None, Opt(help="--mine-from: mine and train N times, each with the new model (1).")
+    ] = None,
+    mine_k: Annotated[int | None, Opt(help="--mine-from: neighbours of the margin (4).")] = None,
+    mine_threshold: Annotated[
+        float | None, Opt(help="--mine-from: margin score a pair must reach (langgap mine's default, 1.03).")
+    ] = None,
+    mine_calibrate: Annotated[
+        bool | None,
+        Opt("--mine-calibrate", help="--mine-from: each language's F1-best threshold on --mine-dev."),
+    ] = None,
+    mine_max_ratio: Annotated[
+        float | None, Opt(help="--mine-from: longest / shortest side in characters (3; 0 = no limit).")
+    ] = None,
+    mine_cap: Annotated[
+        int | None, Opt(help="--mine-from: pairs kept per language and round (0 = all).")
+    ] = None,
+    mine_dev: Annotated[
+        list[str] | None,
+        Opt(help="--mine-from: known <x>-<pivot>.tsv pairs among the texts; precision/recall/F1 per round."),
+    ] = None,
     all_pairs: Annotated[
         bool | None, Opt("--all-pairs/--pivot-pairs", help="--multiway: every pair.")
     ] = None,
@@ -239,6 +268,11 @@ def train(
             bar.stop()
 
     try:
+        if cfg.data.mine_from:
+            from langgap.cli.train_mined import run_mined
+
+            run_mined(cfg, resume, bar, on_step, on_eval, quiet)
+            return
         result = run_train(cfg, resume=resume, progress=on_step, on_eval=on_eval, encode_progress=on_teacher)
     except (TrainingDiverged, TrainingCollapsed, LanguageGuardStopped) as e:
         stop()
@@ -246,6 +280,10 @@ def train(
         sys.exit(1)
     except KeyboardInterrupt:
         stop()
+        if cfg.data.mine_from:
+            from langgap.cli.train_mined import interrupted_note
+
+            raise interrupted(interrupted_note(cfg.output.out)) from None
         raise interrupted(_kept(cfg.output.out)) from None
     finally:
         stop()

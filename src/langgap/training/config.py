@@ -1,6 +1,6 @@
 """Training configuration in parts: one small frozen dataclass per builder, defaults commented.
 
-:class:`TrainConfig` holds six parts, each read by the code it configures:
+:class:`TrainConfig` holds seven parts, each read by the code it configures:
 
 ============  =====================  ===========================================================
 part          class                  read by
@@ -11,6 +11,7 @@ part          class                  read by
 ``optim``     :class:`OptimConfig`   the optimizer, schedule, precision and the loop's steps
 ``eval``      :class:`EvalConfig`    :mod:`~langgap.training.evaluate` and the guards
 ``output``    :class:`OutputConfig`  the run folder, checkpoints, trackers, the model card
+``mine``      :class:`MineConfig`    rounds of ``--mine-from`` (:mod:`~langgap.training.mined`)
 ============  =====================  ===========================================================
 
 Every setting also has one *flat* name, its command-line option without dashes: the field name,
@@ -32,6 +33,7 @@ from typing import Any, ClassVar, Literal, get_args
 
 from langgap.encoders.st import DEFAULT_MODEL
 from langgap.errors import InputError
+from langgap.training.mine_config import MineConfig
 from langgap.training.pairs import check_language_block
 from langgap.training.recipes import recipe_sha256
 from langgap.training.settings import (
@@ -82,6 +84,7 @@ class DataConfig:
     pairs: tuple[str, ...] = ()  # cross-language src<TAB>tgt files, languages from xxx-yyy.tsv
     mono_pairs: tuple[str, ...] = ()  # same-language anchor<TAB>positive files (deu.tsv)
     multiway: str | None = None  # a FLORES-style folder (<lang>.txt): pairs of every language to --pivot
+    mine_from: str | None = None  # a folder of unaligned <lang>.txt: pairs mined to --pivot (MineConfig)
     langs: tuple[str, ...] = ()  # the --multiway languages to read (default: all)
     pivot: str | None = None  # --multiway: the language every other is paired with (and priority first)
     all_pairs: bool = False  # --multiway: every language pair, not only those with the pivot
@@ -99,9 +102,15 @@ class DataConfig:
             raise InputError(
                 f"--holdout-rows must be in [0, 1) (0: none held out), got {self.holdout_rows:g}"
             )
-        if (self.langs or self.pivot or self.all_pairs or self.holdout_rows) and not self.multiway:
+        if (self.langs or self.all_pairs or self.holdout_rows) and not self.multiway:
             raise InputError(
-                "--langs, --pivot, --all-pairs and --holdout-rows describe --multiway; give --multiway too"
+                "--langs, --all-pairs and --holdout-rows describe --multiway; give --multiway too"
+            )
+        if self.pivot and not (self.multiway or self.mine_from):
+            raise InputError("--pivot is the language --multiway or --mine-from pairs with; give one of them")
+        if self.mine_from and not self.pivot:
+            raise InputError(
+                "--mine-from needs --pivot LANG (its file is what every language is mined against)"
             )
         check_language_block(self.language_block, self.sampling_alpha)
         if self.multiway and not self.pivot and not self.all_pairs:
@@ -239,6 +248,7 @@ PARTS = {
     "optim": OptimConfig,
     "eval": EvalConfig,
     "output": OutputConfig,
+    "mine": MineConfig,
 }
 LAYOUT = Layout(PARTS)
 
@@ -257,11 +267,14 @@ class TrainConfig:
     optim: OptimConfig = field(default_factory=OptimConfig)
     eval: EvalConfig = field(default_factory=EvalConfig)
     output: OutputConfig = field(default_factory=OutputConfig)
+    mine: MineConfig = field(default_factory=MineConfig)
 
     def __post_init__(self) -> None:
         for name, cls in PARTS.items():
             if not isinstance(getattr(self, name), cls):
                 raise TypeError(f"TrainConfig.{name} must be a {cls.__name__}, got {getattr(self, name)!r}")
+        if self.mine.used and not self.data.mine_from:
+            raise InputError("--rounds and the --mine-* options describe --mine-from DIR; give it too")
 
     @classmethod
     def from_flat(cls, **settings: Any) -> TrainConfig:

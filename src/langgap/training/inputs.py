@@ -174,6 +174,10 @@ class Inputs:
 def read_inputs(data: DataConfig, optim: OptimConfig, evaluation: EvalConfig) -> Inputs:
     """The training pairs, their batch composer and the evaluator, whose collapse guard watches
     a seeded probe of the training sentences."""
+    if data.mine_from:
+        raise InputError(
+            "--mine-from trains in rounds: langgap.training.mined.train_mined runs it, not train"
+        )
     cross, mono, held_part, held = read_training(data, optim.seed)
     composer = composer_for(data, optim, cross, mono)
     evaluator = build_evaluator(evaluation, probe_texts(pool_texts(composer), optim.seed))
