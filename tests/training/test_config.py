@@ -50,6 +50,9 @@ ADDED = [
     "mine_max_ratio",
     "mine_cap",
     "mine_dev",
+    "init",
+    "init_from",
+    "init_map",
 ]  # settings added since: an older config.json lacks them (their default)
 
 

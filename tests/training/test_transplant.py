@@ -12,7 +12,7 @@ from transformers import PreTrainedTokenizerFast
 from langgap.encoders.st import input_rows
 from langgap.errors import InputError
 from langgap.training.config import TrainConfig
-from langgap.training.transplant import transplant
+from langgap.training.transplant import fit_map, transplant, transplant_rows
 
 
 def _student(model_dir):
@@ -149,3 +149,81 @@ def test_the_new_vocabulary_keeps_the_students_max_length(tiny_model_dir, tmp_pa
     assert st.max_seq_length == 16
     ids = st.preprocess([" ".join(["w1"] * 40)])["input_ids"]
     assert ids.shape[1] == 16
+
+
+@pytest.mark.parametrize("how", ["lstsq", "orthogonal"])
+def test_fit_map_recovers_a_known_map(how):
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((300, 16)).astype(np.float32)
+    q, _ = np.linalg.qr(rng.standard_normal((16, 16)))
+    w = (2.5 * q if how == "orthogonal" else rng.standard_normal((16, 16))).astype(np.float32)
+    b = rng.standard_normal(16).astype(np.float32)
+    fw, fb, r2 = fit_map(x, x @ w + b, how)
+    np.testing.assert_allclose(fw, w, atol=1e-4)
+    np.testing.assert_allclose(fb, b, atol=1e-4)
+    assert r2 == pytest.approx(1.0, abs=1e-6)
+    noisy = x @ w + b + rng.standard_normal((300, 16)).astype(np.float32) * 5  # R² falls with noise
+    assert 0 < fit_map(x, noisy, how)[2] < 0.99
+
+
+def test_fit_map_bad_input():
+    x, y = np.ones((10, 4), np.float32), np.ones((10, 6), np.float32)
+    with pytest.raises(InputError, match=r"--init-map orthogonal needs .* \(4 vs 6\); use --init-map lstsq"):
+        fit_map(x, y, "orthogonal")
+    assert fit_map(np.random.default_rng(0).standard_normal((10, 4)), y, "lstsq")[0].shape == (4, 6)
+
+
+def test_mapped_rows_are_the_source_rows_through_the_map_fitted_on_shared_pieces(tiny_model_dir, tmp_path):
+    from langgap.encoders.hf import load_tokenizer
+
+    st = _student(tiny_model_dir)
+    old_rows, old = input_rows(st), st.tokenizer
+    new, _ = load_tokenizer(str(_tokenizer(tmp_path / "new", ["zz", "w1:w2", *OLD_WORDS[:50]])))
+    rng = np.random.default_rng(1)
+    w, b = rng.standard_normal((24, 32)).astype(np.float32), rng.standard_normal(32).astype(np.float32)
+    src = rng.standard_normal((len(new), 24)).astype(np.float32)  # the source's rows (hidden size 24)
+    vocab = old.get_vocab()
+    shared = {i: vocab[p] for p, i in new.get_vocab().items() if p in OLD_WORDS}
+    # the shared pieces' old rows are exactly src @ w + b: the map is known
+    fitted_old = old_rows.copy()
+    for i, j in shared.items():
+        fitted_old[j] = src[i] @ w + b
+    rows, stats = transplant_rows(fitted_old, old, new, source_rows=src, how="lstsq")
+    assert stats.mapped == 2 and stats.averaged == 0 and stats.shared == 50 and stats.special == 5
+    assert stats.map_fit == pytest.approx(1.0, abs=1e-5)
+    for piece in ("zz", "w1:w2"):
+        i = new.convert_tokens_to_ids(piece)
+        np.testing.assert_allclose(rows[i], src[i] @ w + b, rtol=1e-3, atol=1e-3)
+    for i, j in shared.items():
+        np.testing.assert_array_equal(rows[i], fitted_old[j])  # shared pieces keep their rows
+    plain, plain_stats = transplant_rows(fitted_old, old, new)  # --init mean: FVT as before
+    assert plain_stats.mapped == 0 and plain_stats.map_fit is None and plain_stats.averaged == 2
+
+
+def test_training_with_mapped_rows_and_its_bad_input(cli, tiny_model_dir, tmp_path):
+    import json
+
+    pairs = tmp_path / "xx-yy.tsv"
+    pairs.write_text("".join(f"w{i} w{i + 1}\tw{i} w{i + 2}\n" for i in range(40)))
+    new_dir = _tokenizer(tmp_path / "new", ["w1:w2", "zz", *OLD_WORDS])
+    source = _student(tiny_model_dir)
+    transplant(source, str(new_dir))  # a model that reads the new tokenizer
+    source.save(str(tmp_path / "source"))
+    args = ["train", "--model", tiny_model_dir, "--pairs", pairs, "--tokenizer", new_dir, "--batch-size", "8"]
+    args += ["--max-steps", "1", "--save-every", "0"]
+    code, out, err = cli(
+        [*args, "--init", "mapped", "--init-from", tmp_path / "source", "--out", tmp_path / "run"]
+    )
+    assert code == 0, err
+    swap = json.loads((tmp_path / "run" / "config.json").read_text())["resolved"]["transplant"]
+    assert swap["mapped"] == 2 and swap["averaged"] == 0 and 0 < swap["map_fit"] <= 1
+    assert "2 mapped from the --init-from model's rows (map R² " in out.replace("\n", " ")
+    code, out, err = cli(
+        [*args, "--init", "mapped", "--init-from", tiny_model_dir, "--out", tmp_path / "bad"]
+    )
+    assert code == 2 and "its tokenizer is not --tokenizer" in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "bad" / "model").exists()
+    code, out, err = cli([*args, "--init", "mapped", "--out", tmp_path / "bad2"])
+    assert code == 2 and "--init mapped and --init-from MODEL go together, with --tokenizer" in err
+    code, out, err = cli([*args, "--init", "mapped", "--init-from", "x", "--init-map", "procrustes"])
+    assert code == 2 and "unknown --init-map 'procrustes'" in err

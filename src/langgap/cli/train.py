@@ -169,6 +169,13 @@ def train(
         bool | None,
         Opt("--trim-vocab/--no-trim-vocab", help="Keep only the tokens of the training/eval texts."),
     ] = None,
+    init: Annotated[
+        str | None, Opt(help="--tokenizer's new rows: mean (FVT) | mapped (--init-from's rows, mapped).")
+    ] = None,
+    init_from: Annotated[str | None, Opt(help="--init mapped: a model that reads --tokenizer.")] = None,
+    init_map: Annotated[
+        str | None, Opt(help="--init mapped: lstsq | orthogonal (equal hidden sizes).")
+    ] = None,
     freeze_embeddings: Annotated[
         bool | None, Opt("--freeze-embeddings/--no-freeze-embeddings", help="Keep word embeddings fixed.")
     ] = None,
@@ -317,8 +324,13 @@ def vocabulary_line(tokenizer: str | None, stats: TransplantStats) -> str:
     trimmed = (
         f", trimmed from {stats.trimmed_from:,} to the training texts' pieces" if stats.trimmed_from else ""
     )
+    mapped = (
+        f"{stats.mapped:,} mapped from the --init-from model's rows (map R² {stats.map_fit:.3f} on the shared pieces), "
+        if stats.map_fit is not None
+        else ""
+    )
     return (
         f"vocabulary: {stats.vocab_size:,} pieces of {tokenizer}{trimmed}; their rows: {stats.shared:,} copied "
-        f"(the same piece in the old vocabulary), {stats.averaged:,} the mean of the old pieces of the same text, "
-        f"{stats.special:,} special tokens by role, {stats.unseen:,} with no old piece (the mean row)"
+        f"(the same piece in the old vocabulary), {mapped}{stats.averaged:,} the mean of the old pieces of the "
+        f"same text, {stats.special:,} special tokens by role, {stats.unseen:,} with no old piece (the mean row)"
     )

@@ -48,6 +48,8 @@ from langgap.training.settings import (
 
 Objective = Literal["infonce", "soft", "mse"]
 Labels = Literal["priority", "average"]
+Init = Literal["mean", "mapped"]
+InitMap = Literal["lstsq", "orthogonal"]
 MixedPrecision = Literal["auto", "no", "fp16", "bf16"]
 ReportTo = Literal["tensorboard", "wandb", "mlflow", "trackio"]
 SAME = "SAME"  # teacher = a frozen copy of the starting model
@@ -67,10 +69,17 @@ class ModelConfig:
     freeze_layers: int = 0  # bottom N transformer layers and the input embeddings fixed: no backward
     tokenizer: str | None = None  # another tokenizer for the student (vocabulary transplant, FVT)
     trim_vocab: bool = False  # with --tokenizer: keep only the tokens of the training/eval texts
+    init: Init = "mean"  # with --tokenizer: new rows as FVT means, or mapped from --init-from's rows
+    init_from: str | None = None  # --init mapped: a model that reads --tokenizer (its input embeddings)
+    init_map: InitMap = "lstsq"  # --init mapped: least squares, or orthogonal (equal hidden sizes)
 
     def __post_init__(self) -> None:
         at_least(self, 1, "max_length")
         at_least(self, 0, "freeze_layers")
+        choice(self, "init", get_args(Init))
+        choice(self, "init_map", get_args(InitMap))
+        if (self.init == "mapped") != bool(self.init_from) or (self.init == "mapped" and not self.tokenizer):
+            raise InputError("--init mapped and --init-from MODEL go together, with --tokenizer")
         if self.prompt is not None and self.prompt_name is not None:
             raise InputError("give --prompt or --prompt-name, not both")
         if self.trim_vocab and not self.tokenizer:
@@ -171,9 +180,8 @@ class OptimConfig:
     mixed_precision: MixedPrecision = "auto"  # auto: bf16 / fp16 where the GPU has it, "no" on a CPU
     seed: int = 0  # batches, held-out rows, probe sentences and per-step dropout seeds
     cache_chunk: int = 0  # GradCache mini-batch size, texts per forward (0 = off)
-    length_buckets: int = 2  # forwards per batch, texts sorted by token length (less padding; 1 = one;
-    # FLORES-length pairs on 2 CPU cores: 24% faster at the same loss, docs/benchmarks.md; one forward below 2 texts per bucket;
-    # no effect with cache_chunk, whose chunks are its forwards)
+    length_buckets: int = 2  # forwards per batch, texts sorted by length (1 = one; 24% faster on FLORES
+    # pairs, docs/benchmarks.md); one forward below 2 texts per bucket; no effect with cache_chunk
 
     def __post_init__(self) -> None:
         choice(self, "mixed_precision", get_args(MixedPrecision))

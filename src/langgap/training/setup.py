@@ -292,7 +292,14 @@ def swap_tokenizer(st: Any, model: ModelConfig, inputs: Inputs) -> TransplantSta
     texts = None
     if model.trim_vocab:
         texts = pool_texts(inputs.composer) + [t for ts in inputs.evaluator.texts().values() for t in ts]
-    stats = transplant(st, str(model.tokenizer), texts)
+    source = (
+        SentenceTransformerEncoder(model.init_from).model
+        if model.init == "mapped" and model.init_from
+        else None
+    )
+    stats = transplant(
+        st, str(model.tokenizer), texts, source=source, source_name=model.init_from or "", how=model.init_map
+    )
     log.info("vocabulary transplant from %s: %s", model.tokenizer, stats)
     return stats
 

@@ -14,6 +14,14 @@ matrix a row per new token, initialised as in Fast Vocabulary Transfer (Gee et a
 4. a token whose surface has no old piece (the bare word boundary ``▁``) gets the mean of all
    old rows.
 
+``init="mapped"`` (``--init mapped --init-from SOURCE``) replaces rules 3 and 4 with rows that
+start aligned: SOURCE is a model that already reads the new tokenizer (a multilingual model with
+that very tokenizer, e.g. multilingual-e5-small's own input embeddings), and a map fitted on the
+pieces both vocabularies share (rule 2's pairs: SOURCE's row of the piece -> the model's row)
+carries every other piece's SOURCE row into the model's input space (:func:`fit_map`: least
+squares with a bias, or a scaled orthogonal map, Procrustes, for equal hidden sizes). A piece
+SOURCE has no row for falls back to rule 3.
+
 FVT is the simplest of the published initialisations; FOCUS (Dobler & de Melo 2023) and WECHSEL
 (Minixhofer et al. 2022) weight neighbours in an auxiliary embedding space and do better on
 low-resource languages, at the cost of an extra model.
@@ -62,6 +70,39 @@ class TransplantStats:
     averaged: int  # mean of the old pieces of the surface string
     unseen: int  # no old piece: the mean of all old rows
     trimmed_from: int | None = None  # the new tokenizer's full size when trimmed
+    mapped: int = 0  # --init mapped: the source model's row through the fitted map
+    map_fit: float | None = None  # its R² on the shared pieces it was fitted on
+
+
+MapKind = str  # "lstsq" | "orthogonal"
+
+
+def fit_map(x: np.ndarray, y: np.ndarray, how: MapKind) -> tuple[np.ndarray, np.ndarray, float]:
+    """``(W, b, R²)`` with ``x @ W + b ≈ y`` over rows ``x`` (n, Hs) -> ``y`` (n, Ho).
+
+    ``lstsq``: ordinary least squares with a bias (any sizes; n should exceed Hs). ``orthogonal``:
+    ``W = s · R`` with R orthogonal (Procrustes on the centred rows, Schönemann 1966) and s the
+    best scale; needs Hs == Ho. R² = 1 - residual / total sum of squares of ``y``.
+    """
+    if how not in ("lstsq", "orthogonal"):
+        raise InputError(f"--init-map {how!r}: expected lstsq or orthogonal")
+    if how == "orthogonal" and x.shape[1] != y.shape[1]:
+        raise InputError(
+            f"--init-map orthogonal needs the source's hidden size to equal the model's ({x.shape[1]} vs "
+            f"{y.shape[1]}); use --init-map lstsq"
+        )
+    x64, y64 = x.astype(np.float64), y.astype(np.float64)
+    mx, my = x64.mean(axis=0), y64.mean(axis=0)
+    xc, yc = x64 - mx, y64 - my
+    if how == "lstsq":
+        w = np.linalg.lstsq(xc, yc, rcond=None)[0]  # (Hs, Ho)
+    else:
+        u, sv, vt = np.linalg.svd(xc.T @ yc)
+        w = (u @ vt) * (sv.sum() / max(float((xc**2).sum()), 1e-12))
+    b = my - mx @ w
+    resid = float(((xc @ w - yc) ** 2).sum())
+    total = max(float((yc**2).sum()), 1e-12)
+    return w.astype(np.float32), b.astype(np.float32), 1.0 - resid / total
 
 
 def _style(tok: Any) -> str:
@@ -113,8 +154,39 @@ def special_map(old: Any, new: Any) -> dict[int, int]:
     return out
 
 
+def _shared(piece: str | None, new: Any, styles: tuple[str, str], old_vocab: dict[str, int]) -> int | None:
+    """The old id of a new ``piece`` both vocabularies share (rule 2), else ``None``."""
+    if piece is None:
+        return None
+    text, start = surface(piece, styles[1], new)
+    same = written(text, start, styles[0])
+    return old_vocab.get(same) if same is not None else None
+
+
+def _fitted_map(
+    old_rows: np.ndarray, source_rows: np.ndarray, old: Any, new: Any, how: MapKind
+) -> tuple[np.ndarray, np.ndarray, float]:
+    """The map from the source's rows to the model's, fitted on every shared piece of the full
+    new vocabulary (special tokens left out)."""
+    styles, old_vocab, specials = (_style(old), _style(new)), old.get_vocab(), set(new.all_special_ids)
+    ids = [i for i in range(min(len(source_rows), max(new.get_vocab().values()) + 1)) if i not in specials]
+    pairs = [(i, j) for i, piece in zip(ids, new.convert_ids_to_tokens(ids), strict=True)
+             if (j := _shared(piece, new, styles, old_vocab)) is not None]  # fmt: skip
+    if len(pairs) < 2:
+        raise InputError(
+            "--init mapped: the two vocabularies share fewer than 2 pieces; nothing to fit a map on"
+        )
+    src, dst = zip(*pairs, strict=True)
+    return fit_map(source_rows[list(src)], old_rows[list(dst)], how)
+
+
 def transplant_rows(
-    old_rows: np.ndarray, old: Any, new: Any, ids: Iterable[int] | None = None
+    old_rows: np.ndarray,
+    old: Any,
+    new: Any,
+    ids: Iterable[int] | None = None,
+    source_rows: np.ndarray | None = None,
+    how: MapKind = "lstsq",
 ) -> tuple[np.ndarray, TransplantStats]:
     """The new input-embedding matrix: one row per id of ``new`` (or per id in ``ids``, in that
     order, for a trimmed vocabulary), made as the module docstring says.
@@ -122,29 +194,32 @@ def transplant_rows(
     Args:
         old_rows: (V_old, H) the model's input embeddings under tokenizer ``old``.
         old, new: fast Hugging Face tokenizers.
+        source_rows: (V_new, Hs) ``--init mapped``: a source model's input embeddings under ``new``.
+        how: the map, ``lstsq`` or ``orthogonal`` (:func:`fit_map`).
     """
     specials = special_map(old, new)
-    old_style, new_style = _style(old), _style(new)
-    old_vocab, mean_row = old.get_vocab(), old_rows.mean(axis=0)
+    styles, old_vocab, mean_row = (_style(old), _style(new)), old.get_vocab(), old_rows.mean(axis=0)
     new_ids = list(range(max(new.get_vocab().values()) + 1)) if ids is None else [int(i) for i in ids]
-    pieces = new.convert_ids_to_tokens(new_ids)
+    fitted = _fitted_map(old_rows, source_rows, old, new, how) if source_rows is not None else None
     out = np.empty((len(new_ids), old_rows.shape[1]), dtype=old_rows.dtype)
-    counts = {"special": 0, "shared": 0, "averaged": 0, "unseen": 0}
-    for row, (i, piece) in enumerate(zip(new_ids, pieces, strict=True)):
+    counts = {"special": 0, "shared": 0, "averaged": 0, "unseen": 0, "mapped": 0}
+    for row, (i, piece) in enumerate(zip(new_ids, new.convert_ids_to_tokens(new_ids), strict=True)):
+        same = None if i in specials else _shared(piece, new, styles, old_vocab)
         if i in specials:
             out[row], kind = old_rows[specials[i]], "special"
+        elif same is not None:
+            out[row], kind = old_rows[same], "shared"
+        elif fitted is not None and source_rows is not None and i < len(source_rows):
+            out[row], kind = source_rows[i] @ fitted[0] + fitted[1], "mapped"
         elif piece is None:  # an id the vocabulary skips
             out[row], kind = mean_row, "unseen"
         else:
-            text, start = surface(piece, new_style, new)
-            same = written(text, start, old_style)
-            if same is not None and same in old_vocab:
-                out[row], kind = old_rows[old_vocab[same]], "shared"
-            else:
-                found = old(text, add_special_tokens=False)["input_ids"] if text.strip() else []
-                out[row], kind = (old_rows[found].mean(axis=0), "averaged") if found else (mean_row, "unseen")
+            text = surface(piece, styles[1], new)[0]
+            found = old(text, add_special_tokens=False)["input_ids"] if text.strip() else []
+            out[row], kind = (old_rows[found].mean(axis=0), "averaged") if found else (mean_row, "unseen")
         counts[kind] += 1
-    return out, TransplantStats(len(new_ids), **counts)
+    fit = None if fitted is None else fitted[2]
+    return out, TransplantStats(len(new_ids), **counts, map_fit=fit)
 
 
 def used_ids(tok: Any, texts: Iterable[str]) -> list[int]:
@@ -210,16 +285,37 @@ def _remap_ids(node: Any, remap: dict[int, int]) -> None:
             _remap_ids(value, remap)
 
 
-def transplant(st: Any, tokenizer: str, trim_texts: Iterable[str] | None = None) -> TransplantStats:
+def source_rows(source: Any, new: Any, tokenizer: str, name: str) -> np.ndarray:
+    """``--init-from``: the source model's input embeddings, checked to be rows of ``new``'s pieces
+    (the source's tokenizer must have the vocabulary of ``--tokenizer``)."""
+    if source.tokenizer.get_vocab() != new.get_vocab():
+        raise InputError(
+            f"--init-from {name}: its tokenizer is not --tokenizer {tokenizer} (different vocabularies); "
+            "the source must read the new tokenizer's pieces"
+        )
+    return input_rows(source)
+
+
+def transplant(
+    st: Any,
+    tokenizer: str,
+    trim_texts: Iterable[str] | None = None,
+    *,
+    source: Any = None,
+    source_name: str = "",
+    how: MapKind = "lstsq",
+) -> TransplantStats:
     """Give the sentence-transformers model ``st`` the tokenizer of ``tokenizer`` (an id or path),
-    its embedding rows made as the module docstring says; ``trim_texts``: keep only their tokens."""
+    its embedding rows made as the module docstring says; ``trim_texts``: keep only their tokens;
+    ``source``: a loaded model whose input embeddings start the new rows aligned (``--init mapped``)."""
     new, _ = load_tokenizer(tokenizer)
     if not getattr(new, "is_fast", False):
         raise InputError(f"--tokenizer {tokenizer}: a fast (tokenizers-backed) tokenizer is needed")
     old = st.tokenizer
     full = len(new)
+    rows_from = source_rows(source, new, tokenizer, source_name) if source is not None else None
     keep = used_ids(new, trim_texts) if trim_texts is not None else None
-    rows, stats = transplant_rows(input_rows(st), old, new, keep)
+    rows, stats = transplant_rows(input_rows(st), old, new, keep, rows_from, how)
     if keep is not None:
         new = trim_tokenizer(new, keep)
         stats = TransplantStats(**{**stats.__dict__, "trimmed_from": full})
