@@ -65,8 +65,8 @@ def build(out: Path, pivot: str, rng: np.random.Generator) -> None:
         flores = FLORES / f"{x}_Latn.txt"
         if flores.exists():
             write_lines(out / "flores_eval" / flores.name, flores.read_text(encoding="utf-8").splitlines())
-    captions = [line.split("\t")[0 if pivot == "eng" else 1] for line in
-                (DATA / "multi30k" / "train" / "en-fr.tsv").read_text(encoding="utf-8").splitlines()]  # fmt: skip
+    multi30k = (DATA / "multi30k" / "train" / "en-fr.tsv").read_text(encoding="utf-8").splitlines()
+    captions = [line.split("\t")[0 if pivot == "eng" else 1] for line in multi30k]
     captions = [c for c in captions if c.strip() and "\t" not in c]
     pivot_side += [captions[i] for i in rng.choice(len(captions), DISTRACTORS, replace=False)]
     write_lines(out / "mono" / f"{pivot}.txt", [pivot_side[i] for i in rng.permutation(len(pivot_side))])

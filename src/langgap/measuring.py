@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from langgap.adapt import AdaptConfig, adapted_embed, check_pivot, choose_pivot, fit_corpus, split_rows
+from langgap.against import TEACHER_LANGS, against_embed, score_against, teacher_texts
 from langgap.data.corpora import Corpus, MiningSet
 from langgap.encoders.cache import CachedEncoder
 from langgap.encoders.precomputed import PrecomputedEncoder
@@ -168,6 +169,8 @@ def measure(
     projection_points: int = 100,
     adapt: AdaptConfig | None = None,
     budget: Budget | None = None,
+    against: Encoder | None = None,
+    against_langs: Collection[str] = TEACHER_LANGS,
 ) -> Results:
     """Measure the language gap of ``encoder`` on ``tasks``.
 
@@ -186,6 +189,8 @@ def measure(
             evaluation rows; the summary gets the adapted numbers as ``<key>+<method>``.
         budget: how many rows the quadratic metrics see in a big task (all up to
             ``exact_rows``, else a seeded sample; :class:`~langgap.metrics.registry.Budget`).
+        against: a teacher whose space the encoder should share (:mod:`langgap.against`): it
+            embeds the texts of ``against_langs`` (default English), the encoder the rest.
     Returns:
         :class:`Results` with one :class:`TaskResult` per task (two with ``adapt``).
     Raises:
@@ -198,11 +203,17 @@ def measure(
     check_k(k, pairs)
     if adapt is not None:
         check_pivot(adapt, [c for _, c in pairs])
+        if against is not None:
+            raise InputError("give --adapt or --against, not both")
     t_load = time.perf_counter()
     own = not isinstance(encoder, CachedEncoder)  # a cache opened here is closed here
     cached = CachedEncoder(encoder, cache_path=cache_path, progress=progress) if own else encoder
     try:
         emb, dim = embed_all(cached, [c for _, c in pairs])  # type: ignore[arg-type]
+        if against is not None:
+            texts = teacher_texts([c for _, c in pairs], against_langs)
+            with CachedEncoder(against, cache_path=cache_path, progress=progress) as teacher:
+                mixed = against_embed(emb, dim, teacher, texts, against_langs)
     finally:
         if own:
             cached.close()  # type: ignore[union-attr]
@@ -210,7 +221,10 @@ def measure(
     scored: list[Scored] = []
     for task, corpus in pairs:
         log.info("scoring %s", task.name)
-        if adapt is None:
+        if against is not None:
+            res = score_against(task.name, corpus, emb, mixed, against_langs, k, seed, budget)
+            scored.append((res, corpus, mixed))
+        elif adapt is None:
             scored.append((score(task.name, corpus, emb, k, seed, budget), corpus, emb))
         else:
             scored += score_adapted(task.name, corpus, emb, adapt, k, seed, budget)
@@ -219,6 +233,8 @@ def measure(
             add_projection(res, corpus, lookup, projection_points, seed)
     results = [res for res, _, _ in scored]
     summary, run_config = summarize_run(results, k, seed, adapt)
+    if against is not None:
+        run_config["against"] = {"model": describe_encoder(against), "languages": sorted(against_langs)}
     run_config["budget"] = {"exact_rows": budget.exact_rows, "sample_rows": budget.sample_rows}
     model = describe_encoder(cached)
     tokens = tokenizer_coverage(cached, [c for _, c in pairs], str(model.get("name")))

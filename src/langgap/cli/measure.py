@@ -13,7 +13,9 @@ from langgap.cli.output import console, log_warnings, out_console, progress_bar,
 
 if TYPE_CHECKING:
     from langgap.adapt import AdaptConfig
+    from langgap.data.corpora import Corpus
     from langgap.results import Results
+    from langgap.tasks import Task
     from langgap.types import Encoder
 
 
@@ -76,12 +78,23 @@ def measure(
             help="Language --adapt procrustes maps onto (default: eng, en or eng_Latn, whichever is there)."
         ),
     ] = None,
+    against: Annotated[
+        str | None,
+        typer.Option(
+            help="A teacher (e.g. the English model of an existing index): it embeds the English texts, "
+            "the model the rest; scores whether the model's sentences find the teacher's."
+        ),
+    ] = None,
+    against_langs: Annotated[
+        str, typer.Option(help="Comma-separated languages --against embeds.")
+    ] = "en,eng,eng_Latn",
     quiet: options.Quiet = False,
 ) -> None:
     """Measure the language gap of a model on parallel, STS and mining data (default: the built-in sample)."""
     from langgap.adapt import AdaptConfig, check_pivot
     from langgap.atomic import check_out_dir
     from langgap.encoders.cache import CachedEncoder, default_cache_path
+    from langgap.errors import InputError
     from langgap.measuring import check_k, load_tasks, precomputed_encoder
     from langgap.measuring import measure as run_measure
     from langgap.metrics.registry import Budget
@@ -92,6 +105,8 @@ def measure(
     log_warnings()
     budget = Budget(exact_rows, sample_rows).check()
     adapt_config = AdaptConfig.from_options(adapt, adapt_fit_fraction, adapt_pivot)
+    if adapt_config is not None and against is not None:
+        raise InputError("give --adapt or --against, not both")
     out = check_out_dir(out, RUN_FILES, "langgap measure run (results.json)")  # before any work
     tasks = build_tasks(
         sample=sample,
@@ -103,15 +118,8 @@ def measure(
     )
     loaded = load_tasks(tasks)  # validate all data before loading a model
     check_k(k, loaded)
-    for task, corpus in loaded:
-        if task.kind.multilingual and task.path and not langs and not quiet:
-            n = len(corpus.all_texts())
-            console.print(
-                f"{task.path}: all {len(corpus.by_language())} languages ({n:,} texts); "
-                "--langs a,b,c measures some of them",
-                soft_wrap=True,
-                markup=False,
-            )
+    if not langs and not quiet:
+        _note_languages(loaded)
     if adapt_config is not None:
         check_pivot(adapt_config, [corpus for _, corpus in loaded])
     if embeddings is not None:
@@ -120,6 +128,7 @@ def measure(
         encoder = options.open_encoder(
             model, prompt, prompt_name, batch_size, max_length, device, precision, backend, quiet=quiet
         )
+    teacher = _teacher(against, encoder, batch_size, max_length, device, precision, backend)
     config = {
         "command": "measure",
         "batch_size": batch_size,
@@ -138,7 +147,15 @@ def measure(
             with CachedEncoder(encoder, cache_path=cache_path, progress=progress) as cached:
                 stats = cached.stats
                 results = run_measure(
-                    cached, loaded, k=k, seed=seed, adapt=adapt_config, config=config, budget=budget
+                    cached,
+                    loaded,
+                    k=k,
+                    seed=seed,
+                    adapt=adapt_config,
+                    config=config,
+                    budget=budget,
+                    against=teacher,
+                    against_langs={x.strip() for x in against_langs.split(",") if x.strip()},
                 )
     except KeyboardInterrupt:
         raise _interrupted_measure(out, stats["encoded"], cache_path) from None
@@ -146,6 +163,41 @@ def measure(
         written = save_run(results, out)
     if not quiet:
         _print(results, adapt_config, seed, list(written.values()))
+
+
+def _note_languages(loaded: list[tuple[Task, Corpus]]) -> None:
+    """Say how many languages a multilingual file holds when ``--langs`` chose none."""
+    for task, corpus in loaded:
+        if task.kind.multilingual and task.path:
+            n = len(corpus.all_texts())
+            console.print(
+                f"{task.path}: all {len(corpus.by_language())} languages ({n:,} texts); "
+                "--langs a,b,c measures some of them",
+                soft_wrap=True,
+                markup=False,
+            )
+
+
+def _teacher(
+    against: str | None,
+    encoder: Encoder,
+    batch_size: int,
+    max_length: int | None,
+    device: str | None,
+    precision: str,
+    backend: str,
+) -> Encoder | None:
+    """``--against``: the teacher, opened with the model's encoding settings (its own prompt) and
+    checked to share the model's dimension."""
+    if against is None:
+        return None
+    from langgap.against import check_against
+
+    teacher = options.open_encoder(
+        against, None, None, batch_size, max_length, device, precision, backend, quiet=True
+    )
+    check_against(encoder, teacher, against)
+    return teacher
 
 
 def _interrupted_measure(out: Path, encoded: int, cache_path: Path | None) -> typer.Exit:

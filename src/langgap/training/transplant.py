@@ -170,8 +170,8 @@ def _fitted_map(
     new vocabulary (special tokens left out)."""
     styles, old_vocab, specials = (_style(old), _style(new)), old.get_vocab(), set(new.all_special_ids)
     ids = [i for i in range(min(len(source_rows), max(new.get_vocab().values()) + 1)) if i not in specials]
-    pairs = [(i, j) for i, piece in zip(ids, new.convert_ids_to_tokens(ids), strict=True)
-             if (j := _shared(piece, new, styles, old_vocab)) is not None]  # fmt: skip
+    olds = [_shared(piece, new, styles, old_vocab) for piece in new.convert_ids_to_tokens(ids)]
+    pairs = [(i, j) for i, j in zip(ids, olds, strict=True) if j is not None]
     if len(pairs) < 2:
         raise InputError(
             "--init mapped: the two vocabularies share fewer than 2 pieces; nothing to fit a map on"
