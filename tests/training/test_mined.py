@@ -178,3 +178,22 @@ def test_cli_bad_input_is_one_line_and_exit_2(tmp_path, tiny_model_dir, cli, ext
     else:
         assert __import__("re").search(message, lines[0]), lines[0]
     assert not (tmp_path / "boot" / "mined").exists() and not (tmp_path / "boot" / "model").exists()
+
+
+def test_terminal_lines_of_a_round(tmp_path):
+    from langgap.cli.train_mined import interrupted_note, language_line
+
+    x = {
+        "distinct": 1200,
+        "kept": 800,
+        "threshold": {"value": 1.03, "from": "default"},
+        "dropped": {"threshold": 300, "identical": 0, "length": 12, "repeated": 88, "cap": 0},
+        "dev": {"precision": 0.91, "recall": 0.8, "f1": 0.85},
+    }
+    assert language_line("hau", x) == (
+        "  hau: 1,200 sentences, 800 pairs kept (score >= 1.0300, default); dropped 300 threshold, "
+        "12 length, 88 repeated; --mine-dev: precision 0.910, recall 0.800, F1 0.850"
+    )
+    assert "the same command starts" in interrupted_note(str(tmp_path / "boot"))
+    (tmp_path / "boot" / "mined").mkdir(parents=True)
+    assert "continue with the same command and --resume" in interrupted_note(str(tmp_path / "boot"))

@@ -54,10 +54,10 @@ def run_mined(
     def on_round(k: int, meta: dict[str, Any]) -> None:
         say = bar.console.print if bar.live.is_started else console.print
         for lang, x in meta["languages"].items():
-            if not x["kept"] and "best_score" in x:
-                best = x["best_score"]
+            if not x["kept"]:
+                best = "none" if x.get("best_score") is None else f"{x['best_score']:.4f}"
                 say(
-                    f"[yellow]warning: round {k}: {lang} kept no pair (best score {best:.4f}, "
+                    f"[yellow]warning: round {k}: {lang} kept no pair (best score {best}, "
                     f"threshold {x['threshold']['value']:.4f}); training goes on with the others[/yellow]"
                 )
         if quiet:
@@ -84,6 +84,8 @@ def run_mined(
 
 def interrupted_note(out: str) -> str:
     """What a Ctrl-C keeps of a ``--mine-from`` run."""
+    if not (Path(out) / "mined").is_dir():
+        return f"interrupted before the first round's pairs were written: the same command starts {out} again"
     return (
         f"interrupted; the finished rounds and the last checkpoint are kept in {out}: "
         "continue with the same command and --resume"
