@@ -4,7 +4,7 @@
 # each), evaluated on held-out rows and on 10 languages never trained (FLORES and Tatoeba), 8
 # Tatoeba languages FLORES lacks, and STS17. multilingual-e5-small = the offline 4-bit-derived copy.
 # Usage: bash bench/experiments_many.sh [STEP ...]
-#        (steps: data base pilot recipe freeze compare colon guard merge preserve mono tune)
+#        (steps: data base pilot recipe freeze compare colon guard merge preserve mono probe tune)
 #        SEEDS="0 1 2" bash bench/experiments_many.sh pilot recipe
 set -euo pipefail
 . .venv/bin/activate
@@ -84,6 +84,23 @@ mono() {  # every same-language STS file of the shared data, for the base and ev
   for m in $X/*/model; do
     local d=${m%/model}
     [ -f $d/mono/results.json ] || langgap measure --model $m $sts --out $d/mono -q
+  done
+}
+
+probe() {  # issue 23: 100-step probes on the validation split, v1 and one change each (PROBES="A B C")
+  local val="" g="" name
+  for f in cat gla kab lit nno spa cor kzj max wuu; do val="$val --eval-bitext $X/val/$f-eng.tsv"; done
+  for l in ko pl ru ja; do g="$g --guard-sts $l,$l=$X/val/$l-$l-dev.tsv"; done
+  for name in ${PROBES:-A B C}; do
+    local change=""
+    case $name in
+      B) change="--temperature 0.01 --teacher-temperature 0.01" ;;
+      C) change="--tcm-weight 1.0" ;;
+      D) change="--objective mse" ;;
+    esac
+    [ -f runs/exp-f-probe/$name/model/config.json ] || timed probe-$name langgap train --recipe many-languages-v1 \
+      --model $ME5 --multiway $X/flores_train --pivot eng_Latn --max-steps 100 --eval-every 50 --save-every 0 \
+      --seed 0 $val $g $change --out runs/exp-f-probe/$name -q
   done
 }
 
