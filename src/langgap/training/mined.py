@@ -161,7 +161,9 @@ def train_mined(
         run_out = Path(run_cfg.output.out)
         if not (run_out / "model" / "config.json").exists():
             resumed = last_checkpoint(run_out) is not None
-            last = train(run_cfg, resume=resumed, progress=progress, on_eval=on_eval)
+            last = train(
+                run_cfg, resume=resumed, progress=progress, on_eval=on_eval, encode_progress=encode_progress
+            )
         model = str(run_out / "model")
         kept = sum(x["kept"] for x in meta["languages"].values())
         done = {"round": k, "mined": str(folder), "run": str(run_out), "pairs": kept}
