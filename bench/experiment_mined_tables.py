@@ -39,7 +39,8 @@ def rows(run: Path, pair: str, key: str) -> np.ndarray:
     """Per-row outcome ``key`` averaged over both directions of ``pair`` (items.npz)."""
     items = np.load(run / "items.npz")
     name = next(k.rsplit("/", 2)[0] for k in items.files if f"/{pair}/" in k)
-    return (items[f"{name}/{pair}/{key}_src2tgt"] + items[f"{name}/{pair}/{key}_tgt2src"]) / 2
+    forward, backward = (items[f"{name}/{pair}/{key}_{d}"].astype(np.float64) for d in ("src2tgt", "tgt2src"))
+    return (forward + backward) / 2  # float first: the outcomes are booleans, whose + is "or"
 
 
 def cell(base: np.ndarray, after: np.ndarray, signed_better: float = 1.0) -> str:

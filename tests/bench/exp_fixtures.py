@@ -202,3 +202,35 @@ def build_exp_f(root: Path) -> Path:
         measure(ToyEncoder(gap=gap, noise=1.1), tasks).save(x / name / "measure")
         measure(ToyEncoder(gap=gap, noise=1.2), mono).save(x / name / "mono")
     return x
+
+
+def build_exp_g(root: Path) -> Path:
+    """``runs/exp-g/eng`` as ``bench/experiment_mined.sh`` leaves it: base, the two mined rounds and
+    gold, each measured on FLORES-like rows and STS17 en-en, and the rounds' ``mine.json``."""
+    d, x = root / "data", root / "exp-g" / "eng"
+    d.mkdir(parents=True)
+    langs = ["eng_Latn", "hau_Latn", "yor_Latn"]
+    tasks = [
+        multiway_task(write_multiway(d / "flores_eval", langs, 40), ",".join(langs)),
+        sts_task(_sts(d, "en-en")),
+    ]
+    (x / "dev").mkdir(parents=True)
+    for code in ("hau", "pcm", "yor"):  # pcm: no FLORES rows, left out of the accuracy table
+        (x / "dev" / f"{code}-eng.tsv").write_text("a\tb\n", encoding="utf-8")
+    measure(ToyEncoder(gap=0.9, noise=1.4), tasks).save(x / "base")
+    runs = {"mined/rounds/round-1": (0.6, 1.3), "mined/rounds/round-2": (0.5, 1.2), "gold": (0.3, 1.1)}
+    for path, (gap, noise) in runs.items():
+        measure(ToyEncoder(gap=gap, noise=noise), tasks).save(x / path / "measure")
+    for k in (1, 2):
+        meta = {
+            code: {
+                "distinct": 100 + i,
+                "kept": 40 * k + i,
+                "dev": {"precision": 0.8 + 0.05 * k, "recall": 0.5 + 0.1 * k, "f1": 0.6 + 0.1 * k},
+            }
+            for i, code in enumerate(("hau", "pcm", "yor"))
+        }
+        folder = x / "mined" / "mined" / f"round-{k}"
+        folder.mkdir(parents=True)
+        (folder / "mine.json").write_text(json.dumps({"languages": meta}), encoding="utf-8")
+    return x

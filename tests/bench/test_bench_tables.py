@@ -94,3 +94,49 @@ def test_experiment_f_tables_against_the_results_files(tmp_path):
         .splitlines()[-1]
         .startswith(f"| mean | {means[0]:.4f} | {means[1]:.4f} ({means[1] - means[0]:+.4f})")
     )
+
+
+def test_experiment_g_tables_against_the_results_files(tmp_path):
+    """bench/experiment_mined_tables.py: each accuracy is the mean of both directions of the
+    language's pair in results.json, each change that minus the base, the intervals contain it,
+    the mining cells are mine.json's and the guard row the STS Spearman of each run."""
+    import json
+
+    import numpy as np
+
+    x = exp_fixtures.build_exp_g(tmp_path)
+    text = _run(BENCH / "experiment_mined_tables.py", str(x))
+
+    def acc(folder, lang):
+        task = next(
+            t for t in json.loads((folder / "results.json").read_text())["tasks"] if t["kind"] == "multiway"
+        )
+        pair = next(p for p in task["per_pair"] if set(p.split("-", 1)) == {f"{lang}_Latn", "eng_Latn"})
+        m = task["per_pair"][pair]
+        return (m["accuracy_src2tgt"] + m["accuracy_tgt2src"]) / 2
+
+    runs = [x / "mined/rounds/round-1/measure", x / "mined/rounds/round-2/measure", x / "gold/measure"]
+    for lang in ("hau", "yor"):
+        row = next(line for line in text.splitlines() if line.startswith(f"| {lang} |"))
+        cells = [c.strip() for c in row.strip("|").split("|")]
+        base = acc(x / "base", lang)
+        assert cells[1] == f"{base:.3f}"
+        for cell, run in zip(cells[2:5], runs, strict=True):
+            after = acc(run, lang)
+            value, delta, low, high = map(float, re.findall(r"[-+]?\d+\.\d+", cell)[:4])
+            assert value == pytest.approx(after, abs=6e-4) and delta == pytest.approx(after - base, abs=6e-4)
+            assert low - 6e-4 <= delta <= high + 6e-4
+        gold = acc(runs[2], lang) - base
+        assert cells[5] == (f"{(acc(runs[1], lang) - base) / gold:.0%}" if gold > 0 else "–")
+    assert "| pcm |" not in text.split("Mining against")[0]  # no FLORES rows
+    assert "| pcm | 101 | 41 | 0.850 / 0.600 / 0.700 | 81 | 0.900 / 0.700 / 0.800 |" in text
+    guard = next(line for line in text.splitlines() if line.startswith("| Spearman |"))
+    spearman = [
+        next(t for t in json.loads((f / "results.json").read_text())["tasks"] if t["name"] == "sts:en-en")[
+            "metrics"
+        ]["spearman"]
+        for f in [x / "base", *runs]
+    ]
+    assert guard.startswith(f"| Spearman | {spearman[0]:.4f} |")
+    assert all(f"{s:.4f} ({s - spearman[0]:+.4f})" in guard for s in spearman[1:])
+    assert np.isfinite(spearman).all()
