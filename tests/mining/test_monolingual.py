@@ -94,10 +94,15 @@ def test_a_round_finds_the_translations_and_measures_them(tmp_path, toy):
 
     meta = write_round(result, tmp_path / "round-1", {"round": 1, "model": "toy"})
     assert sorted(p.name for p in (tmp_path / "round-1").iterdir()) == [
+        "candidates",
         "hau-eng.tsv",
         "mine.json",
         "yor-eng.tsv",
     ]
+    cands = (tmp_path / "round-1" / "candidates" / "hau-eng.tsv").read_text(encoding="utf-8").splitlines()
+    scores = [float(c.split("\t")[0]) for c in cands]
+    assert len(cands) == 80 and scores == sorted(scores, reverse=True)  # every hau sentence, best first
+    assert sum(s >= 1.5 for s in scores) == meta["languages"]["hau"]["kept"]  # the kept ones are the top
     assert meta == json.loads((tmp_path / "round-1" / "mine.json").read_text(encoding="utf-8"))
     assert (
         meta["files"] == ["hau-eng.tsv", "yor-eng.tsv"]

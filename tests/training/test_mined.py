@@ -54,7 +54,7 @@ def test_two_rounds_write_pairs_runs_and_a_final_model(tmp_path, tiny_model_dir)
     assert rounds[1][1]["model"] == str(out / "rounds" / "round-1" / "model")
     for k, meta in rounds:
         folder = out / "mined" / f"round-{k}"
-        assert sorted(p.name for p in folder.iterdir()) == ["mine.json", "xx-yy.tsv"]
+        assert sorted(p.name for p in folder.iterdir()) == ["candidates", "mine.json", "xx-yy.tsv"]
         x = meta["languages"]["xx"]
         kept = (folder / "xx-yy.tsv").read_text(encoding="utf-8").splitlines()
         assert len(kept) == x["kept"] > 0 and x["candidates"] == 40

@@ -6,7 +6,9 @@ distinct text once, through the embedding cache), mines each language against th
 (:func:`langgap.mining.mine`, ``x`` as the source: one candidate per ``x`` sentence), filters the
 candidates (:mod:`langgap.mining.filters`) and, where known pairs are given, measures the kept
 pairs against them. :func:`write_round` writes the round folder whole: ``<x>-<pivot>.tsv`` per
-language with pairs (``langgap train --pairs`` reads them) and ``mine.json``. No printing.
+language with pairs (``langgap train --pairs`` reads them), ``mine.json``, and every candidate
+with its score in ``candidates/<x>-<pivot>.tsv`` (``score<TAB>x<TAB>pivot``, best first, to try
+other thresholds without mining again). No printing.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from langgap.encoders.cache import CachedEncoder
 from langgap.errors import InputError
 from langgap.metrics import mining as scores
 from langgap.metrics.mining import PRF
-from langgap.mining import check_k, mine
+from langgap.mining import Mined, check_k, mine
 from langgap.mining.filters import Filtered, PairFilter, filter_pairs
 from langgap.mining.sides import TEXT_MAX_LINES, Side, attach, pair_name, text_side
 from langgap.results import round_floats
@@ -111,6 +113,7 @@ class LanguageRound:
     side: Side
     kept: Filtered
     summary: dict[str, Any] = field(default_factory=dict)
+    candidates: Mined | None = None  # every candidate before the filters (``candidates/`` of the round)
 
 
 @dataclass
@@ -163,7 +166,7 @@ def mine_language(
     if gold is not None:
         prf = scores.precision_recall_f1(kept.src_ids, kept.tgt_ids, kept.scores, gold, -np.inf)
         summary["dev"] = _prf(prf, len(gold))
-    return LanguageRound(side.name, side, kept, summary)
+    return LanguageRound(side.name, side, kept, summary, mined)
 
 
 def _prf(prf: PRF, known: int) -> dict[str, float | int]:
@@ -222,6 +225,14 @@ def mine_round(
     return Round(pivot, out, described | {"encoded": stats})
 
 
+def write_candidates(mined: Mined, path: Path) -> None:
+    """Every candidate of ``mined``, ``score<TAB>src<TAB>tgt``, best first (as ``mined.tsv``)."""
+    src, tgt = mined.src.texts, mined.tgt.texts
+    rows = zip(mined.src_ids.tolist(), mined.tgt_ids.tolist(), mined.scores.tolist(), strict=True)
+    with open(path, "w", encoding="utf-8", newline="\n") as f:
+        f.writelines(f"{s:.6f}\t{src[i]}\t{tgt[j]}\n" for i, j, s in rows)
+
+
 def write_round(result: Round, folder: str | Path, extra: Mapping[str, Any]) -> dict[str, Any]:
     """Write the round folder whole (``<x>-<pivot>.tsv`` per language with pairs, ``mine.json``);
     returns what ``mine.json`` holds (``files``: the pairs files, relative to the folder)."""
@@ -235,6 +246,9 @@ def write_round(result: Round, folder: str | Path, extra: Mapping[str, Any]) -> 
     with atomic.staged_dir(Path(folder)) as tmp:
         for lang, r in result.languages.items():
             meta["languages"][lang] = {"path": r.side.source, **r.summary}
+            if r.candidates is not None:  # score<TAB>x<TAB>pivot, best first: other thresholds, later
+                (tmp / "candidates").mkdir(exist_ok=True)
+                write_candidates(r.candidates, tmp / "candidates" / pair_name(lang, pivot.name))
             if not len(r.kept):
                 continue
             name = pair_name(lang, pivot.name)
