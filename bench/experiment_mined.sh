@@ -31,16 +31,16 @@ mined() {  # two rounds; round 1's model is the one-round result
 }
 
 gold() {  # the upper bound: the same recipe and steps on every pair of the train split
-  [ -f $X/gold/model/config.json ] || timed train-$P-gold langgap train --recipe many-languages --model $ME5 \
-    --pairs $X/gold --priority $P --save-every 100 --out $X/gold -q
-  measure gold $X/gold/model
+  [ -f $X/gold-run/model/config.json ] || timed train-$P-gold langgap train --recipe many-languages --model $ME5 \
+    --pairs $X/gold --priority $P --save-every 100 --out $X/gold-run -q
+  measure gold-run $X/gold-run/model
 }
 
 compare() {  # each run against the base, and the mined rounds against gold, per item
-  for r in mined/rounds/round-1 mined/rounds/round-2 gold; do
+  for r in mined/rounds/round-1 mined/rounds/round-2 gold-run; do
     langgap compare $X/base $X/$r/measure --out $X/cmp-${r##*/} -q
   done
-  langgap table $X/mined/rounds/round-1/measure $X/mined/rounds/round-2/measure $X/gold/measure \
+  langgap table $X/mined/rounds/round-1/measure $X/mined/rounds/round-2/measure $X/gold-run/measure \
     --baseline $X/base --out $X/table -q
 }
 

@@ -5,7 +5,7 @@
 Per language with FLORES dev rows: FLORES accuracy (mean of both directions against the pivot)
 of the base model, after round 1 and round 2 of ``--mine-from`` and after the same recipe on the
 gold pairs, each change with its paired bootstrap 95% interval over the FLORES rows
-(:func:`langgap.metrics.stats.paired_bootstrap_ci`); xSIM error; the share of the gold gain the
+(:func:`langgap.metrics.stats.paired_bootstrap_ci`); the share of the gold gain the
 mined rounds recover; then per round and language the pairs kept and the mining precision /
 recall / F1 against the known pairs (``mine.json``); then STS17 en-en (the English guard).
 """
@@ -25,7 +25,7 @@ from langgap.results import Results
 RUNS = {
     "round 1": "mined/rounds/round-1/measure",
     "round 2": "mined/rounds/round-2/measure",
-    "gold": "gold/measure",
+    "gold": "gold-run/measure",
 }
 
 

@@ -218,7 +218,7 @@ def build_exp_g(root: Path) -> Path:
     for code in ("hau", "pcm", "yor"):  # pcm: no FLORES rows, left out of the accuracy table
         (x / "dev" / f"{code}-eng.tsv").write_text("a\tb\n", encoding="utf-8")
     measure(ToyEncoder(gap=0.9, noise=1.4), tasks).save(x / "base")
-    runs = {"mined/rounds/round-1": (0.6, 1.3), "mined/rounds/round-2": (0.5, 1.2), "gold": (0.3, 1.1)}
+    runs = {"mined/rounds/round-1": (0.6, 1.3), "mined/rounds/round-2": (0.5, 1.2), "gold-run": (0.3, 1.1)}
     for path, (gap, noise) in runs.items():
         measure(ToyEncoder(gap=gap, noise=noise), tasks).save(x / path / "measure")
     for k in (1, 2):

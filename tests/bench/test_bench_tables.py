@@ -115,7 +115,7 @@ def test_experiment_g_tables_against_the_results_files(tmp_path):
         m = task["per_pair"][pair]
         return (m["accuracy_src2tgt"] + m["accuracy_tgt2src"]) / 2
 
-    runs = [x / "mined/rounds/round-1/measure", x / "mined/rounds/round-2/measure", x / "gold/measure"]
+    runs = [x / "mined/rounds/round-1/measure", x / "mined/rounds/round-2/measure", x / "gold-run/measure"]
     for lang in ("hau", "yor"):
         row = next(line for line in text.splitlines() if line.startswith(f"| {lang} |"))
         cells = [c.strip() for c in row.strip("|").split("|")]
