@@ -21,6 +21,7 @@ from langgap.errors import InputError
 from langgap.metrics.registry import Budget
 from langgap.results import TaskResult
 from langgap.scoring import score
+from langgap.tokens import language_texts
 from langgap.types import Encoder, LangEmbed
 
 TEACHER_LANGS = ("en", "eng", "eng_Latn")
@@ -48,13 +49,8 @@ def check_against(student: Encoder, teacher: Encoder, name: str) -> None:
 
 def teacher_texts(corpora: Sequence[Corpus], langs: Collection[str]) -> list[str]:
     """The distinct texts the teacher embeds: those of its languages."""
-    out: dict[str, None] = {}
-    for corpus in corpora:
-        for lang, columns in corpus.by_language().items():
-            if lang in langs:
-                for texts in columns:
-                    out.update(dict.fromkeys(texts))
-    return list(out)
+    texts = language_texts(corpora)
+    return list(dict.fromkeys(t for lang in texts if lang in langs for t in texts[lang]))
 
 
 def against_embed(

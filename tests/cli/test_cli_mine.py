@@ -208,13 +208,13 @@ def test_interrupted_while_writing_keeps_the_earlier_run(cli, folders, tmp_path,
     run = tmp_path / "run"
     assert cli(["mine", src, tgt, "--out", run, "-q"])[0] == 0
     before = snapshot(run)
-    real = write._pairs
+    real = write.pair_lines
 
-    def broken(mined, count):
-        yield from list(real(mined, count))[:3]
+    def broken(*args):
+        yield from list(real(*args))[:3]
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(write, "_pairs", broken)
+    monkeypatch.setattr(write, "pair_lines", broken)
     code, _, err = cli(["mine", src, tgt, "--out", run, "--threshold", "0"])
     assert code == 130 and snapshot(run) == before and not leftovers(run)
     assert np.isfinite(json.loads((run / "mine.json").read_text())["threshold"]["value"])

@@ -24,13 +24,13 @@ import numpy as np
 from langgap import atomic
 from langgap.data.names import check_code, languages_from_name
 from langgap.data.readers import read_bitext
-from langgap.encoders.cache import CachedEncoder
 from langgap.errors import InputError
 from langgap.metrics import mining as scores
 from langgap.metrics.mining import PRF
 from langgap.mining import Mined, check_k, mine
 from langgap.mining.filters import Filtered, PairFilter, filter_pairs
-from langgap.mining.sides import TEXT_MAX_LINES, Side, attach, pair_name, text_side
+from langgap.mining.sides import TEXT_MAX_LINES, Side, embed_sides, pair_name, text_side
+from langgap.mining.write import candidate_lines, pair_lines, write_lines
 from langgap.results import round_floats
 from langgap.types import Encoder, ProgressFn
 
@@ -124,25 +124,6 @@ class Round:
     languages: dict[str, LanguageRound]
     settings: dict[str, Any]
 
-    @property
-    def pairs(self) -> int:
-        return sum(len(r.kept) for r in self.languages.values())
-
-
-def embed_all(
-    sides: Mapping[str, Side], encoder: Encoder, cache_path: Path | None, progress: ProgressFn | None
-) -> dict[str, int]:
-    """Embed every side with one encoder (distinct texts once, through the cache); attach them."""
-    texts = [t for side in sides.values() for t in side.texts]
-    with CachedEncoder(encoder, cache_path=cache_path, progress=progress) as cached:
-        vectors = cached.encode(texts)
-        stats = dict(cached.stats)
-    start = 0
-    for side in sides.values():
-        attach(side, vectors[start : start + len(side)])
-        start += len(side)
-    return stats
-
 
 def mine_language(
     side: Side, pivot: Side, settings: PairFilter, k: int, gold: Gold | None, calibrate: bool, how: str
@@ -202,7 +183,7 @@ def mine_round(
     """
     *langs, pivot_lang = sides
     pivot = sides[pivot_lang]
-    stats = embed_all(sides, encoder, cache_path, progress)
+    stats = embed_sides(list(sides.values()), encoder, cache_path=cache_path, progress=progress)
     out: dict[str, LanguageRound] = {}
     for lang in langs:
         out[lang] = mine_language(sides[lang], pivot, settings, k, (golds or {}).get(lang), calibrate, how)
@@ -225,14 +206,6 @@ def mine_round(
     return Round(pivot, out, described | {"encoded": stats})
 
 
-def write_candidates(mined: Mined, path: Path) -> None:
-    """Every candidate of ``mined``, ``score<TAB>src<TAB>tgt``, best first (as ``mined.tsv``)."""
-    src, tgt = mined.src.texts, mined.tgt.texts
-    rows = zip(mined.src_ids.tolist(), mined.tgt_ids.tolist(), mined.scores.tolist(), strict=True)
-    with open(path, "w", encoding="utf-8", newline="\n") as f:
-        f.writelines(f"{s:.6f}\t{src[i]}\t{tgt[j]}\n" for i, j, s in rows)
-
-
 def write_round(result: Round, folder: str | Path, extra: Mapping[str, Any]) -> dict[str, Any]:
     """Write the round folder whole (``<x>-<pivot>.tsv`` per language with pairs, ``mine.json``);
     returns what ``mine.json`` holds (``files``: the pairs files, relative to the folder)."""
@@ -246,18 +219,13 @@ def write_round(result: Round, folder: str | Path, extra: Mapping[str, Any]) -> 
     with atomic.staged_dir(Path(folder)) as tmp:
         for lang, r in result.languages.items():
             meta["languages"][lang] = {"path": r.side.source, **r.summary}
+            name = pair_name(lang, pivot.name)
             if r.candidates is not None:  # score<TAB>x<TAB>pivot, best first: other thresholds, later
                 (tmp / "candidates").mkdir(exist_ok=True)
-                write_candidates(r.candidates, tmp / "candidates" / pair_name(lang, pivot.name))
+                write_lines(tmp / "candidates" / name, candidate_lines(r.candidates))
             if not len(r.kept):
                 continue
-            name = pair_name(lang, pivot.name)
-            src, tgt = r.side.texts, pivot.texts
-            with open(tmp / name, "w", encoding="utf-8", newline="\n") as f:
-                f.writelines(
-                    f"{src[i]}\t{tgt[j]}\n"
-                    for i, j in zip(r.kept.src_ids.tolist(), r.kept.tgt_ids.tolist(), strict=True)
-                )
+            write_lines(tmp / name, pair_lines(r.side.texts, pivot.texts, r.kept.src_ids, r.kept.tgt_ids))
             meta["files"].append(name)
         meta = round_floats(meta)
         atomic.write_text(tmp / "mine.json", json.dumps(meta, indent=2, ensure_ascii=False) + "\n")

@@ -8,7 +8,7 @@ holds each distinct text at its first occurrence and ``inverse[line]`` its disti
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -177,21 +177,22 @@ def open_sides(
 
 
 def embed_sides(
-    sides: tuple[Side, Side],
+    sides: Sequence[Side],
     encoder: Encoder,
     *,
     cache_path: str | Path | None = None,
     progress: ProgressFn | None = None,
 ) -> dict[str, int]:
-    """Embed two text sides with one encoder (each distinct text once, through the embedding
-    cache at ``cache_path`` if given) and attach the vectors; returns the cache's counts
-    (``encoded``, ``from_cache``, ...)."""
-    src, tgt = sides
+    """Embed text sides with one encoder (each distinct text once, through the embedding cache at
+    ``cache_path`` if given) and attach the vectors; returns the cache's counts (``encoded``,
+    ``from_cache``, ...)."""
     with CachedEncoder(encoder, cache_path=cache_path, progress=progress) as cached:
-        vectors = cached.encode(src.texts + tgt.texts)
+        vectors = cached.encode([t for side in sides for t in side.texts])
         stats = dict(cached.stats)
-    attach(src, vectors[: len(src)])
-    attach(tgt, vectors[len(src) :])
+    start = 0
+    for side in sides:
+        attach(side, vectors[start : start + len(side)])
+        start += len(side)
     return stats
 
 

@@ -9,9 +9,11 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from langgap import atomic
 from langgap.metrics.mining import PRF
@@ -22,20 +24,24 @@ FORMAT = "langgap.mine/1"
 RUN_FILES = ("mine.json",)  # marks a folder as an earlier mining run (check_out_dir)
 
 
-def _write_lines(path: Path, lines: Iterator[str]) -> None:
+def write_lines(path: Path, lines: Iterable[str]) -> None:
+    """Write ``lines`` to ``path``, streamed: never the whole file in memory."""
     with open(path, "w", encoding="utf-8", newline="\n") as f:
-        f.writelines(lines)  # streamed: never the whole file in memory
+        f.writelines(lines)
 
 
-def _candidates(mined: Mined) -> Iterator[str]:
+def candidate_lines(mined: Mined) -> Iterator[str]:
+    """``score<TAB>src<TAB>tgt`` of every candidate, best first."""
     src, tgt = mined.src.texts, mined.tgt.texts
     for i, j, s in zip(mined.src_ids.tolist(), mined.tgt_ids.tolist(), mined.scores.tolist(), strict=True):
         yield f"{s:.6f}\t{src[i]}\t{tgt[j]}\n"
 
 
-def _pairs(mined: Mined, count: int) -> Iterator[str]:
-    src, tgt = mined.src.texts, mined.tgt.texts
-    for i, j in zip(mined.src_ids[:count].tolist(), mined.tgt_ids[:count].tolist(), strict=True):
+def pair_lines(
+    src: Sequence[str], tgt: Sequence[str], src_ids: np.ndarray, tgt_ids: np.ndarray
+) -> Iterator[str]:
+    """``src<TAB>tgt`` of the pairs ``(src[src_ids[p]], tgt[tgt_ids[p]])``."""
+    for i, j in zip(src_ids.tolist(), tgt_ids.tolist(), strict=True):
         yield f"{src[i]}\t{tgt[j]}\n"
 
 
@@ -81,8 +87,12 @@ def write_mined(
     out = Path(out)
     meta = summary(mined, threshold, source, pairs_file, calibration) | (extra or {})
     with atomic.staged_dir(out) as tmp:
-        _write_lines(tmp / "mined.tsv", _candidates(mined))
-        _write_lines(tmp / pairs_file, _pairs(mined, mined.above(threshold)))
+        count = mined.above(threshold)  # the first ones: scores decrease
+        write_lines(tmp / "mined.tsv", candidate_lines(mined))
+        write_lines(
+            tmp / pairs_file,
+            pair_lines(mined.src.texts, mined.tgt.texts, mined.src_ids[:count], mined.tgt_ids[:count]),
+        )
         atomic.write_text(
             tmp / "mine.json", json.dumps(round_floats(meta), indent=2, ensure_ascii=False) + "\n"
         )

@@ -136,6 +136,7 @@ def train_mined(
     check_out(out, resume)
     sides, golds, settings = prepare(cfg)  # bad input: before any model is loaded
     model, record, last = cfg.model.name, _started(out, cfg, resume), None
+    metas: list[dict[str, Any]] = []  # each round's mine.json
     for k in range(1, mc.rounds + 1):
         folder = out / "mined" / f"round-{k}"
         if not (folder / "mine.json").exists():
@@ -155,6 +156,7 @@ def train_mined(
             )
             write_round(mined, folder, {"round": k, "model": model})
         meta = json.loads((folder / "mine.json").read_text(encoding="utf-8"))
+        metas.append(meta)
         if on_round is not None:
             on_round(k, meta)
         run_cfg = round_config(cfg, k, model, [folder / name for name in meta["files"]])
@@ -169,7 +171,7 @@ def train_mined(
         done = {"round": k, "mined": str(folder), "run": str(run_out), "pairs": kept}
         record["rounds"] = [*record["rounds"][: k - 1], done]
         atomic.write_text(out / RUN_FILE, json.dumps(record, indent=2, ensure_ascii=False) + "\n")
-    _final_model(out, Path(model), record)
+    _final_model(out, Path(model), mined_section(record, metas))
     return MinedResult(out, out / "model", record, last)
 
 
@@ -187,14 +189,14 @@ def _started(out: Path, cfg: TrainConfig, resume: bool) -> dict[str, Any]:
     }
 
 
-def _final_model(out: Path, last: Path, record: dict[str, Any]) -> None:
+def _final_model(out: Path, last: Path, section: str) -> None:
     """``<out>/model``: the last round's model (files hard-linked where the disk allows), its card
-    extended with the mined pairs of every round."""
+    extended with ``section`` (the mined pairs of every round)."""
     with atomic.staged_dir(out / "model") as tmp:
         shutil.copytree(last, tmp, dirs_exist_ok=True, copy_function=_link_or_copy)
         card = (last / "README.md").read_text(encoding="utf-8") if (last / "README.md").exists() else ""
         (tmp / "README.md").unlink(missing_ok=True)  # a link would share the round's card
-        atomic.write_text(tmp / "README.md", card.rstrip("\n") + "\n\n" + mined_section(out, record) + "\n")
+        atomic.write_text(tmp / "README.md", card.rstrip("\n") + "\n\n" + section + "\n")
 
 
 def _link_or_copy(src: str, dst: str) -> None:
@@ -204,8 +206,9 @@ def _link_or_copy(src: str, dst: str) -> None:
         shutil.copy2(src, dst)
 
 
-def mined_section(out: Path, record: dict[str, Any]) -> str:
-    """The card's ``## Mined training data``: per round and language, the pairs kept and the threshold."""
+def mined_section(record: dict[str, Any], metas: list[dict[str, Any]]) -> str:
+    """The card's ``## Mined training data``: per round (``metas``: each round's ``mine.json``) and
+    language, the pairs kept and the threshold."""
     lines = [
         "## Mined training data",
         "",
@@ -216,12 +219,11 @@ def mined_section(out: Path, record: dict[str, Any]) -> str:
         "| round | language | sentences | candidates | kept | threshold | dev F1 |",
         "|---:|---|---:|---:|---:|---:|---:|",
     ]
-    for r in record["rounds"]:
-        meta = json.loads((out / "mined" / f"round-{r['round']}" / "mine.json").read_text(encoding="utf-8"))
+    for k, meta in enumerate(metas, start=1):
         for lang, x in meta["languages"].items():
             f1 = f"{x['dev']['f1']:.3f}" if "dev" in x else "–"
             t = x["threshold"]
             lines.append(
-                f"| {r['round']} | {lang} | {x['distinct']:,} | {x['candidates']:,} | {x['kept']:,} | {t['value']:.4f} ({t['from']}) | {f1} |"
+                f"| {k} | {lang} | {x['distinct']:,} | {x['candidates']:,} | {x['kept']:,} | {t['value']:.4f} ({t['from']}) | {f1} |"
             )
     return "\n".join(lines)
