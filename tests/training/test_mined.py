@@ -197,3 +197,27 @@ def test_terminal_lines_of_a_round(tmp_path):
     assert "the same command starts" in interrupted_note(str(tmp_path / "boot"))
     (tmp_path / "boot" / "mined").mkdir(parents=True)
     assert "continue with the same command and --resume" in interrupted_note(str(tmp_path / "boot"))
+
+
+def test_a_vocabulary_swap_happens_in_round_1_only(tmp_path, tiny_model_dir):
+    """--tokenizer (with --init mapped) changes round 1's student; later rounds start from a model
+    that already has the new vocabulary, so they carry none of it (before, round 2's config was
+    refused: --init mapped without --tokenizer)."""
+    cfg = config(
+        tmp_path, tiny_model_dir, rounds=2, tokenizer="tok", trim_vocab=True, init="mapped", init_from="src"
+    )
+    first = round_config(cfg, 1, "start", [])
+    assert (first.model.tokenizer, first.model.trim_vocab, first.model.init, first.model.init_from) == (
+        "tok",
+        True,
+        "mapped",
+        "src",
+    )
+    second = round_config(cfg, 2, "round-1/model", [])
+    assert (second.model.tokenizer, second.model.trim_vocab, second.model.init, second.model.init_from) == (
+        None,
+        False,
+        "mean",
+        None,
+    )
+    assert second.model.init_map == cfg.model.init_map and second.model.max_length == cfg.model.max_length

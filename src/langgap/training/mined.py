@@ -56,14 +56,16 @@ RoundCallback = Callable[[int, dict[str, Any]], None]
 
 def round_config(cfg: TrainConfig, k: int, model: str, files: list[Path]) -> TrainConfig:
     """The plain training run of round ``k``: from ``model``, on the mined ``files`` beside the
-    run's own pairs, into ``<out>/rounds/round-k`` (a ``--tokenizer`` swap only in round 1)."""
-    data, m = cfg.data, cfg.model
+    run's own pairs, into ``<out>/rounds/round-k``. A vocabulary swap (``--tokenizer``, its
+    trimming and ``--init``) happens in round 1 only: later rounds start from a model that has it."""
+    data = cfg.data
     priority = cfg.objective.priority or (data.pivot,)
+    student = dataclasses.replace(cfg.model, name=model)
+    if k > 1:
+        student = dataclasses.replace(student, tokenizer=None, trim_vocab=False, init="mean", init_from=None)
     return dataclasses.replace(
         cfg,
-        model=dataclasses.replace(
-            m, name=model, tokenizer=m.tokenizer if k == 1 else None, trim_vocab=m.trim_vocab and k == 1
-        ),
+        model=student,
         data=dataclasses.replace(
             data,
             pairs=(*data.pairs, *map(str, files)),
